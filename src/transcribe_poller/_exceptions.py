@@ -1,0 +1,31 @@
+"""Exceptions raised by transcribe-poller.
+
+The tree::
+
+    TranscribePollerError
+     ├── InvalidJobNameError (also a ValueError)
+     └── PollerClosedError
+
+Failures of individual jobs (throttling past every retry, access denied, a job that
+does not exist) are not raised: they arrive as a :class:`CompletionEvent` with an
+``outcome`` of ``ERROR`` or ``NOT_FOUND``, so one bad job never costs the others
+their results.
+"""
+
+from __future__ import annotations
+
+
+class TranscribePollerError(Exception):
+    """Base class of every exception this package raises."""
+
+
+class InvalidJobNameError(TranscribePollerError, ValueError):
+    """A job name breaks the service's rule; raised before any request is sent."""
+
+    def __init__(self, name: object, reason: str) -> None:
+        self.name = name
+        super().__init__(f"invalid job name {name!r}: {reason}")
+
+
+class PollerClosedError(TranscribePollerError):
+    """The poller was closed (or never opened) while a job was still being awaited."""

@@ -1,0 +1,360 @@
+"""LocalTranscribe: a local Amazon Transcribe for tests, examples, benchmarks and demos."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import urllib.request
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .._jobs import JobKind
+from ._faults import Faults, Quota, TrafficReport
+from ._script import ScriptedJob, make_script
+
+if TYPE_CHECKING:
+    from types_aiobotocore_transcribe import TranscribeServiceClient
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+ACCOUNT_ID = "123456789012"  # moto's account for credentials it does not know
+
+_MODELS = {
+    JobKind.STANDARD: "transcribe::transcriptionjob",
+    JobKind.MEDICAL: "transcribe::medicaltranscriptionjob",
+}
+
+
+class LocalTranscribe:
+    """A local Transcribe service: moto in server mode behind a fault-injecting proxy.
+
+    Use it as a context manager (synchronous, so it fits a session-scoped pytest
+    fixture and serves clients on any event loop)::
+
+        with LocalTranscribe() as bed:
+            bed.start_job("interview-1", duration=3)
+            async with bed.client() as client:
+                ...
+
+    Everything listens on 127.0.0.1 on free ports. ``endpoint_url`` is the proxy,
+    which passes requests through untouched until :meth:`set_faults` or
+    :meth:`outage` says otherwise, and counts them either way (:meth:`traffic`).
+    moto keeps its jobs in process-wide state: two beds in one process share them.
+    """
+
+    def __init__(self, *, region: str = "us-east-1") -> None:
+        self.region = region
+        self._state = "new"
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._proxy: Any = None
+        self._scripts: dict[tuple[JobKind, str], ScriptedJob] = {}
+
+    def __repr__(self) -> str:
+        where = f" at {self.endpoint_url}" if self._state == "running" else ""
+        return f"<LocalTranscribe {self._state}{where} region={self.region!r}>"
+
+    # -- life cycle ----------------------------------------------------------------
+
+    def start(self) -> LocalTranscribe:
+        with self._lock:
+            if self._state == "running":
+                raise RuntimeError("this LocalTranscribe is already running")
+            if self._state == "stopped":
+                raise RuntimeError("this LocalTranscribe was stopped; create a new one")
+            try:
+                from moto.server import ThreadedMotoServer
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise RuntimeError(
+                    "the local test bed needs moto: pip install 'transcribe-poller[local]'"
+                ) from exc
+            from . import _moto_patch
+            from ._proxy import FaultProxy
+
+            _moto_patch.install()
+            # werkzeug logs every request at INFO; that drowns a test's output.
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            host, port = server.get_host_and_port()
+            proxy = FaultProxy(f"http://{host}:{port}")
+            try:
+                proxy.start()
+            except BaseException:
+                server.stop()
+                raise
+            self._server, self._proxy = server, proxy
+            self._state = "running"
+        return self
+
+    def stop(self) -> None:
+        """Stop the proxy and moto; calling it again does nothing."""
+        with self._lock:
+            if self._state != "running":
+                self._state = "stopped"
+                return
+            self._state = "stopped"
+            self._unset_time_progression()
+            self._proxy.stop()
+            self._server.stop()
+
+    def __enter__(self) -> LocalTranscribe:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _running(self) -> None:
+        if self._state != "running":
+            state = "was stopped" if self._state == "stopped" else "is not started"
+            raise RuntimeError(f"this LocalTranscribe {state}; use it inside 'with'")
+
+    # -- where it is ---------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients should use: the fault proxy in front of moto."""
+        self._running()
+        return str(self._proxy.url)
+
+    @property
+    def moto_url(self) -> str:
+        """moto itself, bypassing the proxy (no faults, no counts)."""
+        self._running()
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``session.create_client("transcribe", **kwargs)``."""
+        return {
+            "region_name": self.region,
+            "endpoint_url": self.endpoint_url,
+            "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": SECRET_KEY,
+        }
+
+    @contextlib.asynccontextmanager
+    async def client(
+        self, *, retry_mode: str | None = None, max_attempts: int | None = None, **config: Any
+    ) -> AsyncIterator[TranscribeServiceClient]:
+        """An aiobotocore Transcribe client for this service with dummy credentials.
+
+        With no ``retry_mode`` the client keeps botocore's default (legacy), as a
+        user's client would.
+        """
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import get_session
+
+        retries: dict[str, Any] = {}
+        if retry_mode is not None:
+            retries["mode"] = retry_mode
+        if max_attempts is not None:
+            retries["max_attempts"] = max_attempts
+        if retries:
+            config["retries"] = retries
+        session = get_session()
+        async with session.create_client(
+            "transcribe", config=AioConfig(**config), **self.client_kwargs()
+        ) as client:
+            yield client
+
+    # -- scripted jobs -------------------------------------------------------------
+
+    def _backend(self) -> Any:
+        from moto.transcribe.models import transcribe_backends
+
+        return transcribe_backends[ACCOUNT_ID][self.region]
+
+    def start_job(
+        self,
+        name: str,
+        *,
+        kind: JobKind | str = JobKind.STANDARD,
+        duration: float = 1.0,
+        queued_for: float | None = None,
+        fail_with: str | None = None,
+        redaction: str | None = None,
+        subtitles: Iterable[str] = (),
+        content_identification: bool = False,
+        output_bucket: str | None = None,
+    ) -> ScriptedJob:
+        """Start a job whose status follows the wall clock, and return its script.
+
+        QUEUED for ``queued_for`` seconds (a quarter of ``duration`` by default), then
+        IN_PROGRESS, then COMPLETED ``duration`` seconds after the start, or FAILED
+        with ``fail_with`` as the FailureReason. ``redaction`` is ``"redacted"``
+        (only RedactedTranscriptFileUri) or ``"redacted_and_unredacted"`` (both);
+        ``subtitles`` lists formats (``"vtt"``, ``"srt"``). Medical jobs can report
+        ``content_identification`` (ContentIdentificationType PHI). Without
+        ``output_bucket`` the URIs are presigned service-bucket URIs whose query
+        string stands in for a credential. Raises ValueError naming a bad field.
+        """
+        script = make_script(
+            name,
+            kind=kind,
+            duration=duration,
+            queued_for=queued_for,
+            fail_with=fail_with,
+            redaction=redaction,
+            subtitles=list(subtitles),
+            content_identification=content_identification,
+            output_bucket=output_bucket,
+        )
+        self._running()
+        from . import _moto_patch
+
+        backend = self._backend()
+        media = {"MediaFileUri": f"s3://local-media/{name}.wav"}
+        if script.kind is JobKind.MEDICAL:
+            backend.start_medical_transcription_job(
+                medical_transcription_job_name=name,
+                language_code="en-US",
+                media_sample_rate_hertz=None,
+                media_format="wav",
+                media=media,
+                output_bucket_name=output_bucket or "local-medical-output",
+                output_encryption_kms_key_id=None,
+                settings=None,
+                specialty="PRIMARYCARE",
+                type_="DICTATION",
+            )
+            job = backend.medical_transcriptions[name]
+        else:
+            backend.start_transcription_job(
+                transcription_job_name=name,
+                language_code="en-US",
+                media_sample_rate_hertz=None,
+                media_format="wav",
+                media=media,
+                output_bucket_name=output_bucket,
+                output_key=None,
+                output_encryption_kms_key_id=None,
+                settings=None,
+                model_settings=None,
+                job_execution_settings=None,
+                content_redaction=(
+                    {"RedactionType": "PII", "RedactionOutput": redaction} if redaction else None
+                ),
+                identify_language=None,
+                identify_multiple_languages=None,
+                language_options=None,
+                subtitles={"Formats": list(script.subtitles)} if script.subtitles else None,
+            )
+            job = backend.transcriptions[name]
+        _moto_patch.attach_script(job, script)
+        self._scripts[(script.kind, name)] = script
+        return script
+
+    def script(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> ScriptedJob:
+        """The script (and ground truth) of a job started with :meth:`start_job`."""
+        try:
+            return self._scripts[(JobKind(kind), name)]
+        except (KeyError, ValueError):
+            raise KeyError(f"no scripted {kind} job named {name!r}") from None
+
+    @property
+    def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]:
+        return dict(self._scripts)
+
+    def reset(self) -> None:
+        """Forget every job, fault and count, as if freshly started."""
+        self._running()
+        self._post("/moto-api/reset", {})
+        self._unset_time_progression()
+        self._scripts.clear()
+        self._proxy.set_faults(Faults())
+        self._proxy.end_outage()
+        self._proxy.reset_counts()
+
+    # -- moto's own progression ----------------------------------------------------
+
+    def _post(self, path: str, payload: Mapping[str, Any]) -> None:
+        request = urllib.request.Request(
+            self.moto_url + path, data=json.dumps(payload).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def set_time_progression(self, seconds: float, kind: JobKind | str | None = None) -> None:
+        """Make moto's own (unscripted) jobs take one status step per ``seconds``."""
+        for job_kind in [JobKind(kind)] if kind is not None else list(JobKind):
+            self._post(
+                "/moto-api/state-manager/set-transition",
+                {"model_name": _MODELS[job_kind], "transition": {"progression": "time", "seconds": seconds}},
+            )
+
+    def _unset_time_progression(self) -> None:
+        # Global per model and not cleared by /moto-api/reset, so undo it explicitly.
+        from moto.moto_api import state_manager
+
+        for model in _MODELS.values():
+            state_manager.unset_transition(model)
+
+    # -- faults --------------------------------------------------------------------
+
+    def set_faults(
+        self,
+        *,
+        quota: float | Mapping[str, float | tuple[float, float]] | None = None,
+        burst: float | None = None,
+        throttle_error: str = "LimitExceededException",
+        retry_after: float | None = None,
+        error_rate: float = 0.0,
+        drop_rate: float = 0.0,
+        latency: float = 0.0,
+        seed: int | None = None,
+    ) -> Faults:
+        """Replace the faults the proxy injects; with no arguments, inject none.
+
+        ``quota`` is a rate in requests per second given to every operation
+        separately, or a mapping of operation name to a rate or ``(rate, burst)``.
+        ``burst`` defaults to one second's worth of requests.
+        """
+        default: Quota | None = None
+        quotas: dict[str, Quota] = {}
+        if isinstance(quota, Mapping):
+            for operation, spec in quota.items():
+                rate, bucket = spec if isinstance(spec, tuple) else (spec, burst or max(1.0, spec))
+                quotas[operation] = Quota(float(rate), float(bucket))
+        elif quota is not None:
+            default = Quota(float(quota), float(burst or max(1.0, quota)))
+        faults = Faults(
+            quotas=quotas,
+            default_quota=default,
+            throttle_error=throttle_error,
+            retry_after=retry_after,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            latency=latency,
+            seed=seed,
+        )
+        self._running()
+        self._proxy.set_faults(faults)
+        return faults
+
+    def clear_faults(self) -> None:
+        self._running()
+        self._proxy.set_faults(Faults())
+
+    def outage(self, seconds: float) -> None:
+        """Refuse every connection for ``seconds``, starting before this returns."""
+        self._running()
+        self._proxy.outage(seconds)
+
+    def traffic(self) -> TrafficReport:
+        """Requests, throttled answers and faults per operation and per job."""
+        self._running()
+        report: TrafficReport = self._proxy.report()
+        return report
+
+    def reset_traffic(self) -> None:
+        self._running()
+        self._proxy.reset_counts()

@@ -1,0 +1,114 @@
+"""The script of a job on the local test bed, and the ground truth tests measure against."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from .._jobs import JobKind, validate_job_name
+
+REDACTION_MODES = ("redacted", "redacted_and_unredacted")
+
+
+@dataclass
+class ScriptedJob:
+    """A job whose progress follows the wall clock rather than the number of reads.
+
+    Status is QUEUED for ``queued_for`` seconds, then IN_PROGRESS until ``duration``
+    seconds after ``started_at``, then ``outcome``. ``terminal_at`` is the wall-clock
+    time (``time.time()``) from which every read answers the terminal status: the
+    ground truth for detection latency. ``first_terminal_read_at`` is when a Get first
+    returned it.
+    """
+
+    name: str
+    kind: JobKind
+    duration: float
+    queued_for: float
+    outcome: str = "COMPLETED"
+    failure_reason: str | None = None
+    redaction: str | None = None
+    subtitles: tuple[str, ...] = ()
+    content_identification: bool = False
+    output_bucket: str | None = None
+    started_at: float = field(default_factory=time.time)
+    first_terminal_read_at: float | None = None
+    # Part of the fake presigned URIs, so each job's are distinct.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def terminal_at(self) -> float:
+        return self.started_at + self.duration
+
+    def status_at(self, now: float) -> str:
+        if now >= self.terminal_at:
+            return self.outcome
+        if now >= self.started_at + self.queued_for:
+            return "IN_PROGRESS"
+        return "QUEUED"
+
+    def status(self) -> str:
+        return self.status_at(time.time())
+
+
+def check_duration(field_name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{field_name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{field_name} must be finite and >= 0, got {value!r}")
+    return float(value)
+
+
+def make_script(
+    name: str,
+    *,
+    kind: JobKind | str,
+    duration: float,
+    queued_for: float | None,
+    fail_with: str | None,
+    redaction: str | None,
+    subtitles: tuple[str, ...] | list[str],
+    content_identification: bool,
+    output_bucket: str | None,
+) -> ScriptedJob:
+    """Check every field of a job script, naming the field and value that is wrong."""
+    try:
+        validate_job_name(name)
+    except ValueError as exc:
+        raise ValueError(f"name: {exc}") from None
+    try:
+        job_kind = JobKind(kind)
+    except ValueError:
+        raise ValueError(f"kind must be 'standard' or 'medical', got {kind!r}") from None
+    duration = check_duration("duration", duration)
+    queued = duration / 4 if queued_for is None else check_duration("queued_for", queued_for)
+    if queued > duration:
+        raise ValueError(f"queued_for ({queued}) must not exceed duration ({duration})")
+    if redaction is not None and redaction not in REDACTION_MODES:
+        raise ValueError(f"redaction must be one of {REDACTION_MODES} or None, got {redaction!r}")
+    if redaction is not None and job_kind is JobKind.MEDICAL:
+        raise ValueError(f"redaction {redaction!r}: medical jobs have no redacted transcript")
+    if content_identification and job_kind is JobKind.STANDARD:
+        raise ValueError("content_identification applies to medical jobs only")
+    if fail_with is not None and (not isinstance(fail_with, str) or not fail_with):
+        raise ValueError(f"fail_with must be a non-empty failure reason, got {fail_with!r}")
+    subs = tuple(subtitles)
+    for fmt in subs:
+        if fmt not in ("vtt", "srt"):
+            raise ValueError(f"subtitles must hold 'vtt' or 'srt', got {fmt!r}")
+    if subs and job_kind is JobKind.MEDICAL:
+        raise ValueError("subtitles apply to standard jobs only")
+    return ScriptedJob(
+        name=name,
+        kind=job_kind,
+        duration=duration,
+        queued_for=queued,
+        outcome="FAILED" if fail_with is not None else "COMPLETED",
+        failure_reason=fail_with,
+        redaction=redaction,
+        subtitles=subs,
+        content_identification=content_identification,
+        output_bucket=output_bucket,
+    )

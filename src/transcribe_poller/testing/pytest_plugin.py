@@ -1,0 +1,32 @@
+"""pytest fixtures for the local test bed, registered when transcribe-poller is installed.
+
+The fixtures are synchronous: the test bed runs in its own threads, so they work the
+same under anyio's pytest plugin, pytest-asyncio in any mode, or plain tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._bed import LocalTranscribe
+
+
+@pytest.fixture(scope="session")
+def local_transcribe_server() -> Iterator[LocalTranscribe]:
+    """One local Transcribe for the whole test session."""
+    from ._bed import LocalTranscribe
+
+    with LocalTranscribe() as bed:
+        yield bed
+
+
+@pytest.fixture
+def local_transcribe(local_transcribe_server: LocalTranscribe) -> Iterator[LocalTranscribe]:
+    """The session's local Transcribe, with no jobs, faults or counts left from before."""
+    local_transcribe_server.reset()
+    yield local_transcribe_server
+    local_transcribe_server.reset()
