@@ -6,7 +6,6 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
 
 from ._exceptions import InvalidJobNameError
 
@@ -37,9 +36,7 @@ def validate_job_name(name: object) -> str:
         )
     if not _NAME_RE.fullmatch(name):
         bad = sorted({c for c in name if not _NAME_RE.fullmatch(c)})
-        raise InvalidJobNameError(
-            name, f"may only hold 0-9 a-z A-Z . _ - (found {''.join(bad)!r})"
-        )
+        raise InvalidJobNameError(name, f"may only hold 0-9 a-z A-Z . _ - (found {''.join(bad)!r})")
     return name
 
 
@@ -72,7 +69,7 @@ class JobRef:
         return self.name if self.kind is JobKind.STANDARD else f"medical:{self.name}"
 
 
-JobLike = Union[JobRef, str]
+JobLike = JobRef | str
 """Wherever jobs are accepted, a plain ``str`` names a standard job."""
 
 

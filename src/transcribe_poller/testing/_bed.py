@@ -148,7 +148,8 @@ class LocalTranscribe:
         """An aiobotocore Transcribe client for this service with dummy credentials.
 
         With no ``retry_mode`` the client keeps botocore's default (legacy), as a
-        user's client would.
+        user's client would. ``max_attempts`` counts every attempt, the first
+        included (botocore's ``total_max_attempts``): 1 means no retries.
         """
         from aiobotocore.config import AioConfig
         from aiobotocore.session import get_session
@@ -157,7 +158,7 @@ class LocalTranscribe:
         if retry_mode is not None:
             retries["mode"] = retry_mode
         if max_attempts is not None:
-            retries["max_attempts"] = max_attempts
+            retries["total_max_attempts"] = max_attempts
         if retries:
             config["retries"] = retries
         session = get_session()
@@ -288,7 +289,10 @@ class LocalTranscribe:
         for job_kind in [JobKind(kind)] if kind is not None else list(JobKind):
             self._post(
                 "/moto-api/state-manager/set-transition",
-                {"model_name": _MODELS[job_kind], "transition": {"progression": "time", "seconds": seconds}},
+                {
+                    "model_name": _MODELS[job_kind],
+                    "transition": {"progression": "time", "seconds": seconds},
+                },
             )
 
     def _unset_time_progression(self) -> None:

@@ -155,7 +155,7 @@ def install() -> None:
         if _installed:
             return
         for cls in (models.FakeTranscriptionJob, models.FakeMedicalTranscriptionJob):
-            cls.response_object = _wrap_response_object(cls, cls.response_object)
+            cls.response_object = _wrap_response_object(cls, cls.response_object)  # type: ignore[method-assign]
         _installed = True
 
 

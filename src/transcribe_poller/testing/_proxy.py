@@ -43,7 +43,9 @@ class _Bucket:
         return False
 
 
-def _aws_error(status: int, error_type: str, message: str, retry_after: float | None = None) -> web.Response:
+def _aws_error(
+    status: int, error_type: str, message: str, retry_after: float | None = None
+) -> web.Response:
     """An error in the wire form of the awsJson1_1 protocol that Transcribe speaks."""
     headers = {
         "x-amzn-ErrorType": f"{error_type}:",
