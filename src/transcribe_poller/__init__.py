@@ -1,0 +1,31 @@
+"""Await Amazon Transcribe batch jobs, standard and medical, from async Python.
+
+async with Poller(client) as poller:
+    event = await poller.wait("interview-1")
+    print(event.outcome, event.preferred_uri)
+"""
+
+from ._backoff import Backoff
+from ._events import CompletionEvent, Outcome
+from ._exceptions import InvalidJobNameError, PollerClosedError, TranscribePollerError
+from ._jobs import JobKind, JobRef
+from ._oneshot import open_poller, wait_for_jobs
+from ._poller import Poller
+from ._stats import PollerStatistics
+
+__all__ = [
+    "Backoff",
+    "CompletionEvent",
+    "InvalidJobNameError",
+    "JobKind",
+    "JobRef",
+    "Outcome",
+    "Poller",
+    "PollerClosedError",
+    "PollerStatistics",
+    "TranscribePollerError",
+    "open_poller",
+    "wait_for_jobs",
+]
+
+__version__ = "0.1.0"

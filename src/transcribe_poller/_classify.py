@@ -1,0 +1,92 @@
+"""Sorting the errors of a Get into what the poller does next."""
+
+from __future__ import annotations
+
+import enum
+
+import botocore.exceptions
+
+THROTTLING_CODES = frozenset(
+    {
+        "LimitExceededException",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+THROTTLING_STATUSES = frozenset({429, 503})
+NOT_FOUND_MESSAGE = "couldn't be found"
+
+
+class Verdict(enum.Enum):
+    THROTTLED = "throttled"  # slow everyone down, try again; never ends a job
+    TRANSIENT = "transient"  # try again within the job's fault budget
+    NOT_FOUND = "not_found"  # may be a job just started: retry within a grace period
+    FATAL = "fatal"  # ends the job with ERROR at once
+
+
+def _client_error(error: botocore.exceptions.ClientError) -> tuple[Verdict, float | None]:
+    response = error.response
+    code = str(response.get("Error", {}).get("Code", ""))
+    message = str(response.get("Error", {}).get("Message", ""))
+    metadata = response.get("ResponseMetadata", {})
+    status = int(metadata.get("HTTPStatusCode") or 0)
+    if code in THROTTLING_CODES or status in THROTTLING_STATUSES:
+        return Verdict.THROTTLED, _retry_after(metadata.get("HTTPHeaders") or {})
+    if code == "NotFoundException" or (
+        code == "BadRequestException" and NOT_FOUND_MESSAGE in message.lower()
+    ):
+        return Verdict.NOT_FOUND, None
+    if status >= 500 or code in {"InternalFailureException", "ServiceUnavailable", "InternalError"}:
+        return Verdict.TRANSIENT, None
+    return Verdict.FATAL, None
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare for AWS, and the rate cut covers it anyway
+    return seconds if seconds >= 0 else None
+
+
+# Raised before a request is sent or while it travels; retrying may help.
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    botocore.exceptions.HTTPClientError,  # ConnectionClosedError, ReadTimeoutError, ...
+    botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def classify(error: Exception) -> tuple[Verdict, float | None]:
+    """The verdict on an exception from a Get, and a retry-after hint if it had one."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        return _client_error(error)
+    if isinstance(error, _TRANSIENT_TYPES):
+        return Verdict.TRANSIENT, None
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - aiobotocore depends on aiohttp
+        pass
+    else:
+        if isinstance(error, aiohttp.ClientError):
+            return Verdict.TRANSIENT, None
+    # NoCredentialsError, parameter validation, and anything unexpected.
+    return Verdict.FATAL, None
+
+
+def describe(error: BaseException) -> str:
+    """A message for an ERROR event that tells the user what to do."""
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return (
+            "no AWS credentials found: configure a profile, environment variables or an "
+            "instance role, or pass credentials to the client"
+        )
+    return f"{type(error).__name__}: {error}"

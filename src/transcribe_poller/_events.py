@@ -1,0 +1,103 @@
+"""What the poller reports: one CompletionEvent per job."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ._jobs import JobRef
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Outcome(str, enum.Enum):
+    """How a job's wait ended."""
+
+    COMPLETED = "COMPLETED"
+    """The job finished; its transcript URIs are on the event."""
+    FAILED = "FAILED"
+    """The service says the job failed; ``failure_reason`` says why."""
+    NOT_FOUND = "NOT_FOUND"
+    """No such job, even after the grace period for a job that was just started."""
+    TIMED_OUT = "TIMED_OUT"
+    """The poller's ``job_timeout`` passed first; the job may still be running."""
+    ERROR = "ERROR"
+    """Polling failed (access denied, no credentials, faults past the retry budget);
+    ``error`` holds the exception."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def strip_query(uri: str | None) -> str | None:
+    """A URI without its query string, which for presigned URIs is a credential."""
+    if uri is None:
+        return None
+    return uri.split("?", 1)[0]
+
+
+@dataclass(frozen=True)
+class CompletionEvent:
+    """The end of one job's wait.
+
+    ``details`` is the job dict of the last successful Get (empty if there was none).
+    ``polls`` counts the requests made for this job, ``waited`` the seconds since
+    polling it began. Presigned URIs (output in the service's bucket) expire after
+    about 15 minutes, and their query string is a credential: ``repr()`` leaves it
+    out, and so does every log line of this package.
+    """
+
+    job: JobRef
+    outcome: Outcome
+    transcript_uri: str | None = None
+    redacted_transcript_uri: str | None = None
+    subtitle_uris: tuple[str, ...] = ()
+    failure_reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False)
+    polls: int = 0
+    waited: float = 0.0
+    error: BaseException | None = field(default=None, compare=False)
+
+    @property
+    def preferred_uri(self) -> str | None:
+        """The transcript to fetch: the redacted one when there is one."""
+        return self.redacted_transcript_uri or self.transcript_uri
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.COMPLETED
+
+    def __repr__(self) -> str:
+        parts = [f"job={self.job}", f"outcome={self.outcome.value}"]
+        if self.preferred_uri:
+            parts.append(f"uri={strip_query(self.preferred_uri)!r}")
+        if self.failure_reason:
+            parts.append(f"failure_reason={self.failure_reason!r}")
+        if self.error is not None:
+            parts.append(f"error={self.error!r}")
+        parts.append(f"polls={self.polls}")
+        parts.append(f"waited={self.waited:.1f}")
+        return f"CompletionEvent({', '.join(parts)})"
+
+
+def event_from_job(
+    job: JobRef, details: Mapping[str, Any], *, polls: int, waited: float
+) -> CompletionEvent:
+    """The event for a job whose Get answered COMPLETED or FAILED."""
+    status = details.get("TranscriptionJobStatus")
+    transcript = details.get("Transcript") or {}
+    subtitles = (details.get("Subtitles") or {}).get("SubtitleFileUris") or ()
+    return CompletionEvent(
+        job=job,
+        outcome=Outcome.COMPLETED if status == "COMPLETED" else Outcome.FAILED,
+        transcript_uri=transcript.get("TranscriptFileUri"),
+        redacted_transcript_uri=transcript.get("RedactedTranscriptFileUri"),
+        subtitle_uris=tuple(subtitles),
+        failure_reason=details.get("FailureReason"),
+        details=MappingProxyType(dict(details)),
+        polls=polls,
+        waited=waited,
+    )

@@ -1,0 +1,98 @@
+"""A client-side request rate shared by every job that calls one operation.
+
+Pacing is decided at the moment each request goes out, never booked in advance, so a
+cut after a throttled answer applies at once to every request already waiting. On
+throttling the rate is multiplied by ``decrease`` (at most once per round trip: an
+answer to a request sent before the last cut does not cut again), and it climbs back
+linearly with time, reaching ``max_rate`` from half of it within ``recovery``
+seconds. A ``Retry-After`` hint pauses all requests until it has passed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import anyio
+
+MAX_RETRY_AFTER = 60.0  # never let one answer stall everything for longer
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        max_rate: float,
+        *,
+        min_rate: float | None = None,
+        decrease: float = 0.7,
+        recovery: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not (math.isfinite(max_rate) and max_rate > 0):
+            raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")
+        self.max_rate = float(max_rate)
+        self.min_rate = float(min_rate) if min_rate is not None else max(0.2, max_rate / 50)
+        self.decrease = decrease
+        # Linear climb: from max_rate / 2 back to max_rate in `recovery` seconds.
+        self.increase_per_second = self.max_rate / 2 / recovery
+        self._clock = clock
+        self._rate = self.max_rate
+        self._updated = clock()
+        self._last_send = -math.inf
+        self._last_cut = -math.inf
+        self._paused_until = -math.inf
+        self._lock = anyio.Lock()
+        self._changed = anyio.Event()
+        self.cuts = 0
+
+    @property
+    def rate(self) -> float:
+        """The rate in force now, in requests per second."""
+        self._recover()
+        return self._rate
+
+    def _recover(self) -> None:
+        now = self._clock()
+        if self._rate < self.max_rate:
+            self._rate = min(
+                self.max_rate, self._rate + (now - self._updated) * self.increase_per_second
+            )
+        self._updated = now
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def acquire(self) -> float:
+        """Wait for this caller's turn (first come, first served); return the send time."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                interval = 1.0 / self.rate
+                due = max(self._last_send + interval, self._paused_until)
+                if now >= due:
+                    # Keep the cadence after a slightly late wake-up, but an idle spell
+                    # earns no burst beyond one request.
+                    self._last_send = now if now - due > interval else max(due, self._last_send)
+                    return now
+                # Sleep until due, or until a cut or a pause changes when that is.
+                with anyio.move_on_after(due - now):
+                    await self._changed.wait()
+
+    def on_throttle(self, sent_at: float, retry_after: float | None = None) -> bool:
+        """Record a throttled answer to a request sent at ``sent_at``; True if it cut."""
+        now = self._clock()
+        if retry_after is not None and retry_after > 0:
+            self._paused_until = max(self._paused_until, now + min(retry_after, MAX_RETRY_AFTER))
+        if sent_at < self._last_cut:
+            # Sent before the last cut took effect: already accounted for.
+            if retry_after:
+                self._wake()
+            return False
+        self._recover()
+        self._rate = max(self.min_rate, self._rate * self.decrease)
+        self._last_cut = now
+        self.cuts += 1
+        self._wake()
+        return True

@@ -1,0 +1,66 @@
+"""Counters of a running poller and the immutable snapshot it hands out."""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ._events import Outcome
+
+RATE_WINDOW = 5.0  # seconds over which request_rate is measured
+
+
+@dataclass(frozen=True)
+class PollerStatistics:
+    """A snapshot of a poller's work so far.
+
+    ``request_rate`` is requests per second over the last few seconds;
+    ``rate_limits`` is the client-side limit now in force for each operation.
+    """
+
+    requests: int
+    throttled: int
+    retried_faults: int
+    jobs_pending: int
+    jobs_finished: int
+    outcomes: Mapping[Outcome, int]
+    request_rate: float
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+
+
+class Counters:
+    def __init__(self) -> None:
+        self.requests = 0
+        self.throttled = 0
+        self.retried_faults = 0
+        self.outcomes: collections.Counter[Outcome] = collections.Counter()
+        self._sends: collections.deque[float] = collections.deque()
+
+    def sent(self) -> None:
+        self.requests += 1
+        now = time.monotonic()
+        self._sends.append(now)
+        # Trim as we go so the deque holds at most one window of sends.
+        while self._sends and self._sends[0] < now - RATE_WINDOW:
+            self._sends.popleft()
+
+    def request_rate(self) -> float:
+        now = time.monotonic()
+        while self._sends and self._sends[0] < now - RATE_WINDOW:
+            self._sends.popleft()
+        return len(self._sends) / RATE_WINDOW
+
+    def snapshot(self, pending: int, rate_limits: Mapping[str, float]) -> PollerStatistics:
+        return PollerStatistics(
+            requests=self.requests,
+            throttled=self.throttled,
+            retried_faults=self.retried_faults,
+            jobs_pending=pending,
+            jobs_finished=sum(self.outcomes.values()),
+            outcomes=MappingProxyType({o: self.outcomes[o] for o in Outcome}),
+            request_rate=self.request_rate(),
+            rate_limits=MappingProxyType(dict(rate_limits)),
+        )
