@@ -1,0 +1,85 @@
+"""The shared rate limit: pacing, cuts on throttling, recovery over time."""
+
+from __future__ import annotations
+
+import itertools
+
+import anyio
+import pytest
+
+from transcribe_poller._ratelimit import RateLimiter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_throttle_cuts_once_per_round_trip() -> None:
+    """Answers to requests sent before the last cut do not cut again."""
+    clock = FakeClock()
+    limiter = RateLimiter(20, decrease=0.5, clock=clock)
+    assert limiter.on_throttle(sent_at=99.9) is True
+    assert limiter.rate == 10
+    assert limiter.on_throttle(sent_at=99.95) is False  # in flight before the cut
+    assert limiter.rate == 10
+    clock.now += 0.001
+    assert limiter.on_throttle(sent_at=100.0005) is True  # sent after the cut
+    assert limiter.rate == pytest.approx(5, rel=0.01)
+
+
+def test_rate_recovers_within_seconds_and_has_a_floor() -> None:
+    """From half of max_rate back to max_rate in `recovery` seconds; never below min_rate."""
+    clock = FakeClock()
+    limiter = RateLimiter(20, decrease=0.5, recovery=5, min_rate=1, clock=clock)
+    limiter.on_throttle(sent_at=clock.now)
+    clock.now += 2.5
+    assert limiter.rate == pytest.approx(15)
+    clock.now += 2.5
+    assert limiter.rate == pytest.approx(20)
+    clock.now += 60
+    assert limiter.rate == 20  # never above max_rate
+    for _ in range(20):
+        clock.now += 0.001
+        limiter.on_throttle(sent_at=clock.now)
+    assert limiter.rate == pytest.approx(1, abs=0.05)
+
+
+@pytest.mark.anyio
+async def test_acquire_paces_requests() -> None:
+    """Ten acquisitions at 50/s take about 0.18 s (nine intervals), never less."""
+    limiter = RateLimiter(50)
+    started = anyio.current_time()
+    times = [await limiter.acquire() for _ in range(10)]
+    assert anyio.current_time() - started >= 9 / 50 * 0.95
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 50 * 0.9
+
+
+@pytest.mark.anyio
+async def test_a_cut_applies_to_requests_already_waiting() -> None:
+    """A waiter sleeping towards its turn re-reads the rate when a cut comes."""
+    limiter = RateLimiter(10, decrease=0.1, min_rate=0.5)
+    first = await limiter.acquire()
+    limiter.on_throttle(sent_at=first)  # now 1 request/s
+    second = await limiter.acquire()
+    assert second - first >= 0.9
+
+
+@pytest.mark.anyio
+async def test_retry_after_pauses_everyone() -> None:
+    """A Retry-After hint holds every request until it has passed."""
+    limiter = RateLimiter(100)
+    first = await limiter.acquire()
+    limiter.on_throttle(sent_at=first - 1, retry_after=0.5)
+    second = await limiter.acquire()
+    assert second - first >= 0.5
+
+
+def test_bad_rate_is_rejected() -> None:
+    """max_rate must be a positive, finite number."""
+    with pytest.raises(ValueError, match="max_rate"):
+        RateLimiter(0)
