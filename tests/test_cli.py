@@ -1,0 +1,220 @@
+"""The command line against the local test bed: JSON lines, exit codes, job files, demo."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from transcribe_poller._cli import main
+from transcribe_poller._jobfile import JobFileError, parse_job_lines
+from transcribe_poller._jobs import JobRef
+from transcribe_poller.testing import LocalTranscribe
+
+KEYS = {
+    "job",
+    "kind",
+    "outcome",
+    "transcript_uri",
+    "redacted_transcript_uri",
+    "failure_reason",
+    "polls",
+    "waited",
+}
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def run(bed: LocalTranscribe, *args: str) -> int:
+    return main(
+        [
+            "wait",
+            "--region",
+            bed.region,
+            "--endpoint-url",
+            bed.endpoint_url,
+            "--not-found-grace",
+            "0.5",
+            *args,
+        ]
+    )
+
+
+def lines(out: str) -> list[dict[str, object]]:
+    records = [json.loads(line) for line in out.splitlines()]
+    for record in records:
+        assert set(record) >= KEYS
+    return records
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_all_completed_prints_json_lines_and_exits_0(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every job COMPLETED: one JSON line each, exit 0; stderr has no presigned query."""
+    local_transcribe.start_job("one", duration=0.3, redaction="redacted")
+    local_transcribe.start_job("two", duration=0.1)
+    local_transcribe.start_job("two", kind="medical", duration=0.2)
+    assert run(local_transcribe, "one", "two", "--medical", "two") == 0
+    out, err = capsys.readouterr()
+    records = lines(out)
+    assert sorted((r["job"], r["kind"], r["outcome"]) for r in records) == [
+        ("one", "standard", "COMPLETED"),
+        ("two", "medical", "COMPLETED"),
+        ("two", "standard", "COMPLETED"),
+    ]
+    one = next(r for r in records if r["job"] == "one")
+    assert one["transcript_uri"] is None
+    assert "X-Amz-Signature=" in str(one["redacted_transcript_uri"])
+    assert "X-Amz-Signature" not in err
+    assert "3 jobs in" in err
+    assert "3 COMPLETED" in err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_mixed_outcomes_exit_1(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FAILED job and an unknown job make the exit status 1; both are reported."""
+    local_transcribe.start_job("good", duration=0.1)
+    local_transcribe.start_job("bad", duration=0.1, fail_with="Unsupported media")
+    assert run(local_transcribe, "good", "bad", "ghost") == 1
+    records = {r["job"]: r for r in lines(capsys.readouterr().out)}
+    assert records["good"]["outcome"] == "COMPLETED"
+    assert records["bad"]["outcome"] == "FAILED"
+    assert records["bad"]["failure_reason"] == "Unsupported media"
+    assert records["ghost"]["outcome"] == "NOT_FOUND"
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_only_unknown_jobs_exit_1(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Jobs that do not exist are NOT_FOUND, exit 1."""
+    assert run(local_transcribe, "--medical", "nobody") == 1
+    [record] = lines(capsys.readouterr().out)
+    assert (record["job"], record["kind"], record["outcome"]) == ("nobody", "medical", "NOT_FOUND")
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("bad", ["has space", "x" * 201, "semi;colon"])
+def test_invalid_name_is_a_usage_error_and_sends_nothing(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    """An invalid name exits 2 with a message naming it; no request is made."""
+    local_transcribe.start_job("fine", duration=0)
+    with pytest.raises(SystemExit) as caught:
+        run(local_transcribe, "fine", bad)
+    assert caught.value.code == 2
+    assert repr(bad)[:40] in capsys.readouterr().err
+    assert local_transcribe.traffic().total.requests == 0
+
+
+def test_no_jobs_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Naming no job at all exits 2."""
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "--region", "us-east-1"])
+    assert caught.value.code == 2
+    assert "no jobs given" in capsys.readouterr().err
+
+
+def test_job_file_lines() -> None:
+    """Blank lines and # comments are skipped; medical: and standard: prefixes pick kinds."""
+    text = "# a batch\n\nalpha\n  medical:alpha  \nstandard:beta # inline note\n"
+    assert parse_job_lines(io.StringIO(text), "jobs.txt") == [
+        JobRef.standard("alpha"),
+        JobRef.medical("alpha"),
+        JobRef.standard("beta"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ok\ndental:x\n", "jobs.txt:2: unknown prefix 'dental'"),
+        ("ok\n\nbad name\n", "jobs.txt:3: invalid job name 'bad name'"),
+        ("medical:\n", "jobs.txt:1: invalid job name ''"),
+    ],
+)
+def test_bad_job_file_lines_name_file_and_line(text: str, message: str) -> None:
+    """A bad line is reported with its file and line number."""
+    with pytest.raises(JobFileError, match=message):
+        parse_job_lines(io.StringIO(text), "jobs.txt")
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_from_file_and_stdin(
+    local_transcribe: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--from-file reads a file, and '-' reads standard input; a bad line exits 2."""
+    local_transcribe.start_job("f1", duration=0)
+    local_transcribe.start_job("f2", kind="medical", duration=0)
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_text("# nightly\nf1\n\nmedical:f2\n")
+    assert run(local_transcribe, "--from-file", str(jobs)) == 0
+    assert {(r["job"], r["kind"]) for r in lines(capsys.readouterr().out)} == {
+        ("f1", "standard"),
+        ("f2", "medical"),
+    }
+    monkeypatch.setattr(sys, "stdin", io.StringIO("medical:f2\n"))
+    assert run(local_transcribe, "--from-file", "-") == 0
+    assert [r["job"] for r in lines(capsys.readouterr().out)] == ["f2"]
+    jobs.write_text("f1\nwhat:is this\n")
+    with pytest.raises(SystemExit) as caught:
+        run(local_transcribe, "--from-file", str(jobs))
+    assert caught.value.code == 2
+    assert f"{jobs}:2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run(local_transcribe, "--from-file", str(tmp_path / "missing.txt"))
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    """A small demo finishes with every job reported and no wrong outcome."""
+    assert main(["demo", "--jobs", "12", "--medical", "4", "--longest", "1.5", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "16 reported of 16, 0 wrong outcomes" in out
+    assert "detection latency" in out
+    assert "requests per job" in out
+
+
+def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_path: Path) -> None:
+    """SIGINT while waiting: polling stops, a summary is printed, exit status 130."""
+    local_transcribe.start_job("quick", duration=0)
+    local_transcribe.start_job("endless", duration=3600)
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    command = [sys.executable, "-m", "transcribe_poller", "wait", "quick", "endless"]
+    command += ["--region", "us-east-1", "--endpoint-url", local_transcribe.endpoint_url]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())  # "quick" has finished
+        assert first["job"] == "quick"
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "1 unfinished" in err
+    assert "interrupted" in err
+    assert "Traceback" not in err
