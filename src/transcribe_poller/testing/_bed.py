@@ -195,9 +195,13 @@ class LocalTranscribe:
         (only RedactedTranscriptFileUri) or ``"redacted_and_unredacted"`` (both);
         ``subtitles`` lists formats (``"vtt"``, ``"srt"``). Medical jobs can report
         ``content_identification`` (ContentIdentificationType PHI). Without
-        ``output_bucket`` the URIs are presigned service-bucket URIs whose query
-        string stands in for a credential. Raises ValueError naming a bad field.
+        ``output_bucket`` a standard job's URIs are presigned service-bucket URIs
+        whose query string stands in for a credential; medical output always goes
+        to a bucket. Raises ValueError naming a bad field.
         """
+        if output_bucket is None and str(kind) == JobKind.MEDICAL.value:
+            # Medical output always goes to a bucket of the caller's: no presigned URIs.
+            output_bucket = "local-medical-output"
         script = make_script(
             name,
             kind=kind,
@@ -221,7 +225,7 @@ class LocalTranscribe:
                 media_sample_rate_hertz=None,
                 media_format="wav",
                 media=media,
-                output_bucket_name=output_bucket or "local-medical-output",
+                output_bucket_name=output_bucket,
                 output_encryption_kms_key_id=None,
                 settings=None,
                 specialty="PRIMARYCARE",

@@ -1,0 +1,73 @@
+"""A batch script: wait for the jobs listed in a file and write one JSON line per job.
+
+    python examples/batch_from_file.py             # makes a file and jobs locally
+    python examples/batch_from_file.py jobs.txt    # your file: NAME or medical:NAME per line
+
+With a file of your own it waits on AWS with your configured credentials and
+region; with none it starts a local test bed and writes a sample file first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import anyio
+import structlog
+
+from transcribe_poller import JobRef, Outcome, wait_for_jobs
+from transcribe_poller.testing import LocalTranscribe
+
+
+def read_jobs(path: Path) -> list[JobRef]:
+    """NAME or medical:NAME per line; blank lines and # comments are skipped."""
+    jobs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("medical:"):
+            jobs.append(JobRef.medical(line.removeprefix("medical:")))
+        elif line:
+            jobs.append(JobRef.standard(line))  # InvalidJobNameError names a bad one
+    return jobs
+
+
+async def run(path: Path, endpoint_url: str | None, region: str | None) -> int:
+    events = await wait_for_jobs(read_jobs(path), region=region, endpoint_url=endpoint_url)
+    for event in events:
+        record = {"job": str(event.job), "outcome": event.outcome.value}
+        record["uri"] = event.preferred_uri
+        record["failure_reason"] = event.failure_reason
+        print(json.dumps(record))
+    return 0 if all(event.outcome is Outcome.COMPLETED for event in events) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", type=Path)
+    args = parser.parse_args()
+    if args.file is not None:
+        return anyio.run(run, args.file, None, None)
+    with LocalTranscribe() as bed, tempfile.TemporaryDirectory() as folder:
+        listing = Path(folder) / "jobs.txt"
+        listing.write_text("# tonight's batch\nnews-1\nnews-2\n\nmedical:ward-3\nnews-404\n")
+        bed.start_job("news-1", duration=1)
+        bed.start_job("news-2", duration=2, redaction="redacted")
+        bed.start_job("ward-3", kind="medical", duration=1.5)
+        # Credentials for the local test bed; real ones come from your AWS setup.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        return anyio.run(run, listing, bed.endpoint_url, bed.region)
+
+
+if __name__ == "__main__":
+    # Results go to stdout as JSON lines, so logs go to stderr.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+    sys.exit(main())
