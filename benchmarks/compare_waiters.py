@@ -42,6 +42,7 @@ RESULTS = HERE / "results"
 REGION = "us-east-1"
 TERMINAL = ("COMPLETED", "FAILED")
 GET_OPERATIONS = ("GetTranscriptionJob", "GetMedicalTranscriptionJob")
+LIST_OPERATIONS = ("ListTranscriptionJobs", "ListMedicalTranscriptionJobs")
 
 CONTENDERS = {
     "waiter-default": "aiobotocore waiter per job, Delay 10 s, MaxAttempts 180, "
@@ -61,6 +62,7 @@ class Profile:
     longest: float
     quota: float
     burst: float
+    list_quota: float
     fail_share: float
     grace: float
 
@@ -73,6 +75,7 @@ PROFILES = {
         longest=90.0,
         quota=30.0,
         burst=30.0,
+        list_quota=5.0,
         fail_share=0.05,
         grace=120.0,
     ),
@@ -84,6 +87,7 @@ PROFILES = {
         longest=15.0,
         quota=30.0,
         burst=30.0,
+        list_quota=5.0,
         fail_share=0.05,
         grace=45.0,
     ),
@@ -293,16 +297,24 @@ async def _run_poller(
                             reason += f": {type(event.error).__name__}"
                         recorder.lost(kind, event.job.name, reason, event.polls)
         finally:
-            stats = poller.statistics()
-            extra["poller_statistics"] = {
-                "requests": stats.requests,
-                "throttled": stats.throttled,
-                "retried_faults": stats.retried_faults,
-                "jobs_finished": stats.jobs_finished,
-                "jobs_pending": stats.jobs_pending,
-                "outcomes": {o.value: n for o, n in stats.outcomes.items()},
-                "rate_limits_at_end": dict(stats.rate_limits),
-            }
+            extra["poller_statistics"] = _plain(poller.statistics())
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy of a statistics snapshot (dataclasses, mappings, enums)."""
+    import dataclasses
+    import enum
+    from collections.abc import Mapping
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _client_config(contender: str, adaptive_attempts: int) -> dict[str, Any]:
@@ -414,7 +426,9 @@ def run_contender(
         if ready != "READY":
             raise RuntimeError(f"{contender}: the child process did not start ({ready!r})")
         # A fresh token bucket and fresh counts for every contender.
-        bed.set_faults(quota={op: (profile.quota, profile.burst) for op in GET_OPERATIONS})
+        quotas = {op: (profile.quota, profile.burst) for op in GET_OPERATIONS}
+        quotas.update({op: (profile.list_quota, profile.list_quota) for op in LIST_OPERATIONS})
+        bed.set_faults(quota=quotas)
         bed.reset_traffic()
         bed_cpu_started = time.process_time()
         scripts: dict[tuple[str, str], tuple[PlannedJob, Any]] = {}
@@ -459,13 +473,16 @@ def summarise(
     lost_reasons: collections.Counter[str] = collections.Counter()
     wrong: list[str] = []
     uri_errors: list[str] = []
-    requests = throttled = 0
+    from transcribe_poller.testing import Counts
+
+    # Counts were reset before this contender began: every request seen is its own, List
+    # requests included (they name no job, so the per-job counts leave them out).
+    requests = traffic.total.requests
+    throttled = traffic.total.throttled
+    list_requests = sum(traffic.by_operation.get(op, Counts()).requests for op in LIST_OPERATIONS)
     per_job_requests: list[int] = []
     for (kind, name), (job, script) in scripts.items():
-        counts = traffic.job(name, kind)
-        requests += counts.requests
-        throttled += counts.throttled
-        per_job_requests.append(counts.requests)
+        per_job_requests.append(traffic.job(name, kind).requests)
         record = records.get((kind, name))
         if record is None or record["outcome"] is None:
             lost_reasons[record["lost"] if record else "no result"] += 1
@@ -494,6 +511,8 @@ def summarise(
         "uri_mismatch_examples": uri_errors[:5],
         "requests": requests,
         "requests_per_job": requests / jobs,
+        "list_requests": list_requests,
+        "get_requests_named_by_jobs": sum(per_job_requests),
         "max_requests_one_job": max(per_job_requests, default=0),
         "throttled": throttled,
         "throttled_share": throttled / requests if requests else 0.0,
@@ -523,7 +542,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 def render(results: list[dict[str, Any]], profile: Profile, args: argparse.Namespace) -> str:
     header = (
         f"{'contender':<16}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}"
-        f"{'req/job':>8}{'requests':>9}{'throttled':>16}"
+        f"{'req/job':>8}{'requests':>9}{'of which List':>14}{'throttled':>16}"
         f"{'p50 s':>7}{'p95 s':>7}{'p99 s':>7}{'wall s':>8}{'client CPU s':>13}"
     )
     lines = [header, "-" * len(header)]
@@ -533,27 +552,31 @@ def render(results: list[dict[str, Any]], profile: Profile, args: argparse.Names
         lines.append(
             f"{r['contender']:<16}{r['jobs']:>5}{r['reported']:>9}{r['lost']:>6}"
             f"{r['wrong_outcomes']:>6}{r['requests_per_job']:>8.2f}{r['requests']:>9}"
-            f"{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}{_fmt(lat['p99']):>7}"
+            f"{r['list_requests']:>14}{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}{_fmt(lat['p99']):>7}"
             f"{r['wall_s']:>8.1f}{r['client_cpu_s']:>13.2f}"
         )
-    lines.append("")
+    notes = []
     for r in results:
         if r["lost_reasons"]:
             reasons = ", ".join(f"{n} {why}" for why, n in r["lost_reasons"].items())
-            lines.append(f"lost by {r['contender']}: {reasons}")
+            notes.append(f"lost by {r['contender']}: {reasons}")
         if r["uri_mismatches"]:
-            lines.append(f"URI mismatches by {r['contender']}: {r['uri_mismatches']}")
+            notes.append(f"URI mismatches by {r['contender']}: {r['uri_mismatches']}")
+    if notes:
+        lines += ["", *notes]
     lines += [
         "",
         f"Quota {profile.quota:g} requests/s, burst {profile.burst:g}, on each of "
-        f"{' and '.join(GET_OPERATIONS)}; {profile.standard} standard + "
+        f"{' and '.join(GET_OPERATIONS)}; {profile.list_quota:g}/s, burst "
+        f"{profile.list_quota:g}, on each List operation; {profile.standard} standard + "
         f"{profile.medical} medical jobs per contender, durations uniform "
         f"{profile.shortest:g}-{profile.longest:g} s, {profile.fail_share:.0%} FAILED, "
         f"seed {args.seed}.",
         "reported: COMPLETED or FAILED delivered. lost: no result before the deadline "
         f"(longest job + {profile.grace:g} s), an exception, or another outcome.",
         "wrong: reported COMPLETED/FAILED unlike the script. requests, throttled: seen by "
-        "the proxy for this contender's jobs (botocore's own retries included).",
+        "the proxy while this contender ran, Get and List (botocore's own retries "
+        "included); req/job = requests / jobs.",
         "p50/p95/p99: detection latency over reported jobs = time.time() when the "
         "contender learned the terminal status - ScriptedJob.terminal_at.",
         "wall: from handing the jobs to the contender until its last job was reported or "
@@ -607,6 +630,10 @@ def _versions() -> dict[str, str]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    import transcribe_poller
+
+    # Which copy was measured: the working tree, or another one put first on PYTHONPATH.
+    versions["transcribe_poller_path"] = str(Path(transcribe_poller.__file__).parent)
     return versions
 
 
@@ -701,6 +728,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--longest", type=float, help="longest job, seconds [90]")
     parser.add_argument("--quota", type=float, help="requests/s for each Get operation [30]")
     parser.add_argument("--burst", type=float, help="token bucket size of the quota [30]")
+    parser.add_argument(
+        "--list-quota",
+        type=float,
+        help="requests/s (and burst) for each List operation, AWS's default [5]",
+    )
     parser.add_argument("--fail-share", type=float, help="share of FAILED jobs [0.05]")
     parser.add_argument(
         "--grace",

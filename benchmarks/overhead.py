@@ -21,7 +21,7 @@ Gets), ``tracemalloc`` (Python allocations still held when every job has been po
 at least twice, divided by the number of jobs) and ``rss`` (growth of the process's
 resident set over the same span, without tracemalloc).
 
-    .venv/bin/python benchmarks/overhead.py --quick   # well under a minute
+    .venv/bin/python benchmarks/overhead.py --quick   # about 30 s
     .venv/bin/python benchmarks/overhead.py           # 5 repetitions
 
 A benchmark prints figures; it is not a test and does not run in CI.
@@ -66,11 +66,19 @@ class FakeTranscribe:
         self.medical_calls = dict.fromkeys(medical, 0)
         self.total = 0
         self.hold = False
+        # Set once every job has been polled twice: the steady state memory is read at.
+        self.polled_twice = asyncio.Event()
+        self._jobs = len(self.standard_calls) + len(self.medical_calls)
+        self._twice = 0
 
     def _job(self, name: str, name_field: str, calls: dict[str, int]) -> dict[str, Any]:
         count = calls[name] + 1
         calls[name] = count
         self.total += 1
+        if count == 2:
+            self._twice += 1
+            if self._twice == self._jobs:
+                self.polled_twice.set()
         if count >= self.finish_after and not self.hold:
             return {
                 name_field: name,
@@ -93,11 +101,6 @@ class FakeTranscribe:
             MedicalTranscriptionJobName, "MedicalTranscriptionJobName", self.medical_calls
         )
         return {"MedicalTranscriptionJob": job}
-
-    def every_job_polled(self, times: int) -> bool:
-        return all(n >= times for n in self.standard_calls.values()) and all(
-            n >= times for n in self.medical_calls.values()
-        )
 
 
 def job_names(jobs: int, medical_share: float, tag: str) -> tuple[list[str], list[str]]:
@@ -149,6 +152,24 @@ async def run_bare(
     return finished
 
 
+def gets_only() -> dict[str, Any]:
+    """Poller arguments that keep it on per-job Gets: the fake answers no List request.
+
+    A poller that can sweep (list unfinished jobs instead of polling each one) gets
+    ``sweep=Sweep(mode="never")``; an older one needs nothing.
+    """
+    import inspect
+
+    import transcribe_poller
+
+    if "sweep" not in inspect.signature(transcribe_poller.Poller).parameters:
+        return {}
+    sweep = getattr(transcribe_poller, "Sweep", None)
+    if sweep is None:  # not public (yet): take it from where the poller does
+        from transcribe_poller._sweep import Sweep as sweep
+    return {"sweep": sweep(mode="never")}
+
+
 async def run_poller(
     client: FakeTranscribe, standard: list[str], medical: list[str], rng: random.Random
 ) -> int:
@@ -157,12 +178,14 @@ async def run_poller(
     refs = [JobRef.standard(n) for n in standard] + [JobRef.medical(n) for n in medical]
     finished = 0
     backoff = Backoff(initial=0.001, maximum=0.002, rng=rng)
-    async with Poller(client, backoff=backoff, max_rate=1e9) as poller:  # type: ignore[arg-type]
-        async with poller.watch(refs) as events:
-            async for event in events:
-                if event.outcome is not Outcome.COMPLETED:
-                    raise RuntimeError(f"unexpected event {event!r}")
-                finished += 1
+    async with (
+        Poller(client, backoff=backoff, max_rate=1e9, **gets_only()) as poller,  # type: ignore[arg-type]
+        poller.watch(refs) as events,
+    ):
+        async for event in events:
+            if event.outcome is not Outcome.COMPLETED:
+                raise RuntimeError(f"unexpected event {event!r}")
+            finished += 1
     return finished
 
 
@@ -188,6 +211,8 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
     client = FakeTranscribe(standard, medical, args.polls)
     jobs = len(standard) + len(medical)
     result: dict[str, Any] = {"scenario": args.child, "mode": args.mode, "jobs": jobs}
+    if args.child == "poller":
+        result["poller_options"] = {k: repr(v) for k, v in gets_only().items()}
     gc.collect()
 
     if args.mode == "cpu":
@@ -214,8 +239,7 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
     measured: dict[str, float] = {}
 
     async def measure_then_release() -> None:
-        while not client.every_job_polled(2):
-            await asyncio.sleep(0.05)
+        await client.polled_twice.wait()
         if args.mode == "tracemalloc":
             current, peak = tracemalloc.get_traced_memory()
             measured["held_bytes"] = current - before
@@ -365,10 +389,15 @@ def _versions() -> dict[str, str]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    import transcribe_poller
+
+    # Which copy was measured: the working tree, or another one put first on PYTHONPATH.
+    versions["transcribe_poller_path"] = str(Path(transcribe_poller.__file__).parent)
     return versions
 
 
 def parent_main(args: argparse.Namespace) -> None:
+    began = time.perf_counter()
     print(
         f"profile {'quick' if args.quick else 'default'}: {args.jobs} jobs, COMPLETED on "
         f"Get #{args.polls}, {args.repeats} repetition(s) of {', '.join(MODES)} for "
@@ -430,7 +459,7 @@ def parent_main(args: argparse.Namespace) -> None:
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(document, indent=1))
-    print(f"\nJSON written to {output}")
+    print(f"\nJSON written to {output} ({time.perf_counter() - began:.0f} s in all)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -442,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     parser.add_argument(
-        "--quick", action="store_true", help="one repetition instead of five (about 20 s)"
+        "--quick", action="store_true", help="one repetition instead of five (about 30 s)"
     )
     parser.add_argument(
         "--jobs", type=int, default=10_000, help="watched jobs (default %(default)s)"

@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from transcribe_poller._cli import main
 from transcribe_poller._jobfile import JobFileError, parse_job_lines
@@ -27,6 +29,13 @@ KEYS = {
     "polls",
     "waited",
 }
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog for the process, as a command should; undo it."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

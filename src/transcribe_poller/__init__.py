@@ -12,6 +12,7 @@ from ._jobs import JobKind, JobRef
 from ._oneshot import open_poller, wait_for_jobs
 from ._poller import Poller
 from ._stats import PollerStatistics
+from ._sweep import Sweep
 
 __all__ = [
     "Backoff",
@@ -23,6 +24,7 @@ __all__ = [
     "Poller",
     "PollerClosedError",
     "PollerStatistics",
+    "Sweep",
     "TranscribePollerError",
     "open_poller",
     "wait_for_jobs",

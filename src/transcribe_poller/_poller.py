@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
-import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import structlog
 from anyio.abc import TaskGroup
 
 from ._backoff import Backoff
-from ._classify import Verdict, classify, describe
-from ._events import CompletionEvent, Outcome, event_from_job, strip_query
+from ._classify import describe
+from ._events import CompletionEvent, Outcome, strip_query
 from ._exceptions import PollerClosedError
+from ._jobloop import OPERATION_NAMES, JobPolling, Listener, Tracked
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
 from ._ratelimit import RateLimiter
 from ._stats import Counters, PollerStatistics
+from ._sweep import Sweep, Sweeper
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
@@ -29,30 +30,6 @@ logger = structlog.get_logger("transcribe_poller")
 
 DEFAULT_MAX_RATE = 25.0
 """Requests per second per Get operation: below AWS's default quota of 30."""
-
-_OPERATIONS = {
-    JobKind.STANDARD: ("GetTranscriptionJob", "TranscriptionJobName", "TranscriptionJob"),
-    JobKind.MEDICAL: (
-        "GetMedicalTranscriptionJob",
-        "MedicalTranscriptionJobName",
-        "MedicalTranscriptionJob",
-    ),
-}
-_TERMINAL = frozenset({"COMPLETED", "FAILED"})
-
-Listener = Callable[["CompletionEvent | None"], None]
-
-
-@dataclass(eq=False)
-class _Tracked:
-    """One job being polled, shared by everyone awaiting it."""
-
-    ref: JobRef
-    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    done: anyio.Event = field(default_factory=anyio.Event)
-    event: CompletionEvent | None = None
-    interest: int = 0
-    listeners: list[Listener] = field(default_factory=list)
 
 
 class Poller:
@@ -77,6 +54,9 @@ class Poller:
       is reported NOT_FOUND; a job just started may not be visible yet (default 5).
     * ``max_faults``: transient faults (HTTP 5xx, dropped connections, timeouts) in
       a row that one job may meet before it ends with ERROR (default 10).
+    * ``sweep``: when to list unfinished jobs instead of polling each one
+      (:class:`Sweep`; by default while 25 or more jobs of a kind are pending).
+      ``Sweep(mode="never")`` polls each job with its own Get only.
     """
 
     def __init__(
@@ -88,6 +68,7 @@ class Poller:
         job_timeout: float | None = None,
         not_found_grace: float = 5.0,
         max_faults: int = 10,
+        sweep: Sweep | None = None,
     ) -> None:
         if job_timeout is not None and not (math.isfinite(job_timeout) and job_timeout > 0):
             raise ValueError(
@@ -100,14 +81,24 @@ class Poller:
         if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
             raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")
         self._client = client
-        self._backoff = backoff if backoff is not None else Backoff()
         self._max_rate = float(max_rate)
-        self._job_timeout = job_timeout
-        self._not_found_grace = not_found_grace
-        self._max_faults = max_faults
+        self._sweep = sweep if sweep is not None else Sweep()
         self._limiters: dict[str, RateLimiter] = {}
-        self._jobs: dict[JobRef, _Tracked] = {}
+        self._jobs: dict[JobRef, Tracked] = {}
+        self._sweepers: dict[JobKind, Sweeper] = {}
+        self._counts: collections.Counter[JobKind] = collections.Counter()
         self._counters = Counters()
+        self._polling = JobPolling(
+            client=client,
+            backoff=backoff if backoff is not None else Backoff(),
+            limiter=self._limiter,
+            counters=self._counters,
+            sweeping=self._sweeping,
+            stale_after=self._sweep.stale_after,
+            job_timeout=job_timeout,
+            not_found_grace=not_found_grace,
+            max_faults=max_faults,
+        )
         self._task_group: TaskGroup | None = None
         self._state = "new"
 
@@ -181,7 +172,7 @@ class Poller:
             raise ValueError("watch() needs at least one job")
         self._check_open()
         send, receive = anyio.create_memory_object_stream["CompletionEvent | None"](len(refs))
-        watched: list[tuple[_Tracked, Listener]] = []
+        watched: list[tuple[Tracked, Listener]] = []
         try:
             for ref in refs:
                 tracked = self._track(ref)
@@ -213,48 +204,96 @@ class Poller:
 
     def statistics(self) -> PollerStatistics:
         """An immutable snapshot of requests, throttling, faults and jobs."""
-        return self._counters.snapshot(
-            pending=len(self._jobs),
-            rate_limits={op: limiter.rate for op, limiter in self._limiters.items()},
-        )
+        limits = {op: limiter.rate for op, limiter in self._limiters.items()}
+        for kind, sweeper in self._sweepers.items():
+            limits["List" + OPERATION_NAMES[kind].removeprefix("Get").replace("Job", "Jobs")] = (
+                sweeper.limiter.rate
+            )
+        return self._counters.snapshot(pending=len(self._jobs), rate_limits=limits)
 
     # -- bookkeeping -----------------------------------------------------------------
 
-    def _track(self, ref: JobRef) -> _Tracked:
+    def _track(self, ref: JobRef) -> Tracked:
         task_group = self._check_open()
         tracked = self._jobs.get(ref)
         if tracked is None:
-            tracked = self._jobs[ref] = _Tracked(ref)
+            tracked = self._jobs[ref] = Tracked(ref)
+            self._counts[ref.kind] += 1
+            self._start_sweeper_if_wanted(ref.kind)
             task_group.start_soon(self._run, tracked, name=f"poll {ref}")
         return tracked
 
-    def _release(self, tracked: _Tracked) -> None:
+    def _release(self, tracked: Tracked) -> None:
         tracked.interest -= 1
         if tracked.interest == 0 and tracked.event is None:
             # Nobody awaits this job any more: stop polling it.
             tracked.scope.cancel()
-            if self._jobs.get(tracked.ref) is tracked:
-                del self._jobs[tracked.ref]
+            self._forget(tracked)
 
-    def _finish(self, tracked: _Tracked, event: CompletionEvent) -> None:
+    def _finish(self, tracked: Tracked, event: CompletionEvent) -> None:
         tracked.event = event
-        if self._jobs.get(tracked.ref) is tracked:
-            del self._jobs[tracked.ref]
+        self._forget(tracked)
         self._counters.outcomes[event.outcome] += 1
         for listener in tracked.listeners:
             listener(event)
         tracked.listeners.clear()
         tracked.done.set()
 
-    def _abandon(self, tracked: _Tracked) -> None:
+    def _abandon(self, tracked: Tracked) -> None:
         """Release everyone awaiting a job the closing poller will not finish."""
-        if self._jobs.get(tracked.ref) is tracked:
-            del self._jobs[tracked.ref]
+        self._forget(tracked)
         for listener in tracked.listeners:
             with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
                 listener(None)
         tracked.listeners.clear()
         tracked.done.set()
+
+    # -- sweeps ---------------------------------------------------------------------
+
+    def _pending(self, kind: JobKind) -> dict[str, Tracked]:
+        return {ref.name: t for ref, t in self._jobs.items() if ref.kind is kind}
+
+    def _sweeping(self, kind: JobKind) -> bool:
+        sweeper = self._sweepers.get(kind)
+        return sweeper is not None and sweeper.running
+
+    def _start_sweeper_if_wanted(self, kind: JobKind) -> None:
+        sweeper = self._sweepers.get(kind)
+        if sweeper is not None and sweeper.running:
+            return
+        if sweeper is not None and anyio.current_time() < sweeper.disabled_until:
+            return
+        if not self._sweep.wanted(self._count(kind), running=False):
+            return
+        if sweeper is None:
+            sweeper = self._sweepers[kind] = Sweeper(
+                client=self._client,
+                kind=kind,
+                settings=self._sweep,
+                counters=self._counters,
+                pending=lambda: self._pending(kind),
+                hint=lambda tracked: tracked.nudge(hint=True),
+                still_wanted=lambda: self._sweep.wanted(self._count(kind), running=True),
+            )
+        # Marked running before its task starts, so jobs added now wait for its hints.
+        sweeper.running = True
+        self._check_open().start_soon(self._run_sweeper, sweeper, name=f"sweep {kind.value}")
+
+    def _count(self, kind: JobKind) -> int:
+        return self._counts[kind]
+
+    def _forget(self, tracked: Tracked) -> None:
+        if self._jobs.get(tracked.ref) is tracked:
+            del self._jobs[tracked.ref]
+            self._counts[tracked.ref.kind] -= 1
+
+    async def _run_sweeper(self, sweeper: Sweeper) -> None:
+        try:
+            await sweeper.run()
+        finally:
+            # Back to per-job polling: wake every job of this kind to pick its backoff.
+            for tracked in self._pending(sweeper.kind).values():
+                tracked.nudge(hint=False)
 
     def _limiter(self, operation: str) -> RateLimiter:
         limiter = self._limiters.get(operation)
@@ -264,9 +303,9 @@ class Poller:
 
     # -- the poll loop ---------------------------------------------------------------
 
-    async def _run(self, tracked: _Tracked) -> None:
+    async def _run(self, tracked: Tracked) -> None:
         with tracked.scope:
-            event = await self._poll(tracked.ref)
+            event = await self._polling.poll(tracked)
             self._finish(tracked, event)
             quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED)
             log = logger.info if quiet else logger.warning
@@ -281,85 +320,3 @@ class Poller:
                 failure_reason=event.failure_reason,
                 error=describe(event.error) if event.error is not None else None,
             )
-
-    async def _poll(self, ref: JobRef) -> CompletionEvent:
-        operation, name_field, answer_field = _OPERATIONS[ref.kind]
-        call = getattr(self._client, _method_name(operation))
-        limiter = self._limiter(operation)
-        started = time.monotonic()
-        polls = faults = attempt = 0
-        previous_delay: float | None = None
-        details: dict[str, Any] = {}
-        log = logger.bind(job=ref.name, kind=ref.kind.value)
-
-        def ended(outcome: Outcome, error: BaseException | None = None) -> CompletionEvent:
-            return CompletionEvent(
-                job=ref,
-                outcome=outcome,
-                details=details,
-                polls=polls,
-                waited=time.monotonic() - started,
-                error=error,
-            )
-
-        with anyio.move_on_after(
-            self._job_timeout if self._job_timeout is not None else math.inf
-        ) as deadline:
-            while True:
-                sent_at = await limiter.acquire()
-                polls += 1
-                self._counters.sent()
-                log.debug("poll", attempt=polls, delay_bound=self._backoff.bound(attempt))
-                try:
-                    answer = await call(**{name_field: ref.name})
-                except Exception as error:
-                    verdict, retry_after = classify(error)
-                    if verdict is Verdict.THROTTLED:
-                        self._counters.throttled += 1
-                        cut = limiter.on_throttle(sent_at, retry_after)
-                        log.info(
-                            "throttled",
-                            attempt=polls,
-                            rate_limit=round(limiter.rate, 2),
-                            cut=cut,
-                            retry_after=retry_after,
-                        )
-                        # Rejoin the queue soon; the limiter, not this job, sets the pace.
-                        await anyio.sleep(self._backoff.delay(0))
-                        continue
-                    if verdict is Verdict.NOT_FOUND:
-                        if time.monotonic() - started >= self._not_found_grace:
-                            return ended(Outcome.NOT_FOUND, error)
-                    elif verdict is Verdict.TRANSIENT:
-                        faults += 1
-                        if faults > self._max_faults:
-                            return ended(Outcome.ERROR, error)
-                        self._counters.retried_faults += 1
-                        log.info(
-                            "retrying after fault",
-                            attempt=polls,
-                            faults=faults,
-                            error=describe(error),
-                        )
-                    else:
-                        return ended(Outcome.ERROR, error)
-                else:
-                    faults = 0
-                    details = dict(answer.get(answer_field) or {})
-                    if details.get("TranscriptionJobStatus") in _TERMINAL:
-                        return event_from_job(
-                            ref, details, polls=polls, waited=time.monotonic() - started
-                        )
-                delay = self._backoff.delay(attempt, previous_delay)
-                attempt += 1
-                previous_delay = delay
-                if self._job_timeout is not None:
-                    # No point sleeping past the deadline: the timeout will fire first.
-                    delay = min(delay, max(0.0, deadline.deadline - anyio.current_time()))
-                await anyio.sleep(delay)
-        return ended(Outcome.TIMED_OUT)
-
-
-def _method_name(operation: str) -> str:
-    """GetMedicalTranscriptionJob -> get_medical_transcription_job."""
-    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")

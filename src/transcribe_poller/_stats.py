@@ -17,8 +17,11 @@ RATE_WINDOW = 5.0  # seconds over which request_rate is measured
 class PollerStatistics:
     """A snapshot of a poller's work so far.
 
-    ``request_rate`` is requests per second over the last few seconds;
-    ``rate_limits`` is the client-side limit now in force for each operation.
+    ``requests`` counts every request (Get and List). ``sweeps`` counts complete
+    listings of unfinished jobs, ``list_requests`` and ``list_pages`` what they
+    took, ``wrong_hints`` the Gets a sweep asked for that found the job still
+    running. ``request_rate`` is requests per second over the last few seconds;
+    ``rate_limits`` the client-side limit now in force for each operation.
     """
 
     requests: int
@@ -29,6 +32,10 @@ class PollerStatistics:
     outcomes: Mapping[Outcome, int]
     request_rate: float
     rate_limits: Mapping[str, float] = field(default_factory=dict)
+    sweeps: int = 0
+    list_requests: int = 0
+    list_pages: int = 0
+    wrong_hints: int = 0
 
 
 class Counters:
@@ -36,6 +43,10 @@ class Counters:
         self.requests = 0
         self.throttled = 0
         self.retried_faults = 0
+        self.sweeps = 0
+        self.list_requests = 0
+        self.list_pages = 0
+        self.wrong_hints = 0
         self.outcomes: collections.Counter[Outcome] = collections.Counter()
         self._sends: collections.deque[float] = collections.deque()
 
@@ -63,4 +74,8 @@ class Counters:
             outcomes=MappingProxyType({o: self.outcomes[o] for o in Outcome}),
             request_rate=self.request_rate(),
             rate_limits=MappingProxyType(dict(rate_limits)),
+            sweeps=self.sweeps,
+            list_requests=self.list_requests,
+            list_pages=self.list_pages,
+            wrong_hints=self.wrong_hints,
         )

@@ -313,6 +313,7 @@ class LocalTranscribe:
         *,
         quota: float | Mapping[str, float | tuple[float, float]] | None = None,
         burst: float | None = None,
+        denied: Iterable[str] = (),
         throttle_error: str = "LimitExceededException",
         retry_after: float | None = None,
         error_rate: float = 0.0,
@@ -324,7 +325,8 @@ class LocalTranscribe:
 
         ``quota`` is a rate in requests per second given to every operation
         separately, or a mapping of operation name to a rate or ``(rate, burst)``.
-        ``burst`` defaults to one second's worth of requests.
+        ``burst`` defaults to one second's worth of requests. ``denied`` names
+        operations answered with AccessDeniedException.
         """
         default: Quota | None = None
         quotas: dict[str, Quota] = {}
@@ -337,6 +339,7 @@ class LocalTranscribe:
         faults = Faults(
             quotas=quotas,
             default_quota=default,
+            denied=frozenset(denied),
             throttle_error=throttle_error,
             retry_after=retry_after,
             error_rate=error_rate,

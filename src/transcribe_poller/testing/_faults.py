@@ -34,7 +34,9 @@ def _fraction(name: str, value: float) -> float:
 class Faults:
     """Faults the proxy injects. The default injects nothing.
 
-    ``quotas`` maps an operation name (``GetTranscriptionJob``) to its Quota;
+    ``denied`` operations are answered HTTP 400 AccessDeniedException, as for a
+    caller whose IAM policy lacks them. ``quotas`` maps an operation name
+    (``GetTranscriptionJob``) to its Quota;
     ``default_quota`` applies to every operation not named there. Throttled answers
     are HTTP 400 with ``throttle_error`` as the error type, and a ``Retry-After``
     header when ``retry_after`` is set. ``error_rate`` of the requests that pass the
@@ -43,6 +45,7 @@ class Faults:
     """
 
     quotas: Mapping[str, Quota] = field(default_factory=dict)
+    denied: frozenset[str] = frozenset()
     default_quota: Quota | None = None
     throttle_error: str = "LimitExceededException"
     retry_after: float | None = None
@@ -53,6 +56,9 @@ class Faults:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quotas", MappingProxyType(dict(self.quotas)))
+        if isinstance(self.denied, str):
+            raise ValueError(f"denied must be a collection of operation names, got {self.denied!r}")
+        object.__setattr__(self, "denied", frozenset(self.denied))
         if self.throttle_error not in THROTTLE_ERRORS:
             raise ValueError(
                 f"throttle_error must be one of {THROTTLE_ERRORS}, got {self.throttle_error!r}"

@@ -262,6 +262,13 @@ class FaultProxy:
             roll = self._random.random()
         if faults.latency:
             await asyncio.sleep(faults.latency)
+        if operation in faults.denied:
+            self._count(operation, job, 2)
+            return _aws_error(
+                400,
+                "AccessDeniedException",
+                f"User is not authorized to perform: transcribe:{operation}",
+            )
         if not allowed:
             self._count(operation, job, 1)
             return _aws_error(400, faults.throttle_error, "Rate exceeded", faults.retry_after)
