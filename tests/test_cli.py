@@ -227,3 +227,24 @@ def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_pa
     assert "1 unfinished" in err
     assert "interrupted" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--job-timeout", "0", "expected a positive number"),
+        ("--max-rate", "nan", "expected a positive number"),
+        ("--not-found-grace", "-1", "expected a number >= 0"),
+        ("--max-rate", "fast", "expected a number"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    """A bad number exits 2 and names the option."""
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "job-1", option, value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err
+    assert message in err
