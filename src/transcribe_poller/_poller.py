@@ -254,6 +254,10 @@ class Poller:
         return {ref.name: t for ref, t in self._jobs.items() if ref.kind is kind}
 
     def _sweeping(self, kind: JobKind) -> bool:
+        # Asked by every job loop between polls: also restarts sweeping after a
+        # fallback once it is wanted again.
+        if self._state == "open":
+            self._start_sweeper_if_wanted(kind)
         sweeper = self._sweepers.get(kind)
         return sweeper is not None and sweeper.running
 
@@ -305,7 +309,11 @@ class Poller:
 
     async def _run(self, tracked: Tracked) -> None:
         with tracked.scope:
-            event = await self._polling.poll(tracked)
+            try:
+                event = await self._polling.poll(tracked)
+            except Exception as error:
+                # A bug of ours, or a malformed answer: it ends this job, not the others.
+                event = CompletionEvent(tracked.ref, Outcome.ERROR, error=error)
             self._finish(tracked, event)
             quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED)
             log = logger.info if quiet else logger.warning

@@ -67,7 +67,7 @@ class Sweep:
     mode: SweepMode = "auto"
     threshold: int = 25
     max_list_rate: float = 4.0
-    interval: float = 1.0
+    interval: float = 1.5
     stale_after: float = 120.0
     page_size: int = 100
     max_pages: int = 20
@@ -148,19 +148,25 @@ class Sweeper:
     async def run(self) -> None:
         self.running = True
         try:
-            while self._still_wanted():
-                started = anyio.current_time()
-                before = self._pending()  # only jobs watched before the listing began
-                listed = await self._list_unfinished(shared_part(before))
-                if listed is None:
-                    return  # fallen back to per-job polling for now
-                self._counters.sweeps += 1
-                for name, tracked in before.items():
-                    if name not in listed:
-                        self._hint(tracked)
-                await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
+            await self._sweep_while_wanted()
+        except Exception as error:
+            # A malformed listing, say: per-job Gets still do the job.
+            self._fall_back(describe(error), for_seconds=math.inf)
         finally:
             self.running = False
+
+    async def _sweep_while_wanted(self) -> None:
+        while self._still_wanted():
+            started = anyio.current_time()
+            before = self._pending()  # only jobs watched before the listing began
+            listed = await self._list_unfinished(shared_part(before))
+            if listed is None:
+                return  # fallen back to per-job polling for now
+            self._counters.sweeps += 1
+            for name, tracked in before.items():
+                if name not in listed:
+                    self._hint(tracked)
+            await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
 
     async def _list_unfinished(self, contains: str | None) -> set[str] | None:
         """Names of every unfinished job (matching ``contains``), or None if incomplete."""
