@@ -11,8 +11,8 @@ The bed (moto and the proxy) runs in this process; each contender runs in a chil
 process (this same file with the hidden ``--child`` option), so the CPU time reported
 for a contender is the client's alone, not the server's.
 
-    .venv/bin/python benchmarks/compare_waiters.py --quick   # about 2 minutes
-    .venv/bin/python benchmarks/compare_waiters.py           # about 10 minutes
+    .venv/bin/python benchmarks/compare_waiters.py --quick   # about 1.5 minutes
+    .venv/bin/python benchmarks/compare_waiters.py           # about 7 minutes
 
 A benchmark prints figures; it is not a test and does not run in CI.
 """
@@ -79,7 +79,7 @@ PROFILES = {
         fail_share=0.05,
         grace=120.0,
     ),
-    # Fewer, shorter jobs under the same quota: four contenders in about two minutes.
+    # Fewer, shorter jobs under the same quota: four contenders in about 1.5 minutes.
     "quick": Profile(
         standard=100,
         medical=30,
@@ -614,9 +614,15 @@ def _git_revision() -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             return ""
 
+    import transcribe_poller
+
+    measured = Path(transcribe_poller.__file__).resolve().parent
     return {
         "commit": run("git", "rev-parse", "HEAD"),
         "src_modified": bool(run("git", "status", "--porcelain", "--", "src")),
+        # False when another copy came first on PYTHONPATH: commit and src_modified then
+        # describe the checkout, not what was measured (see versions).
+        "measured_this_checkout": measured.is_relative_to(HERE.parent / "src"),
     }
 
 
@@ -720,7 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="about two minutes: 100 standard + 30 medical jobs of 5-15 s per contender",
+        help="about 1.5 minutes: 100 standard + 30 medical jobs of 5-15 s per contender",
     )
     parser.add_argument("--standard", type=int, help="standard jobs per contender [300]")
     parser.add_argument("--medical", type=int, help="medical jobs per contender [100]")

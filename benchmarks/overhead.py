@@ -21,8 +21,8 @@ Gets), ``tracemalloc`` (Python allocations still held when every job has been po
 at least twice, divided by the number of jobs) and ``rss`` (growth of the process's
 resident set over the same span, without tracemalloc).
 
-    .venv/bin/python benchmarks/overhead.py --quick   # about 30 s
-    .venv/bin/python benchmarks/overhead.py           # 5 repetitions
+    .venv/bin/python benchmarks/overhead.py --quick   # about 25 s
+    .venv/bin/python benchmarks/overhead.py           # 5 repetitions, about 2.5 minutes
 
 A benchmark prints figures; it is not a test and does not run in CI.
 """
@@ -380,6 +380,27 @@ def render(summary: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _git_revision() -> dict[str, Any]:
+    def run(*command: str) -> str:
+        try:
+            return subprocess.run(
+                command, cwd=HERE.parent, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    import transcribe_poller
+
+    measured = Path(transcribe_poller.__file__).resolve().parent
+    return {
+        "commit": run("git", "rev-parse", "HEAD"),
+        "src_modified": bool(run("git", "status", "--porcelain", "--", "src")),
+        # False when another copy came first on PYTHONPATH: commit and src_modified then
+        # describe the checkout, not what was measured (see versions).
+        "measured_this_checkout": measured.is_relative_to(HERE.parent / "src"),
+    }
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata
 
@@ -435,6 +456,7 @@ def parent_main(args: argparse.Namespace) -> None:
             "cpus": os.cpu_count(),
         },
         "versions": _versions(),
+        "git": _git_revision(),
         "settings": {
             "jobs": args.jobs,
             "polls_per_job": args.polls,
@@ -471,7 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     parser.add_argument(
-        "--quick", action="store_true", help="one repetition instead of five (about 30 s)"
+        "--quick", action="store_true", help="one repetition instead of five (about 25 s)"
     )
     parser.add_argument(
         "--jobs", type=int, default=10_000, help="watched jobs (default %(default)s)"

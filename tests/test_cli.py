@@ -248,3 +248,40 @@ def test_bad_option_values_are_usage_errors(
     err = capsys.readouterr().err
     assert option in err
     assert message in err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_names_may_follow_options(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`wait a --medical m b` waits for a, b and the medical m."""
+    for name in ("a", "b"):
+        local_transcribe.start_job(name, duration=0)
+    local_transcribe.start_job("m", kind="medical", duration=0)
+    assert run(local_transcribe, "a", "--medical", "m", "b") == 0
+    assert sorted(r["job"] for r in lines(capsys.readouterr().out)) == ["a", "b", "m"]
+    with pytest.raises(SystemExit):
+        run(local_transcribe, "a", "--colour")
+    assert "unrecognized arguments: --colour" in capsys.readouterr().err
+
+
+def test_a_closed_stdout_stops_quietly(local_transcribe: LocalTranscribe) -> None:
+    """`wait ... | head -1`: once stdout is gone, polling stops without a traceback."""
+    for i in range(3):
+        local_transcribe.start_job(f"p{i}", duration=0.1 * i)
+    local_transcribe.start_job("p-long", duration=3600)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-m", "transcribe_poller", "wait", "p0", "p1", "p2", "p-long"]
+    command += ["--region", "us-east-1", "--endpoint-url", local_transcribe.endpoint_url]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        json.loads(process.stdout.readline())
+        process.stdout.close()  # the reader goes away, as head does
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert "Traceback" not in err

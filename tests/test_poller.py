@@ -320,3 +320,22 @@ async def test_any_retry_mode_survives_throttling(
     for event in events:
         check_event(event, expected[event.job])
     assert local_transcribe.traffic().total.throttled > 0
+
+
+async def test_errors_raised_in_the_block_come_out_unwrapped(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """An exception leaving `async with Poller` is the exception itself, not a group."""
+    async with local_transcribe.client() as client:
+        with pytest.raises(InvalidJobNameError):
+            async with Poller(client) as poller:
+                await poller.wait("bad name")
+        local_transcribe.start_job("slowpoke", duration=600)
+
+        async def time_out_inside() -> None:
+            async with Poller(client) as poller:
+                with anyio.fail_after(0.3):
+                    await poller.wait("slowpoke")
+
+        with pytest.raises(TimeoutError):
+            await time_out_inside()

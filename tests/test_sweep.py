@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import anyio
 import pytest
 import structlog
 
@@ -174,3 +175,25 @@ async def test_denied_list_falls_back_to_gets(local_transcribe: LocalTranscribe)
     assert len(warnings) == 1
     assert "AccessDeniedException" in warnings[0]["reason"]
     assert local_transcribe.traffic().by_operation["ListTranscriptionJobs"].requests == 1
+
+
+async def test_an_outage_pauses_sweeping_for_a_while_only(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """Faults on List in a row make the poller fall back for a minute, not for good."""
+    rng = random.Random(5)
+    watched = [JobRef(f"blip-{i:02d}") for i in range(30)]
+    for ref in watched:
+        local_transcribe.start_job(ref.name, duration=rng.uniform(2, 4))
+    with structlog.testing.capture_logs() as logs:
+        async with (
+            local_transcribe.client(max_attempts=1) as client,
+            Poller(client, backoff=FAST, sweep=Sweep(mode="always"), max_faults=30) as poller,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(anyio.to_thread.run_sync, local_transcribe.outage, 4.0)
+            events = await watch_all(poller, watched)
+    assert all(e.outcome is Outcome.COMPLETED for e in events.values())  # type: ignore[attr-defined]
+    warnings = [entry for entry in logs if entry["event"].startswith("sweeping stopped")]
+    assert warnings
+    assert all(entry["for_seconds"] == 60.0 for entry in warnings)

@@ -17,6 +17,17 @@ THROTTLING_CODES = frozenset(
     }
 )
 THROTTLING_STATUSES = frozenset({429, 503})
+# Codes botocore also retries as transient, whatever their HTTP status.
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalFailureException",
+        "InternalError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
 NOT_FOUND_MESSAGE = "couldn't be found"
 
 
@@ -39,7 +50,7 @@ def _client_error(error: botocore.exceptions.ClientError) -> tuple[Verdict, floa
         code == "BadRequestException" and NOT_FOUND_MESSAGE in message.lower()
     ):
         return Verdict.NOT_FOUND, None
-    if status >= 500 or code in {"InternalFailureException", "ServiceUnavailable", "InternalError"}:
+    if status >= 500 or code in TRANSIENT_CODES:
         return Verdict.TRANSIENT, None
     return Verdict.FATAL, None
 
@@ -61,7 +72,6 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError
     ConnectionError,
     TimeoutError,
-    OSError,
 )
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -193,6 +194,18 @@ def _error_text(error: BaseException | None) -> str | None:
     return describe(error)
 
 
+def _emit(line: str) -> bool:
+    """Print a result line; False once stdout is closed (``wait ... | head -1``)."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        # Python would complain again at exit when flushing the dead pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return False
+    return True
+
+
 async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
     import botocore.exceptions
 
@@ -214,7 +227,9 @@ async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
                     async with poller.watch(jobs) as events:
                         async for event in events:
                             all_completed &= event.outcome is Outcome.COMPLETED
-                            print(json.dumps(event_record(event)), flush=True)
+                            if not _emit(json.dumps(event_record(event))):
+                                all_completed = False  # nobody reads the rest: stop
+                                break
                     progress.stop()
             finally:
                 # Also on Ctrl-C: say what was done before stopping.
@@ -223,14 +238,23 @@ async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-    except (botocore.exceptions.NoRegionError, botocore.exceptions.ProfileNotFound) as error:
-        raise UsageError(f"{error}; pass --region / --profile or configure AWS") from None
+    except botocore.exceptions.NoRegionError:
+        raise UsageError("no AWS region: pass --region or configure one") from None
+    except botocore.exceptions.ProfileNotFound as error:
+        raise UsageError(f"{error}; pass another --profile") from None
     return EXIT_OK if all_completed else EXIT_NOT_ALL_COMPLETED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # argparse stops taking names after an option (wait a --medical m b): the
+        # names that follow are still names.
+        if args.command == "wait" and not any(extra.startswith("-") for extra in extras):
+            args.names += extras
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
     configure_logging(args.verbose)
     try:
         if args.command == "demo":

@@ -103,7 +103,9 @@ async def _watch(bed: object, expected: dict[JobRef, Outcome]) -> DemoResult:
     started = time.monotonic()
     events: list[CompletionEvent] = []
     latencies: list[float] = []
-    async with bed.client() as client, Poller(client) as poller:
+    # A client that does not retry, as the README recommends: every request and
+    # fault is the poller's, so its summary and the service's counts agree.
+    async with bed.client(max_attempts=1) as client, Poller(client) as poller:
         progress = Progress(poller, len(expected))
         async with anyio.create_task_group() as tg:
             tg.start_soon(progress.run)

@@ -33,6 +33,9 @@ OPERATION_NAMES = {
     JobKind.MEDICAL: "GetMedicalTranscriptionJob",
 }
 _TERMINAL = frozenset({"COMPLETED", "FAILED"})
+# After a wrong hint a job ignores hints for a while, but never so long that a job
+# ending meanwhile waits for its next stale read.
+MAX_HINT_PAUSE = 6.0
 
 Listener = Callable[["CompletionEvent | None"], None]
 
@@ -106,7 +109,7 @@ class JobPolling:
                 sent_at = await limiter.acquire()
                 polls += 1
                 self.counters.sent()
-                log.debug("poll", attempt=polls, delay_bound=self.backoff.bound(attempt))
+                log.debug("poll", attempt=polls, delay_bound=self._next_wait_bound(ref, attempt))
                 try:
                     answer = await call(**{name_field: ref.name})
                 except Exception as error:
@@ -152,8 +155,8 @@ class JobPolling:
                         # The listing was wrong or stale; back off from this job's hints.
                         self.counters.wrong_hints += 1
                         tracked.wrong_hints += 1
-                        tracked.hints_ignored_until = time.monotonic() + self.backoff.bound(
-                            tracked.wrong_hints
+                        tracked.hints_ignored_until = time.monotonic() + min(
+                            self.backoff.bound(tracked.wrong_hints), MAX_HINT_PAUSE
                         )
                 if self.sweeping(ref.kind) and faults == 0:
                     await self._wait(tracked, self.stale_after)
@@ -163,6 +166,12 @@ class JobPolling:
                 previous_delay = delay
                 await self._wait(tracked, delay)
         return ended(Outcome.TIMED_OUT)
+
+    def _next_wait_bound(self, ref: JobRef, attempt: int) -> float:
+        """The longest this job may wait before its next poll."""
+        if self.sweeping(ref.kind):
+            return self.stale_after
+        return self.backoff.bound(attempt)
 
     @staticmethod
     async def _wait(tracked: Tracked, seconds: float) -> None:

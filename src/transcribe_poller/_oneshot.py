@@ -22,14 +22,17 @@ async def open_poller(
     """A Poller with its own aiobotocore client, closed on exit.
 
     ``region``, ``endpoint_url`` and ``profile`` pick the service as the AWS CLI
-    would; ``options`` go to :class:`Poller`.
+    would; ``options`` go to :class:`Poller`. The client makes one attempt per
+    request: the poller does the retrying, so its rate limit sees every request.
     """
+    from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
 
     session = AioSession(profile=profile)
+    config = AioConfig(retries={"total_max_attempts": 1})
     async with (
         session.create_client(
-            "transcribe", region_name=region, endpoint_url=endpoint_url
+            "transcribe", region_name=region, endpoint_url=endpoint_url, config=config
         ) as client,
         Poller(client, **options) as poller,
     ):
@@ -44,7 +47,7 @@ async def wait_for_jobs(
     profile: str | None = None,
     **options: Any,
 ) -> list[CompletionEvent]:
-    """Wait for every job and return their events in the order the jobs were given.
+    """Wait for every job; return one event per distinct job, in the order first given.
 
     Repeated jobs are awaited once. Names are checked before anything is sent.
     """

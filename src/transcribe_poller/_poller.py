@@ -55,7 +55,7 @@ class Poller:
     * ``max_faults``: transient faults (HTTP 5xx, dropped connections, timeouts) in
       a row that one job may meet before it ends with ERROR (default 10).
     * ``sweep``: when to list unfinished jobs instead of polling each one
-      (:class:`Sweep`; by default while 25 or more jobs of a kind are pending).
+      (:class:`Sweep`; by default while 10 or more jobs of a kind are pending).
       ``Sweep(mode="never")`` polls each job with its own Get only.
     """
 
@@ -78,7 +78,11 @@ class Poller:
             raise ValueError(f"not_found_grace must be >= 0 seconds, got {not_found_grace!r}")
         if isinstance(max_faults, bool) or not isinstance(max_faults, int) or max_faults < 0:
             raise ValueError(f"max_faults must be a whole number >= 0, got {max_faults!r}")
-        if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
+        if (
+            isinstance(max_rate, bool)
+            or not isinstance(max_rate, (int, float))
+            or not (math.isfinite(max_rate) and max_rate > 0)
+        ):
             raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")
         self._client = client
         self._max_rate = float(max_rate)
@@ -127,6 +131,12 @@ class Poller:
         # Leaving stops all polling: nobody left inside the block is waiting for it.
         self._task_group.cancel_scope.cancel()
         try:
+            if isinstance(exc, Exception):
+                # The block's own error: the poll tasks never raise, so the task group
+                # has nothing to add. Left to it, it would wrap the error in an
+                # ExceptionGroup and `except InvalidJobNameError` around us would miss.
+                await self._task_group.__aexit__(None, None, None)
+                return None
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
             for tracked in list(self._jobs.values()):

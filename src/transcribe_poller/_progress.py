@@ -23,7 +23,7 @@ def describe(stats: PollerStatistics, total: int) -> str:
     return (
         f"{done} completed, {not_done} not completed, {pending} pending of {total} · "
         f"{stats.request_rate:.1f} req/s · {stats.requests} requests, "
-        f"{stats.throttled} throttled"
+        f"{stats.throttled} throttled, {stats.retried_faults} faults"
     )
 
 
@@ -32,7 +32,7 @@ def summary(stats: PollerStatistics, total: int, elapsed: float) -> str:
     per_job = stats.requests / stats.jobs_finished if stats.jobs_finished else 0.0
     pending = total - stats.jobs_finished
     return (
-        f"{total} jobs in {elapsed:.1f} s: {counts or 'none finished'}"
+        f"{total} job{'s' if total != 1 else ''} in {elapsed:.1f} s: {counts or 'none finished'}"
         + (f", {pending} unfinished" if pending else "")
         + f". {stats.requests} requests ({per_job:.1f} per finished job), "
         f"{stats.throttled} throttled, {stats.retried_faults} faults retried."

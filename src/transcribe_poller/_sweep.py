@@ -65,7 +65,7 @@ class Sweep:
     """
 
     mode: SweepMode = "auto"
-    threshold: int = 25
+    threshold: int = 10
     max_list_rate: float = 4.0
     interval: float = 1.5
     stale_after: float = 120.0
@@ -209,8 +209,12 @@ class Sweeper:
                     self._counters.throttled += 1
                     self.limiter.on_throttle(sent_at, retry_after)
                     self._log.info("list throttled", rate_limit=round(self.limiter.rate, 2))
-                elif verdict is Verdict.TRANSIENT and faults < 3:
+                elif verdict is Verdict.TRANSIENT:
                     faults += 1
+                    if faults > 3:
+                        # An outage, say: Gets carry on, and sweeps resume later.
+                        self._fall_back(describe(error))
+                        return None
                     self._counters.retried_faults += 1
                 else:
                     # Access denied to List, say: Gets alone still do the job.
