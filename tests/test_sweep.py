@@ -188,10 +188,11 @@ async def test_an_outage_pauses_sweeping_for_a_while_only(
     with structlog.testing.capture_logs() as logs:
         async with (
             local_transcribe.client(max_attempts=1) as client,
-            Poller(client, backoff=FAST, sweep=Sweep(mode="always"), max_faults=30) as poller,
+            Poller(client, backoff=FAST, sweep=Sweep(mode="always"), max_faults=100) as poller,
             anyio.create_task_group() as tg,
         ):
-            tg.start_soon(anyio.to_thread.run_sync, local_transcribe.outage, 4.0)
+            # Longer than the sweeper's retries of one List can last (at most 7 s).
+            tg.start_soon(anyio.to_thread.run_sync, local_transcribe.outage, 10.0)
             events = await watch_all(poller, watched)
     assert all(e.outcome is Outcome.COMPLETED for e in events.values())  # type: ignore[attr-defined]
     warnings = [entry for entry in logs if entry["event"].startswith("sweeping stopped")]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -40,18 +42,18 @@ MAX_HINT_PAUSE = 6.0
 Listener = Callable[["CompletionEvent | None"], None]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Tracked:
     """One job being polled, shared by everyone awaiting it."""
 
     ref: JobRef
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
-    done: anyio.Event = field(default_factory=anyio.Event)
+    done: anyio.Event | None = None  # made by the first wait(); watchers use listeners
     event: CompletionEvent | None = None
     interest: int = 0
     listeners: list[Listener] = field(default_factory=list)
-    # Set by a sweep that suggests the job has ended, or when sweeping stops.
-    wake: anyio.Event = field(default_factory=anyio.Event)
+    # Set while the job waits for a sweep's hint; set off by a hint or the sweep's end.
+    wake: anyio.Event | None = None
     hinted: bool = False
     hints_ignored_until: float = -math.inf
     wrong_hints: int = 0
@@ -61,7 +63,8 @@ class Tracked:
             if time.monotonic() < self.hints_ignored_until:
                 return  # this job's last hints were wrong: back off from them
             self.hinted = True
-        self.wake.set()
+        if self.wake is not None:
+            self.wake.set()
 
 
 @dataclass
@@ -77,9 +80,13 @@ class JobPolling:
     job_timeout: float | None
     not_found_grace: float
     max_faults: int
+    # Bound once when the poller opens: structlog's lazy logger would otherwise
+    # bind anew on every call, which costs more than a poll.
+    log: Any = logger
 
     async def poll(self, tracked: Tracked) -> CompletionEvent:
         ref = tracked.ref
+        job, kind = ref.name, ref.kind.value
         method, name_field, answer_field = OPERATIONS[ref.kind]
         call = getattr(self.client, method)
         limiter = self.limiter(OPERATION_NAMES[ref.kind])
@@ -87,31 +94,42 @@ class JobPolling:
         polls = faults = attempt = 0
         previous_delay: float | None = None
         details: dict[str, Any] = {}
-        log = logger.bind(job=ref.name, kind=ref.kind.value)
+        log = self.log
 
         def ended(outcome: Outcome, error: BaseException | None = None) -> CompletionEvent:
             return CompletionEvent(
                 job=ref,
                 outcome=outcome,
-                details=details,
+                details=MappingProxyType(details),
                 polls=polls,
                 waited=time.monotonic() - started,
                 error=error,
             )
 
-        timeout = self.job_timeout if self.job_timeout is not None else math.inf
-        with anyio.move_on_after(timeout):
+        deadline = (
+            anyio.move_on_after(self.job_timeout)
+            if self.job_timeout is not None
+            else contextlib.nullcontext()
+        )
+        with deadline:
             # While a sweep covers this kind, the first Get waits for its hint too.
-            if self.sweeping(ref.kind):
-                await self._wait(tracked, self.stale_after)
+            sweeping = self.sweeping(ref.kind)
+            if sweeping:
+                await self._wait_for_hint(tracked, self.stale_after)
             while True:
                 hinted, tracked.hinted = tracked.hinted, False
                 sent_at = await limiter.acquire()
                 polls += 1
                 self.counters.sent()
-                log.debug("poll", attempt=polls, delay_bound=self._next_wait_bound(ref, attempt))
+                log.debug(
+                    "poll",
+                    job=job,
+                    kind=kind,
+                    attempt=polls,
+                    delay_bound=self.stale_after if sweeping else self.backoff.bound(attempt),
+                )
                 try:
-                    answer = await call(**{name_field: ref.name})
+                    answer = await call(**{name_field: job})
                 except Exception as error:
                     verdict, retry_after = classify(error)
                     if verdict is Verdict.THROTTLED:
@@ -119,6 +137,8 @@ class JobPolling:
                         cut = limiter.on_throttle(sent_at, retry_after)
                         log.info(
                             "throttled",
+                            job=job,
+                            kind=kind,
                             attempt=polls,
                             rate_limit=round(limiter.rate, 2),
                             cut=cut,
@@ -138,6 +158,8 @@ class JobPolling:
                         self.counters.retried_faults += 1
                         log.info(
                             "retrying after fault",
+                            job=job,
+                            kind=kind,
                             attempt=polls,
                             faults=faults,
                             error=describe(error),
@@ -146,7 +168,7 @@ class JobPolling:
                         return ended(Outcome.ERROR, error)
                 else:
                     faults = 0
-                    details = dict(answer.get(answer_field) or {})
+                    details = answer.get(answer_field) or {}
                     if details.get("TranscriptionJobStatus") in _TERMINAL:
                         return event_from_job(
                             ref, details, polls=polls, waited=time.monotonic() - started
@@ -158,25 +180,24 @@ class JobPolling:
                         tracked.hints_ignored_until = time.monotonic() + min(
                             self.backoff.bound(tracked.wrong_hints), MAX_HINT_PAUSE
                         )
-                if self.sweeping(ref.kind) and faults == 0:
-                    await self._wait(tracked, self.stale_after)
+                sweeping = self.sweeping(ref.kind)
+                if sweeping and faults == 0:
+                    await self._wait_for_hint(tracked, self.stale_after)
                     continue
                 delay = self.backoff.delay(attempt, previous_delay)
                 attempt += 1
                 previous_delay = delay
-                await self._wait(tracked, delay)
+                # A plain sleep: cheaper than a cancellable wait, and a hint that
+                # arrives meanwhile is still seen at the next Get.
+                await anyio.sleep(delay)
         return ended(Outcome.TIMED_OUT)
 
-    def _next_wait_bound(self, ref: JobRef, attempt: int) -> float:
-        """The longest this job may wait before its next poll."""
-        if self.sweeping(ref.kind):
-            return self.stale_after
-        return self.backoff.bound(attempt)
-
     @staticmethod
-    async def _wait(tracked: Tracked, seconds: float) -> None:
-        """Sleep up to ``seconds``; a sweep's hint (or its end) wakes the job early."""
+    async def _wait_for_hint(tracked: Tracked, seconds: float) -> None:
+        """Sleep up to ``seconds``, or until a sweep's hint (or its end) comes."""
+        if tracked.hinted:
+            return
+        tracked.wake = anyio.Event()
         with anyio.move_on_after(seconds):
             await tracked.wake.wait()
-        if tracked.wake.is_set():
-            tracked.wake = anyio.Event()
+        tracked.wake = None

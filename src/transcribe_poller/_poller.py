@@ -7,7 +7,7 @@ import contextlib
 import math
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
@@ -104,6 +104,7 @@ class Poller:
             max_faults=max_faults,
         )
         self._task_group: TaskGroup | None = None
+        self._log: Any = logger
         self._state = "new"
 
     def __repr__(self) -> str:
@@ -114,6 +115,9 @@ class Poller:
     async def __aenter__(self) -> Poller:
         if self._state != "new":
             raise RuntimeError("a Poller can be entered only once; create a new one")
+        # Bound now, after the application has configured structlog.
+        self._log = logger.bind()
+        self._polling.log = self._log
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -158,6 +162,8 @@ class Poller:
         ref = as_job_ref(job)
         tracked = self._track(ref)
         tracked.interest += 1
+        if tracked.done is None:
+            tracked.done = anyio.Event()
         try:
             await tracked.done.wait()
         finally:
@@ -247,7 +253,8 @@ class Poller:
         for listener in tracked.listeners:
             listener(event)
         tracked.listeners.clear()
-        tracked.done.set()
+        if tracked.done is not None:
+            tracked.done.set()
 
     def _abandon(self, tracked: Tracked) -> None:
         """Release everyone awaiting a job the closing poller will not finish."""
@@ -256,7 +263,8 @@ class Poller:
             with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
                 listener(None)
         tracked.listeners.clear()
-        tracked.done.set()
+        if tracked.done is not None:
+            tracked.done.set()
 
     # -- sweeps ---------------------------------------------------------------------
 
@@ -266,6 +274,8 @@ class Poller:
     def _sweeping(self, kind: JobKind) -> bool:
         # Asked by every job loop between polls: also restarts sweeping after a
         # fallback once it is wanted again.
+        if self._sweep.mode == "never":
+            return False
         if self._state == "open":
             self._start_sweeper_if_wanted(kind)
         sweeper = self._sweepers.get(kind)
@@ -326,7 +336,7 @@ class Poller:
                 event = CompletionEvent(tracked.ref, Outcome.ERROR, error=error)
             self._finish(tracked, event)
             quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED)
-            log = logger.info if quiet else logger.warning
+            log = self._log.info if quiet else self._log.warning
             log(
                 "job finished",
                 job=tracked.ref.name,

@@ -64,20 +64,32 @@ class RateLimiter:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def _take_if_due(self) -> float | None:
+        now = self._clock()
+        interval = 1.0 / self.rate
+        due = max(self._last_send + interval, self._paused_until)
+        if now < due:
+            return None
+        # Keep the cadence after a slightly late wake-up, but an idle spell earns no
+        # burst beyond one request.
+        self._last_send = now if now - due > interval else max(due, self._last_send)
+        return now
+
     async def acquire(self) -> float:
         """Wait for this caller's turn (first come, first served); return the send time."""
+        if not self._lock.locked():
+            # Nobody queues: take the turn at once if it is due, without the lock.
+            sent_at = self._take_if_due()
+            if sent_at is not None:
+                return sent_at
         async with self._lock:
             while True:
-                now = self._clock()
-                interval = 1.0 / self.rate
-                due = max(self._last_send + interval, self._paused_until)
-                if now >= due:
-                    # Keep the cadence after a slightly late wake-up, but an idle spell
-                    # earns no burst beyond one request.
-                    self._last_send = now if now - due > interval else max(due, self._last_send)
-                    return now
+                sent_at = self._take_if_due()
+                if sent_at is not None:
+                    return sent_at
+                due = max(self._last_send + 1.0 / self.rate, self._paused_until)
                 # Sleep until due, or until a cut or a pause changes when that is.
-                with anyio.move_on_after(due - now):
+                with anyio.move_on_after(due - self._clock()):
                     await self._changed.wait()
 
     def on_throttle(self, sent_at: float, retry_after: float | None = None) -> bool:
