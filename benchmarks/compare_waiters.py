@@ -629,7 +629,7 @@ def render_targets(results: list[dict[str, Any]]) -> str:
         if r["contender"] == "poller":
             p95 = (r.get("latency_s") or {}).get("p95")
             checks += [
-                ("p95 <= 3 s", p95 is not None and p95 <= 3.0, f"{p95}"),
+                ("p95 <= 3 s", p95 is not None and p95 <= 3.0, f"{p95:.2f}"),
                 (
                     "req/job <= 2.5",
                     r["requests_per_job"] <= 2.5,
