@@ -187,9 +187,12 @@ async def test_cancelling_a_watch_stops_promptly_and_leaves_nothing_running(
             assert returned_at - cancelled_at < 1.0
             assert poller.statistics().jobs_pending == 0
         assert asyncio.all_tasks() == tasks_before
-        sent = local_transcribe.traffic().total.requests
+        # A request sent just before the cancel may still reach the service, but none
+        # is started afterwards.
+        started = poller.statistics().requests
         await anyio.sleep(0.5)
-        assert local_transcribe.traffic().total.requests == sent
+        assert poller.statistics().requests == started
+        assert local_transcribe.traffic().total.requests <= started
 
 
 async def test_leaving_the_poller_releases_waiters_with_a_clear_error(
