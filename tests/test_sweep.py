@@ -70,6 +70,12 @@ async def test_listing_that_races_with_completions_gives_right_events(
         check_event(event, expected[ref])  # type: ignore[arg-type]
     assert stats.sweeps > 0
     assert stats.list_pages > stats.sweeps  # several pages per sweep
+    assert set(stats.rate_limits) == {
+        "GetTranscriptionJob",
+        "GetMedicalTranscriptionJob",
+        "ListTranscriptionJobs",
+        "ListMedicalTranscriptionJobs",
+    }
     # Each finished job needs about one Get: hints are rarely wrong.
     gets = stats.requests - stats.list_requests
     assert gets < 2 * len(expected)

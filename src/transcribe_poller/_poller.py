@@ -17,11 +17,11 @@ from ._backoff import Backoff
 from ._classify import describe
 from ._events import CompletionEvent, Outcome, strip_query
 from ._exceptions import PollerClosedError
-from ._jobloop import OPERATION_NAMES, JobPolling, Listener, Tracked
+from ._jobloop import JobPolling, Listener, Tracked
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
 from ._ratelimit import RateLimiter
 from ._stats import Counters, PollerStatistics
-from ._sweep import Sweep, Sweeper
+from ._sweep import LIST_OPERATION_NAMES, Sweep, Sweeper
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
@@ -222,9 +222,7 @@ class Poller:
         """An immutable snapshot of requests, throttling, faults and jobs."""
         limits = {op: limiter.rate for op, limiter in self._limiters.items()}
         for kind, sweeper in self._sweepers.items():
-            limits["List" + OPERATION_NAMES[kind].removeprefix("Get").replace("Job", "Jobs")] = (
-                sweeper.limiter.rate
-            )
+            limits[LIST_OPERATION_NAMES[kind]] = sweeper.limiter.rate
         return self._counters.snapshot(pending=len(self._jobs), rate_limits=limits)
 
     # -- bookkeeping -----------------------------------------------------------------

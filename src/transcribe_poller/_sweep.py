@@ -48,6 +48,10 @@ _LIST = {
         "MedicalTranscriptionJobName",
     ),
 }
+LIST_OPERATION_NAMES = {
+    JobKind.STANDARD: "ListTranscriptionJobs",
+    JobKind.MEDICAL: "ListMedicalTranscriptionJobs",
+}
 _UNFINISHED = ("QUEUED", "IN_PROGRESS")  # QUEUED first: jobs only ever move forward
 MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth it
 
