@@ -46,6 +46,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from _provenance import git_revision, versions
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SCENARIOS = ("bare", "poller")
@@ -380,43 +382,6 @@ def render(summary: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def _git_revision() -> dict[str, Any]:
-    def run(*command: str) -> str:
-        try:
-            return subprocess.run(
-                command, cwd=HERE.parent, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    import transcribe_poller
-
-    measured = Path(transcribe_poller.__file__).resolve().parent
-    return {
-        "commit": run("git", "rev-parse", "HEAD"),
-        "src_modified": bool(run("git", "status", "--porcelain", "--", "src")),
-        # False when another copy came first on PYTHONPATH: commit and src_modified then
-        # describe the checkout, not what was measured (see versions).
-        "measured_this_checkout": measured.is_relative_to(HERE.parent / "src"),
-    }
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata
-
-    versions = {}
-    for name in ("transcribe-poller", "anyio", "structlog"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    import transcribe_poller
-
-    # Which copy was measured: the working tree, or another one put first on PYTHONPATH.
-    versions["transcribe_poller_path"] = str(Path(transcribe_poller.__file__).parent)
-    return versions
-
-
 def parent_main(args: argparse.Namespace) -> None:
     began = time.perf_counter()
     print(
@@ -455,8 +420,8 @@ def parent_main(args: argparse.Namespace) -> None:
             "python": sys.version.split()[0],
             "cpus": os.cpu_count(),
         },
-        "versions": _versions(),
-        "git": _git_revision(),
+        "versions": versions(("transcribe-poller", "anyio", "structlog")),
+        "git": git_revision(),
         "settings": {
             "jobs": args.jobs,
             "polls_per_job": args.polls,
