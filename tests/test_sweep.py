@@ -204,3 +204,25 @@ async def test_an_outage_pauses_sweeping_for_a_while_only(
     warnings = [entry for entry in logs if entry["event"].startswith("sweeping stopped")]
     assert warnings
     assert all(entry["for_seconds"] == 60.0 for entry in warnings)
+
+
+async def test_list_throttled_for_long_gives_way_to_gets(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """With List starved by its quota, jobs are not left waiting for their stale read."""
+    names = [f"starved-{i}" for i in range(12)]
+    for name in names:
+        local_transcribe.start_job(name, duration=1)
+    local_transcribe.set_faults(quota={"ListTranscriptionJobs": (0.02, 1)})
+    with structlog.testing.capture_logs() as logs:
+        async with (
+            local_transcribe.client() as client,
+            Poller(client, backoff=FAST, sweep=Sweep(interval=0.3, stale_after=120)) as poller,
+        ):
+            events = await watch_all(poller, [JobRef(name) for name in names])
+    assert all(e.outcome is Outcome.COMPLETED for e in events.values())  # type: ignore[attr-defined]
+    # Ten intervals (3 s) of throttling, then Gets: far sooner than the 120 s stale read.
+    assert max(e.waited for e in events.values()) < 15  # type: ignore[attr-defined]
+    warnings = [entry for entry in logs if entry["event"].startswith("sweeping stopped")]
+    assert warnings
+    assert "List throttled" in warnings[0]["reason"]

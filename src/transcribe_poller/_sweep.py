@@ -13,7 +13,8 @@ by the 90 days of finished jobs it keeps, and needs no particular order of
 summaries. When the watched names share a part, ``JobNameContains`` narrows the
 listing to them. A sweep that would need more than ``max_pages`` pages gives no
 hints at all (absence from a partial listing means nothing), and polling of that
-kind falls back to per-job Gets for a while.
+kind falls back to per-job Gets for a while; so do List faults in a row, and List
+throttled for ten intervals without a complete sweep.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ LIST_OPERATION_NAMES = {
 }
 _UNFINISHED = ("QUEUED", "IN_PROGRESS")  # QUEUED first: jobs only ever move forward
 MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth it
+# Without a complete sweep for this many intervals, sweeping gives way to per-job Gets.
+PATIENCE_INTERVALS = 10
 
 
 @dataclass(frozen=True)
@@ -147,10 +150,12 @@ class Sweeper:
         self._still_wanted = still_wanted
         self.running = False
         self.disabled_until = -math.inf
+        self._last_complete = -math.inf
         self._log = logger.bind(kind=kind.value)
 
     async def run(self) -> None:
         self.running = True
+        self._last_complete = anyio.current_time()
         try:
             await self._sweep_while_wanted()
         except Exception as error:
@@ -167,6 +172,7 @@ class Sweeper:
             if listed is None:
                 return  # fallen back to per-job polling for now
             self._counters.sweeps += 1
+            self._last_complete = anyio.current_time()
             for name, tracked in before.items():
                 if name not in listed:
                     self._hint(tracked)
@@ -213,6 +219,12 @@ class Sweeper:
                     self._counters.throttled += 1
                     self.limiter.on_throttle(sent_at, retry_after)
                     self._log.info("list throttled", rate_limit=round(self.limiter.rate, 2))
+                    stalled = anyio.current_time() - self._last_complete
+                    if stalled > PATIENCE_INTERVALS * self.settings.interval:
+                        # Throttled (or 503) for so long that jobs waiting for hints
+                        # would wait for their stale read: let Gets carry on for now.
+                        self._fall_back(f"no complete sweep for {stalled:.0f} s: List throttled")
+                        return None
                 elif verdict is Verdict.TRANSIENT:
                     faults += 1
                     if faults > 3:
