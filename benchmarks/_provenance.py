@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import platform
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
 
 
 def git_revision() -> dict[str, Any]:

@@ -27,17 +27,16 @@ import json
 import logging
 import math
 import os
-import platform
 import random
 import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from _provenance import git_revision, versions
+from _provenance import git_revision, machine, versions
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -72,41 +71,24 @@ class Profile:
     grace: float
 
 
+DEFAULT_PROFILE = Profile(
+    standard=300,
+    medical=100,
+    shortest=15.0,
+    longest=90.0,
+    quota=30.0,
+    burst=30.0,
+    list_quota=5.0,
+    fail_share=0.05,
+    grace=120.0,
+)
 PROFILES = {
-    "default": Profile(
-        standard=300,
-        medical=100,
-        shortest=15.0,
-        longest=90.0,
-        quota=30.0,
-        burst=30.0,
-        list_quota=5.0,
-        fail_share=0.05,
-        grace=120.0,
-    ),
+    "default": DEFAULT_PROFILE,
     # A larger batch for the two polling strategies (--contenders poller,poller-get-only).
-    "large": Profile(
-        standard=800,
-        medical=200,
-        shortest=15.0,
-        longest=90.0,
-        quota=30.0,
-        burst=30.0,
-        list_quota=5.0,
-        fail_share=0.05,
-        grace=120.0,
-    ),
-    # Fewer, shorter jobs under the same quota: four contenders in about 1.5 minutes.
-    "quick": Profile(
-        standard=100,
-        medical=30,
-        shortest=5.0,
-        longest=15.0,
-        quota=30.0,
-        burst=30.0,
-        list_quota=5.0,
-        fail_share=0.05,
-        grace=45.0,
+    "large": replace(DEFAULT_PROFILE, standard=800, medical=200),
+    # Fewer, shorter jobs under the same quota: the contenders in about 2 minutes.
+    "quick": replace(
+        DEFAULT_PROFILE, standard=100, medical=30, shortest=5.0, longest=15.0, grace=45.0
     ),
 }
 
@@ -700,11 +682,7 @@ def parent_main(args: argparse.Namespace) -> None:
     document = {
         "benchmark": "compare_waiters",
         "date_utc": now.isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "versions": versions(),
         "git": git_revision(),
         "profile": {"name": profile_name, **asdict(profile)},

@@ -36,7 +36,6 @@ import gc
 import json
 import logging
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -46,7 +45,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from _provenance import git_revision, versions
+from _provenance import git_revision, machine, versions
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -415,11 +414,7 @@ def parent_main(args: argparse.Namespace) -> None:
     document = {
         "benchmark": "overhead",
         "date_utc": now.isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-            "cpus": os.cpu_count(),
-        },
+        "machine": machine(),
         "versions": versions(("transcribe-poller", "anyio", "structlog")),
         "git": git_revision(),
         "settings": {

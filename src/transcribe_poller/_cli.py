@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import structlog
 
+from ._classify import describe
 from ._events import CompletionEvent, Outcome
 from ._exceptions import InvalidJobNameError
 from ._jobfile import JobFileError, parse_job_lines
@@ -187,11 +188,7 @@ def event_record(event: CompletionEvent) -> dict[str, Any]:
 
 
 def _error_text(error: BaseException | None) -> str | None:
-    if error is None:
-        return None
-    from ._classify import describe
-
-    return describe(error)
+    return None if error is None else describe(error)
 
 
 def _emit(line: str) -> bool:

@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -16,6 +17,9 @@ from ._events import CompletionEvent, Outcome
 from ._jobs import JobKind, JobRef
 from ._poller import Poller
 from ._progress import Progress, summary
+
+if TYPE_CHECKING:
+    from .testing import LocalTranscribe
 
 FAILURE_REASONS = (
     "The media format provided does not match the detected media format.",
@@ -35,7 +39,7 @@ class DemoResult:
     elapsed: float
 
 
-def _plan(rng: random.Random, index: int, longest: float) -> dict[str, object]:
+def _plan(rng: random.Random, longest: float) -> dict[str, object]:
     """A realistic spread: most jobs take a while, a few are quick, a few fail."""
     shortest = min(2.0, longest)
     duration = shortest + (longest - shortest) * rng.betavariate(1.6, 2.2)
@@ -68,7 +72,7 @@ def run_demo(args: argparse.Namespace) -> int:
         for kind, count in ((JobKind.STANDARD, args.jobs), (JobKind.MEDICAL, args.medical)):
             for i in range(count):
                 name = f"demo-{kind.value}-{i:04d}"
-                plan = _plan(rng, i, args.longest)
+                plan = _plan(rng, args.longest)
                 if kind is JobKind.STANDARD and "fail_with" not in plan and rng.random() < 0.15:
                     plan["redaction"] = rng.choice(("redacted", "redacted_and_unredacted"))
                 if kind is JobKind.MEDICAL and rng.random() < 0.3:
@@ -96,10 +100,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if result.wrong == 0 and len(result.events) == len(expected) else 1
 
 
-async def _watch(bed: object, expected: dict[JobRef, Outcome]) -> DemoResult:
-    from .testing import LocalTranscribe
-
-    assert isinstance(bed, LocalTranscribe)
+async def _watch(bed: LocalTranscribe, expected: dict[JobRef, Outcome]) -> DemoResult:
     started = time.monotonic()
     events: list[CompletionEvent] = []
     latencies: list[float] = []

@@ -22,17 +22,20 @@ from ._stats import Counters
 
 logger = structlog.get_logger("transcribe_poller")
 
+# The Get operation of each kind: its name, client method, name field, answer field.
 OPERATIONS = {
-    JobKind.STANDARD: ("get_transcription_job", "TranscriptionJobName", "TranscriptionJob"),
+    JobKind.STANDARD: (
+        "GetTranscriptionJob",
+        "get_transcription_job",
+        "TranscriptionJobName",
+        "TranscriptionJob",
+    ),
     JobKind.MEDICAL: (
+        "GetMedicalTranscriptionJob",
         "get_medical_transcription_job",
         "MedicalTranscriptionJobName",
         "MedicalTranscriptionJob",
     ),
-}
-OPERATION_NAMES = {
-    JobKind.STANDARD: "GetTranscriptionJob",
-    JobKind.MEDICAL: "GetMedicalTranscriptionJob",
 }
 _TERMINAL = frozenset({"COMPLETED", "FAILED"})
 # After a wrong hint a job ignores hints for a while, but never so long that a job
@@ -87,9 +90,9 @@ class JobPolling:
     async def poll(self, tracked: Tracked) -> CompletionEvent:
         ref = tracked.ref
         job, kind = ref.name, ref.kind.value
-        method, name_field, answer_field = OPERATIONS[ref.kind]
+        operation, method, name_field, answer_field = OPERATIONS[ref.kind]
         call = getattr(self.client, method)
-        limiter = self.limiter(OPERATION_NAMES[ref.kind])
+        limiter = self.limiter(operation)
         started = time.monotonic()
         polls = faults = attempt = 0
         previous_delay: float | None = None

@@ -21,7 +21,7 @@ from ._jobloop import JobPolling, Listener, Tracked
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
 from ._ratelimit import RateLimiter
 from ._stats import Counters, PollerStatistics
-from ._sweep import LIST_OPERATION_NAMES, Sweep, Sweeper
+from ._sweep import Sweep, Sweeper
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
@@ -221,8 +221,8 @@ class Poller:
     def statistics(self) -> PollerStatistics:
         """An immutable snapshot of requests, throttling, faults and jobs."""
         limits = {op: limiter.rate for op, limiter in self._limiters.items()}
-        for kind, sweeper in self._sweepers.items():
-            limits[LIST_OPERATION_NAMES[kind]] = sweeper.limiter.rate
+        for sweeper in self._sweepers.values():
+            limits[sweeper.operation] = sweeper.limiter.rate
         return self._counters.snapshot(pending=len(self._jobs), rate_limits=limits)
 
     # -- bookkeeping -----------------------------------------------------------------

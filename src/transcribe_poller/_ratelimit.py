@@ -64,10 +64,14 @@ class RateLimiter:
         self._changed.set()
         self._changed = anyio.Event()
 
+    def _due(self) -> tuple[float, float]:
+        """When the next request may go, and the interval in force."""
+        interval = 1.0 / self.rate
+        return max(self._last_send + interval, self._paused_until), interval
+
     def _take_if_due(self) -> float | None:
         now = self._clock()
-        interval = 1.0 / self.rate
-        due = max(self._last_send + interval, self._paused_until)
+        due, interval = self._due()
         if now < due:
             return None
         # Keep the cadence after a slightly late wake-up, but an idle spell earns no
@@ -87,7 +91,7 @@ class RateLimiter:
                 sent_at = self._take_if_due()
                 if sent_at is not None:
                     return sent_at
-                due = max(self._last_send + 1.0 / self.rate, self._paused_until)
+                due, _ = self._due()
                 # Sleep until due, or until a cut or a pause changes when that is.
                 with anyio.move_on_after(due - self._clock()):
                     await self._changed.wait()

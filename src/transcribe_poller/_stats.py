@@ -52,17 +52,18 @@ class Counters:
 
     def sent(self) -> None:
         self.requests += 1
-        now = time.monotonic()
-        self._sends.append(now)
+        self._sends.append(time.monotonic())
         # Trim as we go so the deque holds at most one window of sends.
-        while self._sends and self._sends[0] < now - RATE_WINDOW:
-            self._sends.popleft()
+        self._trim()
 
     def request_rate(self) -> float:
-        now = time.monotonic()
-        while self._sends and self._sends[0] < now - RATE_WINDOW:
-            self._sends.popleft()
+        self._trim()
         return len(self._sends) / RATE_WINDOW
+
+    def _trim(self) -> None:
+        oldest = time.monotonic() - RATE_WINDOW
+        while self._sends and self._sends[0] < oldest:
+            self._sends.popleft()
 
     def snapshot(self, pending: int, rate_limits: Mapping[str, float]) -> PollerStatistics:
         return PollerStatistics(

@@ -37,21 +37,20 @@ logger = structlog.get_logger("transcribe_poller")
 
 SweepMode = Literal["auto", "always", "never"]
 
+# The List operation of each kind: its name, client method, summaries, name field.
 _LIST = {
     JobKind.STANDARD: (
+        "ListTranscriptionJobs",
         "list_transcription_jobs",
         "TranscriptionJobSummaries",
         "TranscriptionJobName",
     ),
     JobKind.MEDICAL: (
+        "ListMedicalTranscriptionJobs",
         "list_medical_transcription_jobs",
         "MedicalTranscriptionJobSummaries",
         "MedicalTranscriptionJobName",
     ),
-}
-LIST_OPERATION_NAMES = {
-    JobKind.STANDARD: "ListTranscriptionJobs",
-    JobKind.MEDICAL: "ListMedicalTranscriptionJobs",
 }
 _UNFINISHED = ("QUEUED", "IN_PROGRESS")  # QUEUED first: jobs only ever move forward
 MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth it
@@ -139,7 +138,7 @@ class Sweeper:
         hint: Callable[[Any], None],
         still_wanted: Callable[[], bool],
     ) -> None:
-        method, self._summaries_field, self._name_field = _LIST[kind]
+        self.operation, method, self._summaries_field, self._name_field = _LIST[kind]
         self._list = getattr(client, method)
         self.kind = kind
         self.settings = settings

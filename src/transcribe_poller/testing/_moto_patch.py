@@ -93,7 +93,7 @@ def _fill_bare_completion(job: Any) -> None:
         }
 
 
-def _wrap_response_object(cls: Any, original: Any) -> Any:
+def _wrap_response_object(original: Any) -> Any:
     def response_object(self: Any, response_type: str) -> dict[str, Any]:
         script: ScriptedJob | None = getattr(self, "_script", None)
         if response_type != "GET":
@@ -155,7 +155,7 @@ def install() -> None:
         if _installed:
             return
         for cls in (models.FakeTranscriptionJob, models.FakeMedicalTranscriptionJob):
-            cls.response_object = _wrap_response_object(cls, cls.response_object)  # type: ignore[method-assign]
+            cls.response_object = _wrap_response_object(cls.response_object)  # type: ignore[method-assign]
         _installed = True
 
 

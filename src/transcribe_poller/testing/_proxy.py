@@ -58,7 +58,7 @@ def _aws_error(
     return web.Response(status=status, text=body, headers=headers)
 
 
-def _job_key(operation: str, body: bytes) -> tuple[str, str] | None:
+def _job_key(body: bytes) -> tuple[str, str] | None:
     if not body:
         return None
     try:
@@ -151,10 +151,6 @@ class FaultProxy:
             self._random = random.Random(faults.seed)
             self._buckets.clear()
 
-    @property
-    def faults(self) -> Faults:
-        return self._faults
-
     def outage(self, seconds: float) -> None:
         """Refuse connections from now for ``seconds``; returns once they are refused."""
         self._call(self._begin_outage(seconds))
@@ -246,7 +242,7 @@ class FaultProxy:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         body = await request.read()
         operation = request.headers.get("X-Amz-Target", "").rpartition(".")[2] or "unknown"
-        job = _job_key(operation, body)
+        job = _job_key(body)
         with self._lock:
             faults = self._faults
             self._by_op[operation][0] += 1
