@@ -14,13 +14,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import anyio
 import structlog
 
-from ._classify import describe
-from ._events import CompletionEvent, Outcome
+from ._events import Outcome
 from ._exceptions import InvalidJobNameError
 from ._jobfile import JobFileError, parse_job_lines
 from ._jobs import JobRef, as_job_refs
@@ -171,26 +169,6 @@ def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
     return jobs
 
 
-def event_record(event: CompletionEvent) -> dict[str, Any]:
-    """One JSON line of stdout. URIs are whole here: the caller needs them to fetch."""
-    return {
-        "job": event.job.name,
-        "kind": event.job.kind.value,
-        "outcome": event.outcome.value,
-        "transcript_uri": event.transcript_uri,
-        "redacted_transcript_uri": event.redacted_transcript_uri,
-        "subtitle_uris": list(event.subtitle_uris),
-        "failure_reason": event.failure_reason,
-        "error": _error_text(event.error),
-        "polls": event.polls,
-        "waited": round(event.waited, 3),
-    }
-
-
-def _error_text(error: BaseException | None) -> str | None:
-    return None if error is None else describe(error)
-
-
 def _emit(line: str) -> bool:
     """Print a result line; False once stdout is closed (``wait ... | head -1``)."""
     try:
@@ -224,7 +202,7 @@ async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
                     async with poller.watch(jobs) as events:
                         async for event in events:
                             all_completed &= event.outcome is Outcome.COMPLETED
-                            if not _emit(json.dumps(event_record(event))):
+                            if not _emit(json.dumps(event.to_dict())):
                                 all_completed = False  # nobody reads the rest: stop
                                 break
                     progress.stop()

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
+from ._classify import describe
 from ._jobs import JobRef
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+class ReadOnlyDict(dict):  # type: ignore[type-arg]
+    """A dict that refuses changes: shared by every waiter of an event, yet
+    ``dataclasses.asdict``, ``copy.deepcopy`` and ``pickle`` work on it (they do not
+    on a ``MappingProxyType``)."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} cannot be changed")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ReadOnlyDict:
+        return type(self)(copy.deepcopy(dict(self), memo))
+
+
+_EMPTY: Mapping[str, Any] = ReadOnlyDict()
 
 
 class Outcome(str, enum.Enum):
@@ -70,6 +90,27 @@ class CompletionEvent:
     def ok(self) -> bool:
         return self.outcome is Outcome.COMPLETED
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: the keys the command line prints, URIs whole.
+
+        The URIs keep their query string, which the caller needs to fetch them (and
+        which is a credential: do not log it). ``details`` is left out: it is the
+        service's answer, with datetimes, and ``json.dumps(event.details,
+        default=str)`` serialises it when wanted.
+        """
+        return {
+            "job": self.job.name,
+            "kind": self.job.kind.value,
+            "outcome": self.outcome.value,
+            "transcript_uri": self.transcript_uri,
+            "redacted_transcript_uri": self.redacted_transcript_uri,
+            "subtitle_uris": list(self.subtitle_uris),
+            "failure_reason": self.failure_reason,
+            "error": None if self.error is None else describe(self.error),
+            "polls": self.polls,
+            "waited": round(self.waited, 3),
+        }
+
     def __repr__(self) -> str:
         parts = [f"job={self.job}", f"outcome={self.outcome.value}"]
         if self.preferred_uri:
@@ -97,7 +138,7 @@ def event_from_job(
         redacted_transcript_uri=transcript.get("RedactedTranscriptFileUri"),
         subtitle_uris=tuple(subtitles),
         failure_reason=details.get("FailureReason"),
-        details=MappingProxyType(dict(details)),
+        details=ReadOnlyDict(details),
         polls=polls,
         waited=waited,
     )

@@ -7,7 +7,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import anyio
@@ -15,7 +14,7 @@ import structlog
 
 from ._backoff import Backoff
 from ._classify import Verdict, classify, describe
-from ._events import CompletionEvent, Outcome, event_from_job
+from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobKind, JobRef
 from ._ratelimit import RateLimiter
 from ._stats import Counters
@@ -103,7 +102,7 @@ class JobPolling:
             return CompletionEvent(
                 job=ref,
                 outcome=outcome,
-                details=MappingProxyType(details),
+                details=ReadOnlyDict(details),
                 polls=polls,
                 waited=time.monotonic() - started,
                 error=error,

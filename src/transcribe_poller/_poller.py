@@ -223,7 +223,7 @@ class Poller:
         limits = {op: limiter.rate for op, limiter in self._limiters.items()}
         for sweeper in self._sweepers.values():
             limits[sweeper.operation] = sweeper.limiter.rate
-        return self._counters.snapshot(pending=len(self._jobs), rate_limits=limits)
+        return self._counters.snapshot(pending=dict(self._counts), rate_limits=limits)
 
     # -- bookkeeping -----------------------------------------------------------------
 
@@ -247,7 +247,7 @@ class Poller:
     def _finish(self, tracked: Tracked, event: CompletionEvent) -> None:
         tracked.event = event
         self._forget(tracked)
-        self._counters.outcomes[event.outcome] += 1
+        self._counters.finished(tracked.ref.kind, event.outcome)
         for listener in tracked.listeners:
             listener(event)
         tracked.listeners.clear()

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import collections
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from typing import Any
 
-from ._events import Outcome
+import anyio
+
+from ._events import Outcome, ReadOnlyDict
+from ._jobs import JobKind
 
 RATE_WINDOW = 5.0  # seconds over which request_rate is measured
+
+
+@dataclass(frozen=True)
+class KindStatistics:
+    """Jobs of one kind: how many are pending, and how those that ended ended."""
+
+    pending: int = 0
+    outcomes: Mapping[Outcome, int] = field(default_factory=ReadOnlyDict)
+
+    @property
+    def finished(self) -> int:
+        return sum(self.outcomes.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pending": self.pending,
+            "outcomes": {outcome.value: n for outcome, n in self.outcomes.items()},
+        }
+
+    def __repr__(self) -> str:
+        return f"KindStatistics(pending={self.pending}, outcomes={_plain(self.outcomes)})"
 
 
 @dataclass(frozen=True)
@@ -19,9 +42,10 @@ class PollerStatistics:
 
     ``requests`` counts every request (Get and List). ``sweeps`` counts complete
     listings of unfinished jobs, ``list_requests`` and ``list_pages`` what they
-    took, ``wrong_hints`` the Gets a sweep asked for that found the job still
+    took, ``wrong_hints`` the Gets a hint asked for that found the job still
     running. ``request_rate`` is requests per second over the last few seconds;
-    ``rate_limits`` the client-side limit now in force for each operation.
+    ``rate_limits`` the client-side limit now in force for each operation;
+    ``kinds`` the jobs pending and finished per kind of job.
     """
 
     requests: int
@@ -31,14 +55,51 @@ class PollerStatistics:
     jobs_finished: int
     outcomes: Mapping[Outcome, int]
     request_rate: float
-    rate_limits: Mapping[str, float] = field(default_factory=dict)
+    rate_limits: Mapping[str, float] = field(default_factory=ReadOnlyDict)
     sweeps: int = 0
     list_requests: int = 0
     list_pages: int = 0
     wrong_hints: int = 0
+    kinds: Mapping[JobKind, KindStatistics] = field(default_factory=ReadOnlyDict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: enums become their values."""
+        return {
+            "requests": self.requests,
+            "throttled": self.throttled,
+            "retried_faults": self.retried_faults,
+            "jobs_pending": self.jobs_pending,
+            "jobs_finished": self.jobs_finished,
+            "outcomes": {outcome.value: n for outcome, n in self.outcomes.items()},
+            "request_rate": round(self.request_rate, 3),
+            "rate_limits": {op: round(rate, 3) for op, rate in self.rate_limits.items()},
+            "sweeps": self.sweeps,
+            "list_requests": self.list_requests,
+            "list_pages": self.list_pages,
+            "wrong_hints": self.wrong_hints,
+            "kinds": {kind.value: stats.to_dict() for kind, stats in self.kinds.items()},
+        }
+
+    def __repr__(self) -> str:
+        rates = ", ".join(f"{op}: {rate:.3g}" for op, rate in self.rate_limits.items())
+        kinds = ", ".join(f"{kind.value}: {stats!r}" for kind, stats in self.kinds.items())
+        return (
+            f"PollerStatistics(requests={self.requests}, throttled={self.throttled}, "
+            f"retried_faults={self.retried_faults}, jobs_pending={self.jobs_pending}, "
+            f"jobs_finished={self.jobs_finished}, outcomes={_plain(self.outcomes)}, "
+            f"request_rate={self.request_rate:.3g}, rate_limits={{{rates}}}, "
+            f"sweeps={self.sweeps}, list_requests={self.list_requests}, "
+            f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}})"
+        )
+
+
+def _plain(outcomes: Mapping[Outcome, int]) -> str:
+    return "{" + ", ".join(f"{o.value}: {n}" for o, n in outcomes.items() if n) + "}"
 
 
 class Counters:
+    """What every part of a poller counts; read only through :meth:`snapshot`."""
+
     def __init__(self) -> None:
         self.requests = 0
         self.throttled = 0
@@ -47,36 +108,59 @@ class Counters:
         self.list_requests = 0
         self.list_pages = 0
         self.wrong_hints = 0
-        self.outcomes: collections.Counter[Outcome] = collections.Counter()
+        self.outcomes: collections.Counter[tuple[JobKind, Outcome]] = collections.Counter()
         self._sends: collections.deque[float] = collections.deque()
 
     def sent(self) -> None:
         self.requests += 1
-        self._sends.append(time.monotonic())
+        now = anyio.current_time()
+        sends = self._sends
+        sends.append(now)
         # Trim as we go so the deque holds at most one window of sends.
-        self._trim()
+        if sends[0] < now - RATE_WINDOW:
+            self._trim(now)
+
+    def finished(self, kind: JobKind, outcome: Outcome) -> None:
+        self.outcomes[kind, outcome] += 1
 
     def request_rate(self) -> float:
-        self._trim()
+        self._trim(anyio.current_time())
         return len(self._sends) / RATE_WINDOW
 
-    def _trim(self) -> None:
-        oldest = time.monotonic() - RATE_WINDOW
+    def _trim(self, now: float) -> None:
+        oldest = now - RATE_WINDOW
         while self._sends and self._sends[0] < oldest:
             self._sends.popleft()
 
-    def snapshot(self, pending: int, rate_limits: Mapping[str, float]) -> PollerStatistics:
+    def snapshot(
+        self, pending: Mapping[JobKind, int], rate_limits: Mapping[str, float]
+    ) -> PollerStatistics:
+        outcomes = ReadOnlyDict(
+            {o: sum(n for (_, o2), n in self.outcomes.items() if o2 is o) for o in Outcome}
+        )
+        seen = set(pending) | {kind for kind, _ in self.outcomes}
+        kinds = ReadOnlyDict(
+            {
+                kind: KindStatistics(
+                    pending=pending.get(kind, 0),
+                    outcomes=ReadOnlyDict({o: self.outcomes[kind, o] for o in Outcome}),
+                )
+                for kind in JobKind
+                if kind in seen
+            }
+        )
         return PollerStatistics(
             requests=self.requests,
             throttled=self.throttled,
             retried_faults=self.retried_faults,
-            jobs_pending=pending,
-            jobs_finished=sum(self.outcomes.values()),
-            outcomes=MappingProxyType({o: self.outcomes[o] for o in Outcome}),
+            jobs_pending=sum(pending.values()),
+            jobs_finished=sum(outcomes.values()),
+            outcomes=outcomes,
             request_rate=self.request_rate(),
-            rate_limits=MappingProxyType(dict(rate_limits)),
+            rate_limits=ReadOnlyDict(rate_limits),
             sweeps=self.sweeps,
             list_requests=self.list_requests,
             list_pages=self.list_pages,
             wrong_hints=self.wrong_hints,
+            kinds=kinds,
         )
