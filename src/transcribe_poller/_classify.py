@@ -92,6 +92,39 @@ def classify(error: Exception) -> tuple[Verdict, float | None]:
     return Verdict.FATAL, None
 
 
+# Raised when no connection could be made at all: the endpoint may be wrong.
+_CONNECT_TYPES: tuple[type[BaseException], ...] = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ProxyConnectionError,
+    ConnectionRefusedError,
+)
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """True when no connection could be made: nothing listens, or no route."""
+    if isinstance(error, _CONNECT_TYPES):
+        return True
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - aiobotocore depends on aiohttp
+        return False
+    return isinstance(error, aiohttp.ClientConnectorError)
+
+
+def is_missing_credentials(error: BaseException) -> bool:
+    return isinstance(error, botocore.exceptions.NoCredentialsError)
+
+
+def service_message(error: BaseException) -> str:
+    """The service's own words for an error answer, else :func:`describe`."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        message = error.response.get("Error", {}).get("Message")
+        if message:
+            return str(message)
+    return describe(error)
+
+
 def describe(error: BaseException) -> str:
     """A message for an ERROR event that tells the user what to do."""
     if isinstance(error, botocore.exceptions.NoCredentialsError):

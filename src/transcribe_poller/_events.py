@@ -6,10 +6,13 @@ import copy
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._classify import describe
 from ._jobs import JobRef
+
+if TYPE_CHECKING:
+    from ._kinds import KindSpec
 
 
 class ReadOnlyDict(dict):  # type: ignore[type-arg]
@@ -39,14 +42,14 @@ class Outcome(str, enum.Enum):
     COMPLETED = "COMPLETED"
     """The job finished; its transcript URIs are on the event."""
     FAILED = "FAILED"
-    """The service says the job failed; ``failure_reason`` says why."""
+    """The service says the job failed; ``failure_reason`` is its FailureReason."""
     NOT_FOUND = "NOT_FOUND"
     """No such job, even after the grace period for a job that was just started."""
     TIMED_OUT = "TIMED_OUT"
     """The poller's ``job_timeout`` passed first; the job may still be running."""
     ERROR = "ERROR"
-    """Polling failed (access denied, no credentials, faults past the retry budget);
-    ``error`` holds the exception."""
+    """Polling failed (access denied, unreachable service, no credentials, faults
+    past the retry budget); ``error`` holds the exception."""
 
     def __str__(self) -> str:
         return self.value
@@ -63,6 +66,8 @@ def strip_query(uri: str | None) -> str | None:
 class CompletionEvent:
     """The end of one job's wait.
 
+    ``failure_reason`` says why a job did not complete: the service's FailureReason
+    when FAILED, the poller's reason for NOT_FOUND, TIMED_OUT and ERROR.
     ``details`` is the job dict of the last successful Get (empty if there was none).
     ``polls`` counts the requests made for this job, ``waited`` the seconds since
     polling it began. Presigned URIs (output in the service's bucket) expire after
@@ -125,17 +130,17 @@ class CompletionEvent:
 
 
 def event_from_job(
-    job: JobRef, details: Mapping[str, Any], *, polls: int, waited: float
+    job: JobRef, spec: KindSpec, details: Mapping[str, Any], *, polls: int, waited: float
 ) -> CompletionEvent:
     """The event for a job whose Get answered COMPLETED or FAILED."""
-    status = details.get("TranscriptionJobStatus")
-    transcript = details.get("Transcript") or {}
+    status = details.get(spec.status_field)
+    output = details.get(spec.output_field) or {}
     subtitles = (details.get("Subtitles") or {}).get("SubtitleFileUris") or ()
     return CompletionEvent(
         job=job,
         outcome=Outcome.COMPLETED if status == "COMPLETED" else Outcome.FAILED,
-        transcript_uri=transcript.get("TranscriptFileUri"),
-        redacted_transcript_uri=transcript.get("RedactedTranscriptFileUri"),
+        transcript_uri=output.get("TranscriptFileUri"),
+        redacted_transcript_uri=output.get("RedactedTranscriptFileUri"),
         subtitle_uris=tuple(subtitles),
         failure_reason=details.get("FailureReason"),
         details=ReadOnlyDict(details),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
+from ._backoff import Backoff
 from ._events import CompletionEvent
 from ._jobs import JobLike, as_job_refs
-from ._poller import Poller
+from ._poller import DEFAULT_MAX_RATE, Poller
+from ._request import DEFAULT_UNREACHABLE_AFTER
+from ._sweep import Sweep
 
 
 @contextlib.asynccontextmanager
@@ -17,13 +19,19 @@ async def open_poller(
     region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
-    **options: Any,
+    backoff: Backoff | None = None,
+    max_rate: float = DEFAULT_MAX_RATE,
+    job_timeout: float | None = None,
+    not_found_grace: float = 5.0,
+    max_faults: int = 10,
+    sweep: Sweep | str | None = None,
+    unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
 ) -> AsyncIterator[Poller]:
     """A Poller with its own aiobotocore client, closed on exit.
 
     ``region``, ``endpoint_url`` and ``profile`` pick the service as the AWS CLI
-    would; ``options`` go to :class:`Poller`. The client makes one attempt per
-    request: the poller does the retrying, so its rate limit sees every request.
+    would; the other options are :class:`Poller`'s. The client makes one attempt
+    per request: the poller does the retrying, so its rate limit sees every request.
     """
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
@@ -34,7 +42,16 @@ async def open_poller(
         session.create_client(
             "transcribe", region_name=region, endpoint_url=endpoint_url, config=config
         ) as client,
-        Poller(client, **options) as poller,
+        Poller(
+            client,
+            backoff=backoff,
+            max_rate=max_rate,
+            job_timeout=job_timeout,
+            not_found_grace=not_found_grace,
+            max_faults=max_faults,
+            sweep=sweep,
+            unreachable_after=unreachable_after,
+        ) as poller,
     ):
         yield poller
 
@@ -45,17 +62,36 @@ async def wait_for_jobs(
     region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
-    **options: Any,
+    backoff: Backoff | None = None,
+    max_rate: float = DEFAULT_MAX_RATE,
+    job_timeout: float | None = None,
+    not_found_grace: float = 5.0,
+    max_faults: int = 10,
+    sweep: Sweep | str | None = None,
+    unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
-    Repeated jobs are awaited once. Names are checked before anything is sent.
+    Repeated jobs are awaited once. Names are checked before anything is sent; with
+    no jobs it returns ``[]`` without opening a client. Options as for
+    :func:`open_poller`.
     """
     refs = as_job_refs(jobs)
     if not refs:
         return []
     async with (
-        open_poller(region=region, endpoint_url=endpoint_url, profile=profile, **options) as poller,
+        open_poller(
+            region=region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            backoff=backoff,
+            max_rate=max_rate,
+            job_timeout=job_timeout,
+            not_found_grace=not_found_grace,
+            max_faults=max_faults,
+            sweep=sweep,
+            unreachable_after=unreachable_after,
+        ) as poller,
         poller.watch(refs) as events,
     ):
         by_job = {event.job: event async for event in events}

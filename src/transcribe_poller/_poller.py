@@ -1,43 +1,49 @@
-"""The Poller: await many Transcribe jobs with one task group and one rate per operation."""
+"""The Poller: opens and closes, owns one scheduler per kind of job, and delivers events.
+
+Polling itself belongs to the schedulers (``_scheduler``): one per kind, each with
+its own Get rate limit and hint sources. The poller keeps who awaits which job, and
+hands each job's one event to every waiter: ``wait()`` is a ``watch()`` of one job.
+"""
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import math
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._backoff import Backoff
-from ._classify import describe
-from ._events import CompletionEvent, Outcome, strip_query
+from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
+from ._events import CompletionEvent
 from ._exceptions import PollerClosedError
-from ._jobloop import JobPolling, Listener, Tracked
+from ._hints import HintSource
+from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
+from ._kinds import KINDS
+from ._log import get_logger
 from ._ratelimit import RateLimiter
+from ._request import DEFAULT_UNREACHABLE_AFTER, Reachability, Sender
+from ._scheduler import Scheduler
 from ._stats import Counters, PollerStatistics
-from ._sweep import Sweep, Sweeper
-
-if TYPE_CHECKING:
-    from types_aiobotocore_transcribe import TranscribeServiceClient
-
-logger = structlog.get_logger("transcribe_poller")
+from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweep, Sweeper
 
 DEFAULT_MAX_RATE = 25.0
 """Requests per second per Get operation: below AWS's default quota of 30."""
+
+_Listener = MemoryObjectSendStream["CompletionEvent | None"]
 
 
 class Poller:
     """Polls Transcribe jobs until each is COMPLETED or FAILED.
 
     ``client`` is an aiobotocore Transcribe client the caller owns, in any retry
-    mode. Use the poller as an async context manager; it owns an anyio task group
-    in which one loop polls each distinct job, however many callers await it::
+    mode (or :class:`transcribe_poller.testing.FakeTranscribe` in tests). Use the
+    poller as an async context manager; however many callers await a job, it is
+    polled once::
 
         async with Poller(client) as poller:
             event = await poller.wait("interview-1")
@@ -55,71 +61,107 @@ class Poller:
     * ``max_faults``: transient faults (HTTP 5xx, dropped connections, timeouts) in
       a row that one job may meet before it ends with ERROR (default 10).
     * ``sweep``: when to list unfinished jobs instead of polling each one
-      (:class:`Sweep`; by default while 10 or more jobs of a kind are pending).
-      ``Sweep(mode="never")`` polls each job with its own Get only.
+      (:class:`Sweep`, or its mode ``"auto"``, ``"always"`` or ``"never"``; by
+      default while 10 or more jobs of a kind are pending).
+    * ``unreachable_after``: seconds of failed connections, with no request ever
+      answered, after which every job ends with ERROR and a
+      :class:`ServiceUnreachableError` naming the endpoint (default 15). Missing
+      credentials end them at once.
     """
 
     def __init__(
         self,
-        client: TranscribeServiceClient,
+        client: TranscribeClient,
         *,
         backoff: Backoff | None = None,
         max_rate: float = DEFAULT_MAX_RATE,
         job_timeout: float | None = None,
         not_found_grace: float = 5.0,
         max_faults: int = 10,
-        sweep: Sweep | None = None,
+        sweep: Sweep | str | None = None,
+        unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     ) -> None:
-        if job_timeout is not None and not (math.isfinite(job_timeout) and job_timeout > 0):
-            raise ValueError(
-                f"job_timeout must be a positive number of seconds, got {job_timeout!r}"
+        missing = [m for m in REQUIRED_METHODS if not callable(getattr(client, m, None))]
+        if missing:
+            raise TypeError(
+                "client must be an aiobotocore Transcribe client (or an object with "
+                f"{' and '.join(REQUIRED_METHODS)}), got {client!r}"
             )
-        if not (math.isfinite(not_found_grace) and not_found_grace >= 0):
-            raise ValueError(f"not_found_grace must be >= 0 seconds, got {not_found_grace!r}")
+        if backoff is not None and not isinstance(backoff, Backoff):
+            raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
+        if isinstance(sweep, str):
+            sweep = Sweep(mode=sweep)  # type: ignore[arg-type]  # checked by Sweep
+        elif sweep is not None and not isinstance(sweep, Sweep):
+            raise TypeError(f"sweep must be a Sweep or 'auto', 'always' or 'never', got {sweep!r}")
+        self._client = client
+        self._backoff = backoff if backoff is not None else Backoff()
+        self._max_rate = _seconds("max_rate", max_rate, zero_ok=False)
+        self._job_timeout = (
+            None if job_timeout is None else _seconds("job_timeout", job_timeout, zero_ok=False)
+        )
+        self._not_found_grace = _seconds("not_found_grace", not_found_grace, zero_ok=True)
         if isinstance(max_faults, bool) or not isinstance(max_faults, int) or max_faults < 0:
             raise ValueError(f"max_faults must be a whole number >= 0, got {max_faults!r}")
-        if (
-            isinstance(max_rate, bool)
-            or not isinstance(max_rate, (int, float))
-            or not (math.isfinite(max_rate) and max_rate > 0)
-        ):
-            raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")
-        self._client = client
-        self._max_rate = float(max_rate)
+        self._max_faults = max_faults
         self._sweep = sweep if sweep is not None else Sweep()
-        self._limiters: dict[str, RateLimiter] = {}
-        self._jobs: dict[JobRef, Tracked] = {}
-        self._sweepers: dict[JobKind, Sweeper] = {}
-        self._counts: collections.Counter[JobKind] = collections.Counter()
+        self._unreachable_after = _seconds("unreachable_after", unreachable_after, zero_ok=True)
+        self._schedulers: dict[JobKind, Scheduler] = {}
+        self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
-        self._polling = JobPolling(
-            client=client,
-            backoff=backoff if backoff is not None else Backoff(),
-            limiter=self._limiter,
-            counters=self._counters,
-            sweeping=self._sweeping,
-            stale_after=self._sweep.stale_after,
-            job_timeout=job_timeout,
-            not_found_grace=not_found_grace,
-            max_faults=max_faults,
-        )
         self._task_group: TaskGroup | None = None
-        self._log: Any = logger
         self._state = "new"
 
     def __repr__(self) -> str:
-        return f"<Poller {self._state} pending={len(self._jobs)} max_rate={self._max_rate:g}>"
+        pending = sum(s.count() for s in self._schedulers.values())
+        return f"<Poller {self._state} pending={pending} max_rate={self._max_rate:g}>"
 
     # -- life cycle ----------------------------------------------------------------
 
     async def __aenter__(self) -> Poller:
         if self._state != "new":
             raise RuntimeError("a Poller can be entered only once; create a new one")
-        # Bound now, after the application has configured structlog.
-        self._log = logger.bind()
-        self._polling.log = self._log
+        self._state = "opening"
+        # Bound now, after the application has configured its logging.
+        log = get_logger()
+        reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
+        sender = Sender(self._counters, reach, log)
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
+        try:
+            for kind, spec in KINDS.items():
+                sources: list[HintSource] = []
+                if self._sweep.mode != "never":
+                    retry = Backoff(LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, rng=self._backoff.rng)
+                    sources.append(
+                        Sweeper(
+                            client=self._client,
+                            spec=spec,
+                            settings=self._sweep,
+                            sender=sender,
+                            retry=retry,
+                            log=log,
+                        )
+                    )
+                policy = Policy(
+                    spec, self._backoff, self._not_found_grace, self._max_faults, self._counters
+                )
+                scheduler = self._schedulers[kind] = Scheduler(
+                    spec=spec,
+                    client=self._client,
+                    policy=policy,
+                    limiter=RateLimiter(self._max_rate),
+                    sender=sender,
+                    sources=sources,
+                    delivery=self,
+                    job_timeout=self._job_timeout,
+                    log=log,
+                )
+                await task_group.start(scheduler.run, name=f"scheduler {kind.value}")
+            task_group.start_soon(self._end_all_if_unreachable, reach)
+        except BaseException:
+            task_group.cancel_scope.cancel()
+            await task_group.__aexit__(None, None, None)
+            raise
         self._task_group = task_group
         self._state = "open"
         return self
@@ -136,44 +178,45 @@ class Poller:
         self._task_group.cancel_scope.cancel()
         try:
             if isinstance(exc, Exception):
-                # The block's own error: the poll tasks never raise, so the task group
-                # has nothing to add. Left to it, it would wrap the error in an
+                # The block's own error: the poller's tasks never raise, so the task
+                # group has nothing to add. Left to it, it would wrap the error in an
                 # ExceptionGroup and `except InvalidJobNameError` around us would miss.
                 await self._task_group.__aexit__(None, None, None)
                 return None
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
-            for tracked in list(self._jobs.values()):
-                self._abandon(tracked)
+            # Release everyone still waiting in other tasks: no event will come.
+            listeners = {id(li): li for lis in self._waiters.values() for li in lis}
+            self._waiters.clear()
+            for listener in listeners.values():
+                with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    listener.send_nowait(None)
 
-    def _check_open(self) -> TaskGroup:
-        if self._state != "open" or self._task_group is None:
+    def _check_open(self) -> None:
+        if self._state != "open":
             raise PollerClosedError(
                 "the Poller is closed"
                 if self._state == "closed"
                 else "the Poller is not open: use 'async with Poller(client) as poller'"
             )
-        return self._task_group
+
+    async def _end_all_if_unreachable(self, reach: Reachability) -> None:
+        await reach.declared.wait()
+        assert reach.unreachable is not None
+        for scheduler in self._schedulers.values():
+            scheduler.end_all(reach.unreachable)
 
     # -- public API ------------------------------------------------------------------
 
     async def wait(self, job: JobLike) -> CompletionEvent:
         """Poll ``job`` (a JobRef, or a name for a standard job) until it ends."""
         ref = as_job_ref(job)
-        tracked = self._track(ref)
-        tracked.interest += 1
-        if tracked.done is None:
-            tracked.done = anyio.Event()
-        try:
-            await tracked.done.wait()
-        finally:
-            self._release(tracked)
-        if tracked.event is None:
-            raise PollerClosedError(f"the Poller closed before job {ref} finished")
-        return tracked.event
+        async with self.watch([ref]) as events:
+            async for event in events:
+                return event
+        raise AssertionError("unreachable: watch() yields one event per job or raises")
 
-    @contextlib.asynccontextmanager
-    async def watch(self, jobs: Iterable[JobLike]) -> AsyncIterator[AsyncIterator[CompletionEvent]]:
+    def watch(self, jobs: Iterable[JobLike]) -> Watch:
         """Events for ``jobs`` in the order they finish, exactly one per distinct job.
 
         Every name is checked before anything is sent. Leaving the block early stops
@@ -183,166 +226,86 @@ class Poller:
                 async for event in events:
                     ...
         """
-        refs = as_job_refs(jobs)
-        if not refs:
-            raise ValueError("watch() needs at least one job")
-        self._check_open()
-        send, receive = anyio.create_memory_object_stream["CompletionEvent | None"](len(refs))
-        watched: list[tuple[Tracked, Listener]] = []
-        try:
-            for ref in refs:
-                tracked = self._track(ref)
-                tracked.interest += 1
-                listener: Listener = send.send_nowait
-                watched.append((tracked, listener))
-                if tracked.event is not None:
-                    listener(tracked.event)
-                else:
-                    tracked.listeners.append(listener)
-            yield self._events(receive, len(refs))
-        finally:
-            for tracked, listener in watched:
-                with contextlib.suppress(ValueError):
-                    tracked.listeners.remove(listener)
-                self._release(tracked)
-            send.close()
-            receive.close()
-
-    @staticmethod
-    async def _events(
-        receive: anyio.abc.ObjectReceiveStream[CompletionEvent | None], count: int
-    ) -> AsyncIterator[CompletionEvent]:
-        for _ in range(count):
-            event = await receive.receive()
-            if event is None:
-                raise PollerClosedError("the Poller closed before every watched job finished")
-            yield event
+        return Watch(self, as_job_refs(jobs))
 
     def statistics(self) -> PollerStatistics:
         """An immutable snapshot of requests, throttling, faults and jobs."""
-        limits = {op: limiter.rate for op, limiter in self._limiters.items()}
-        for sweeper in self._sweepers.values():
-            limits[sweeper.operation] = sweeper.limiter.rate
-        return self._counters.snapshot(pending=dict(self._counts), rate_limits=limits)
+        limits: dict[str, float] = {}
+        for scheduler in self._schedulers.values():
+            limits.update(scheduler.rate_limits())
+        pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
+        return self._counters.snapshot(pending=pending, rate_limits=limits)
 
-    # -- bookkeeping -----------------------------------------------------------------
+    # -- waiters -----------------------------------------------------------------------
 
-    def _track(self, ref: JobRef) -> Tracked:
-        task_group = self._check_open()
-        tracked = self._jobs.get(ref)
-        if tracked is None:
-            tracked = self._jobs[ref] = Tracked(ref)
-            self._counts[ref.kind] += 1
-            self._start_sweeper_if_wanted(ref.kind)
-            task_group.start_soon(self._run, tracked, name=f"poll {ref}")
-        return tracked
+    def _subscribe(self, refs: list[JobRef], listener: _Listener) -> None:
+        self._check_open()
+        for ref in refs:
+            listeners = self._waiters.get(ref)
+            if listeners is None:
+                self._waiters[ref] = [listener]
+                self._schedulers[ref.kind].add(ref)
+            else:
+                listeners.append(listener)
 
-    def _release(self, tracked: Tracked) -> None:
-        tracked.interest -= 1
-        if tracked.interest == 0 and tracked.event is None:
-            # Nobody awaits this job any more: stop polling it.
-            tracked.scope.cancel()
-            self._forget(tracked)
+    def _unsubscribe(self, refs: list[JobRef], listener: _Listener) -> None:
+        for ref in refs:
+            listeners = self._waiters.get(ref)
+            if listeners is None or listener not in listeners:
+                continue  # delivered already
+            listeners.remove(listener)
+            if not listeners:
+                del self._waiters[ref]
+                self._schedulers[ref.kind].release(ref)
 
-    def _finish(self, tracked: Tracked, event: CompletionEvent) -> None:
-        tracked.event = event
-        self._forget(tracked)
-        self._counters.finished(tracked.ref.kind, event.outcome)
-        for listener in tracked.listeners:
-            listener(event)
-        tracked.listeners.clear()
-        if tracked.done is not None:
-            tracked.done.set()
+    def deliver(self, event: CompletionEvent) -> None:
+        """Hand a job's event to everyone awaiting it (called by the schedulers)."""
+        for listener in self._waiters.pop(event.job, ()):
+            # Each stream has room for one event per job it awaits: never blocks.
+            listener.send_nowait(event)
 
-    def _abandon(self, tracked: Tracked) -> None:
-        """Release everyone awaiting a job the closing poller will not finish."""
-        self._forget(tracked)
-        for listener in tracked.listeners:
-            with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-                listener(None)
-        tracked.listeners.clear()
-        if tracked.done is not None:
-            tracked.done.set()
 
-    # -- sweeps ---------------------------------------------------------------------
+class Watch:
+    """What :meth:`Poller.watch` returns: use it with ``async with``."""
 
-    def _pending(self, kind: JobKind) -> dict[str, Tracked]:
-        return {ref.name: t for ref, t in self._jobs.items() if ref.kind is kind}
+    def __init__(self, poller: Poller, refs: list[JobRef]) -> None:
+        self._poller = poller
+        self._refs = refs
+        send, receive = anyio.create_memory_object_stream["CompletionEvent | None"](
+            max(1, len(refs))
+        )
+        self._send: _Listener = send
+        self._receive: MemoryObjectReceiveStream[CompletionEvent | None] = receive
 
-    def _sweeping(self, kind: JobKind) -> bool:
-        # Asked by every job loop between polls: also restarts sweeping after a
-        # fallback once it is wanted again.
-        if self._sweep.mode == "never":
-            return False
-        if self._state == "open":
-            self._start_sweeper_if_wanted(kind)
-        sweeper = self._sweepers.get(kind)
-        return sweeper is not None and sweeper.running
+    async def __aenter__(self) -> AsyncIterator[CompletionEvent]:
+        self._poller._subscribe(self._refs, self._send)
+        return self._events()
 
-    def _start_sweeper_if_wanted(self, kind: JobKind) -> None:
-        sweeper = self._sweepers.get(kind)
-        if sweeper is not None and sweeper.running:
-            return
-        if sweeper is not None and anyio.current_time() < sweeper.disabled_until:
-            return
-        if not self._sweep.wanted(self._count(kind), running=False):
-            return
-        if sweeper is None:
-            sweeper = self._sweepers[kind] = Sweeper(
-                client=self._client,
-                kind=kind,
-                settings=self._sweep,
-                counters=self._counters,
-                pending=lambda: self._pending(kind),
-                hint=lambda tracked: tracked.nudge(hint=True),
-                still_wanted=lambda: self._sweep.wanted(self._count(kind), running=True),
-            )
-        # Marked running before its task starts, so jobs added now wait for its hints.
-        sweeper.running = True
-        self._check_open().start_soon(self._run_sweeper, sweeper, name=f"sweep {kind.value}")
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._poller._unsubscribe(self._refs, self._send)
+        self._send.close()
+        self._receive.close()
 
-    def _count(self, kind: JobKind) -> int:
-        return self._counts[kind]
+    def __aiter__(self) -> AsyncIterator[CompletionEvent]:
+        raise TypeError(
+            "poller.watch() must be entered first, so that leaving it stops the polling: "
+            "'async with poller.watch(jobs) as events: async for event in events: ...'"
+        )
 
-    def _forget(self, tracked: Tracked) -> None:
-        if self._jobs.get(tracked.ref) is tracked:
-            del self._jobs[tracked.ref]
-            self._counts[tracked.ref.kind] -= 1
+    async def _events(self) -> AsyncIterator[CompletionEvent]:
+        for _ in self._refs:
+            event = await self._receive.receive()
+            if event is None:
+                which = f"job {self._refs[0]}" if len(self._refs) == 1 else "every watched job"
+                raise PollerClosedError(f"the Poller closed before {which} finished")
+            yield event
 
-    async def _run_sweeper(self, sweeper: Sweeper) -> None:
-        try:
-            await sweeper.run()
-        finally:
-            # Back to per-job polling: wake every job of this kind to pick its backoff.
-            for tracked in self._pending(sweeper.kind).values():
-                tracked.nudge(hint=False)
 
-    def _limiter(self, operation: str) -> RateLimiter:
-        limiter = self._limiters.get(operation)
-        if limiter is None:
-            limiter = self._limiters[operation] = RateLimiter(self._max_rate)
-        return limiter
-
-    # -- the poll loop ---------------------------------------------------------------
-
-    async def _run(self, tracked: Tracked) -> None:
-        with tracked.scope:
-            try:
-                event = await self._polling.poll(tracked)
-            except Exception as error:
-                # A bug of ours, or a malformed answer: it ends this job, not the others.
-                event = CompletionEvent(tracked.ref, Outcome.ERROR, error=error)
-            self._finish(tracked, event)
-            quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED)
-            log = self._log.info if quiet else self._log.warning
-            log(
-                "job finished",
-                job=tracked.ref.name,
-                kind=tracked.ref.kind.value,
-                outcome=event.outcome.value,
-                polls=event.polls,
-                waited=round(event.waited, 3),
-                uri=strip_query(event.preferred_uri),
-                failure_reason=event.failure_reason,
-                error=describe(event.error) if event.error is not None else None,
-            )
+def _seconds(name: str, value: object, *, zero_ok: bool) -> float:
+    """A finite number above zero (or at least zero), else an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        wanted = "a number >= 0" if zero_ok else "a positive number"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    return float(value)

@@ -20,42 +20,32 @@ throttled for ten intervals without a complete sweep.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
-import structlog
 
 from ._backoff import Backoff
-from ._classify import Verdict, classify, describe
-from ._jobs import JobKind
+from ._classify import Verdict, describe
+from ._client import TranscribeClient
+from ._hints import HintFeed
+from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
-from ._stats import Counters
-
-logger = structlog.get_logger("transcribe_poller")
+from ._request import Sender
 
 SweepMode = Literal["auto", "always", "never"]
 
-# The List operation of each kind: its name, client method, summaries, name field.
-_LIST = {
-    JobKind.STANDARD: (
-        "ListTranscriptionJobs",
-        "list_transcription_jobs",
-        "TranscriptionJobSummaries",
-        "TranscriptionJobName",
-    ),
-    JobKind.MEDICAL: (
-        "ListMedicalTranscriptionJobs",
-        "list_medical_transcription_jobs",
-        "MedicalTranscriptionJobSummaries",
-        "MedicalTranscriptionJobName",
-    ),
-}
 _UNFINISHED = ("QUEUED", "IN_PROGRESS")  # QUEUED first: jobs only ever move forward
 MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth it
 # Without a complete sweep for this many intervals, sweeping gives way to per-job Gets.
 PATIENCE_INTERVALS = 10
+# Transient List faults in a row (an outage, say) before sweeping gives way to Gets.
+MAX_LIST_FAULTS = 3
+# How long sweeping gives way to Gets after throttling or faults.
+FALLBACK_SECONDS = 60.0
+# Between two tries of one List request.
+LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM = 0.5, 5.0
 
 
 @dataclass(frozen=True)
@@ -125,120 +115,118 @@ def _common_prefix(names: list[str]) -> str:
 
 
 class Sweeper:
-    """Sweeps one kind of job while the poller wants it; hints through ``hint``."""
+    """The List sweep as a hint source for one kind of job."""
+
+    name = "sweep"
 
     def __init__(
         self,
         *,
-        client: Any,
-        kind: JobKind,
+        client: TranscribeClient,
+        spec: KindSpec,
         settings: Sweep,
-        counters: Counters,
-        pending: Callable[[], dict[str, Any]],
-        hint: Callable[[Any], None],
-        still_wanted: Callable[[], bool],
+        sender: Sender,
+        retry: Backoff,
+        log: Any,
     ) -> None:
-        self.operation, method, self._summaries_field, self._name_field = _LIST[kind]
-        self._list = getattr(client, method)
-        self.kind = kind
+        self._list = getattr(client, spec.list_method)
+        self._spec = spec
         self.settings = settings
+        self.reconcile_after = settings.stale_after
         self.limiter = RateLimiter(settings.max_list_rate)
-        self._counters = counters
-        self._pending = pending
-        self._hint = hint
-        self._still_wanted = still_wanted
-        self.running = False
-        self.disabled_until = -math.inf
+        self._sender = sender
+        self._counters = sender.counters
+        self._log = log.bind(kind=spec.kind.value, operation=spec.list_operation)
+        self._retry = retry
         self._last_complete = -math.inf
-        self._log = logger.bind(kind=kind.value)
 
-    async def run(self) -> None:
-        self.running = True
+    def wanted(self, pending: int, running: bool) -> bool:
+        return self.settings.wanted(pending, running)
+
+    def rate_limits(self) -> dict[str, float]:
+        if self._last_complete == -math.inf:
+            return {}  # never ran: no List request was ever paced
+        return {self._spec.list_operation: self.limiter.rate}
+
+    async def run(self, feed: HintFeed) -> float:
         self._last_complete = anyio.current_time()
         try:
-            await self._sweep_while_wanted()
+            while True:
+                started = anyio.current_time()
+                before = list(feed.pending())  # only jobs awaited before the listing began
+                listed = await self._list_unfinished(shared_part(before))
+                if isinstance(listed, _Stop):
+                    return self._stop(listed.reason, listed.retry_in)
+                self._counters.sweeps += 1
+                self._last_complete = anyio.current_time()
+                for name in before:
+                    if name not in listed:
+                        feed.may_have_ended(name)
+                await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
         except Exception as error:
             # A malformed listing, say: per-job Gets still do the job.
-            self._fall_back(describe(error), for_seconds=math.inf)
-        finally:
-            self.running = False
+            return self._stop(describe(error), math.inf)
 
-    async def _sweep_while_wanted(self) -> None:
-        while self._still_wanted():
-            started = anyio.current_time()
-            before = self._pending()  # only jobs watched before the listing began
-            listed = await self._list_unfinished(shared_part(before))
-            if listed is None:
-                return  # fallen back to per-job polling for now
-            self._counters.sweeps += 1
-            self._last_complete = anyio.current_time()
-            for name, tracked in before.items():
-                if name not in listed:
-                    self._hint(tracked)
-            await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
-
-    async def _list_unfinished(self, contains: str | None) -> set[str] | None:
-        """Names of every unfinished job (matching ``contains``), or None if incomplete."""
+    async def _list_unfinished(self, contains: str | None) -> set[str] | _Stop:
+        """Names of every unfinished job (matching ``contains``), or why there are none."""
         names: set[str] = set()
         pages = 0
         for status in _UNFINISHED:
             token: str | None = None
             while True:
                 if pages >= self.settings.max_pages:
-                    self._fall_back(f"more than {self.settings.max_pages} pages per sweep")
-                    return None
+                    return _Stop(f"more than {self.settings.max_pages} pages per sweep")
                 params: dict[str, Any] = {"Status": status, "MaxResults": self.settings.page_size}
                 if contains:
                     params["JobNameContains"] = contains
                 if token:
                     params["NextToken"] = token
                 page = await self._request(params)
-                if page is None:
-                    return None
+                if isinstance(page, _Stop):
+                    return page
                 pages += 1
                 self._counters.list_pages += 1
-                names.update(s[self._name_field] for s in page.get(self._summaries_field, ()))
+                names.update(
+                    s[self._spec.name_field] for s in page.get(self._spec.summaries_field, ())
+                )
                 token = page.get("NextToken")
                 if not token:
                     break
         return names
 
-    async def _request(self, params: dict[str, Any]) -> dict[str, Any] | None:
+    async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
         faults = 0
-        backoff = Backoff(initial=0.5, maximum=5.0)
         while True:
-            sent_at = await self.limiter.acquire()
-            self._counters.sent()
             self._counters.list_requests += 1
-            try:
-                return dict(await self._list(**params))
-            except Exception as error:
-                verdict, retry_after = classify(error)
-                if verdict is Verdict.THROTTLED:
-                    self._counters.throttled += 1
-                    self.limiter.on_throttle(sent_at, retry_after)
-                    self._log.info("list throttled", rate_limit=round(self.limiter.rate, 2))
-                    stalled = anyio.current_time() - self._last_complete
-                    if stalled > PATIENCE_INTERVALS * self.settings.interval:
-                        # Throttled (or 503) for so long that jobs waiting for hints
-                        # would wait for their stale read: let Gets carry on for now.
-                        self._fall_back(f"no complete sweep for {stalled:.0f} s: List throttled")
-                        return None
-                elif verdict is Verdict.TRANSIENT:
-                    faults += 1
-                    if faults > 3:
-                        # An outage, say: Gets carry on, and sweeps resume later.
-                        self._fall_back(describe(error))
-                        return None
-                    self._counters.retried_faults += 1
-                else:
-                    # Access denied to List, say: Gets alone still do the job.
-                    self._fall_back(describe(error), for_seconds=math.inf)
-                    return None
-            await anyio.sleep(backoff.delay(faults))
+            reply = await self._sender.send(self.limiter, self._list, params)
+            if reply.answer is not None:
+                return reply.answer
+            assert reply.error is not None
+            if reply.verdict is Verdict.THROTTLED:
+                stalled = anyio.current_time() - self._last_complete
+                if stalled > PATIENCE_INTERVALS * self.settings.interval:
+                    # Throttled (or 503) for so long that jobs waiting for hints
+                    # would wait for their reconciliation read: let Gets carry on.
+                    return _Stop(f"no complete sweep for {stalled:.0f} s: List throttled")
+            elif reply.verdict is Verdict.TRANSIENT:
+                faults += 1
+                if faults > MAX_LIST_FAULTS:
+                    # An outage, say: Gets carry on, and sweeps resume later.
+                    return _Stop(describe(reply.error))
+                self._counters.retried_faults += 1
+            else:
+                # Access denied to List, say: Gets alone still do the job.
+                return _Stop(describe(reply.error), math.inf)
+            await anyio.sleep(self._retry.delay(faults))
 
-    def _fall_back(self, reason: str, for_seconds: float = 60.0) -> None:
-        self.disabled_until = anyio.current_time() + for_seconds
-        self._log.warning(
-            "sweeping stopped; polling each job", reason=reason, for_seconds=for_seconds
-        )
+    def _stop(self, reason: str, retry_in: float) -> float:
+        self._log.warning("sweeping stopped; polling each job", reason=reason, for_seconds=retry_in)
+        return retry_in
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    """Why a sweep gives no hints, and when sweeping may be tried again."""
+
+    reason: str
+    retry_in: float = FALLBACK_SECONDS

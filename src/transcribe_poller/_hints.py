@@ -1,0 +1,53 @@
+"""Hint sources: parties that learn, cheaper than a Get per job, which jobs may have ended.
+
+A hint is never an event: it only asks the job's scheduler for one Get soon, and
+that Get decides. So a wrong, late, repeated or lost hint costs a request or some
+latency, never a wrong or lost event.
+
+A source serves one kind of job. Its scheduler starts it when
+:meth:`HintSource.wanted` says so and cancels it when no longer wanted; the
+decision is taken only when something changes (a job added, finished or released,
+a source ending). While :meth:`HintSource.run` runs, the source covers its kind:
+jobs are read with a Get when hinted, and otherwise only every ``reconcile_after``
+seconds, which bounds what a lost hint costs. When ``run`` returns, the source
+cannot give hints for now: its jobs go back to per-job backoff, and the returned
+number of seconds says when it may be started again (``math.inf``: never).
+Several sources may cover one kind at once; the shortest ``reconcile_after`` of
+those running applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+
+class HintFeed(Protocol):
+    """What a running source sees of its scheduler."""
+
+    def pending(self) -> Collection[str]:
+        """Names of the jobs awaited now (a snapshot)."""
+        ...
+
+    def may_have_ended(self, name: str) -> None:
+        """Job ``name`` may have ended: read it soon. Unknown names are ignored."""
+        ...
+
+
+class HintSource(Protocol):
+    """A source of hints for one kind of job (the List sweep is one)."""
+
+    name: str
+    reconcile_after: float
+
+    def wanted(self, pending: int, running: bool) -> bool:
+        """Whether the source should run with ``pending`` jobs awaited."""
+        ...
+
+    def rate_limits(self) -> Mapping[str, float]:
+        """The client-side rate limit of each operation the source calls."""
+        ...
+
+    async def run(self, feed: HintFeed) -> float:
+        """Give hints until cancelled, or return: seconds before a restart may help."""
+        ...

@@ -1,0 +1,350 @@
+"""One scheduler per kind of job: its awaited jobs, its Get rate limit, its hint sources.
+
+Jobs wait in a heap keyed by when each is next read. One dispatcher task sleeps
+until the earliest of them is due (or an earlier one is scheduled) and moves the
+due jobs to a ready queue; a few worker tasks take them from there, wait for the
+rate limiter's turn and send the Get. Workers are added only while every worker has
+a request in flight and none is waiting for its turn, so their number follows the
+requests in flight, not the jobs awaited: a job costs a small object and a heap
+entry, not a task. Everything here runs in one thread of one event loop: the
+scheduler alone writes its jobs, and needs no lock.
+
+The scheduler also starts and stops its hint sources (see ``_hints``), deciding
+only when something changes: a job added, finished or released, a source ending,
+or the time a source asked to wait before a restart passing.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import math
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+
+from ._classify import describe
+from ._client import TranscribeClient
+from ._events import CompletionEvent, Outcome, strip_query
+from ._exceptions import ServiceUnreachableError
+from ._hints import HintSource
+from ._job import Job, Policy
+from ._jobs import JobRef
+from ._kinds import KindSpec
+from ._ratelimit import RateLimiter
+from ._request import Sender
+
+# Workers of one kind at most: beyond botocore's connection pool (10 by default)
+# more requests in flight only queue inside the client.
+MAX_WORKERS = 32
+
+
+class Delivery(Protocol):
+    """Where a scheduler hands each job's one event: the poller's waiters."""
+
+    def deliver(self, event: CompletionEvent) -> None: ...
+
+
+class _Slot:
+    """A hint source and the scope of its current run, if it runs."""
+
+    __slots__ = ("not_before", "scope", "source")
+
+    def __init__(self, source: HintSource) -> None:
+        self.source = source
+        self.scope: anyio.CancelScope | None = None
+        self.not_before = -math.inf
+
+
+class Scheduler:
+    """Polls every awaited job of one kind until it ends; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        spec: KindSpec,
+        client: TranscribeClient,
+        policy: Policy,
+        limiter: RateLimiter,
+        sender: Sender,
+        sources: Sequence[HintSource],
+        delivery: Delivery,
+        job_timeout: float | None,
+        log: Any,
+    ) -> None:
+        self.spec = spec
+        self._call = getattr(client, spec.get_method)
+        self._policy = policy
+        self.limiter = limiter
+        self._sender = sender
+        self._slots = [_Slot(source) for source in sources]
+        self._delivery = delivery
+        self._job_timeout = math.inf if job_timeout is None else job_timeout
+        self._log = log
+        self._jobs: dict[str, Job] = {}
+        self._heap: list[tuple[float, int, Job]] = []
+        self._entries = 0
+        self._ready: collections.deque[Job] = collections.deque()
+        self._target = math.inf  # when the dispatcher wakes next
+        self._wake = anyio.Event()
+        self._work = anyio.Event()
+        self._workers = self._idle = self._pacing = 0
+        self._reconcile: float | None = None  # set while a source covers this kind
+        self._task_group: TaskGroup | None = None
+
+    # -- what the poller asks --------------------------------------------------------
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Dispatch until cancelled; the workers and sources live in this task group."""
+        async with anyio.create_task_group() as task_group:
+            self._task_group = task_group
+            task_status.started()
+            await self._dispatch()
+
+    def add(self, ref: JobRef) -> None:
+        """Start polling a job (not already awaited)."""
+        now = anyio.current_time()
+        job = self._jobs[ref.name] = Job(ref, started=now, deadline=now + self._job_timeout)
+        self._review_sources()
+        # While a source covers this kind, even the first read waits for its hint.
+        self._schedule(job, now if self._reconcile is None else now + self._reconcile)
+
+    def release(self, ref: JobRef) -> None:
+        """Nobody awaits the job any more: stop polling it."""
+        job = self._jobs.pop(ref.name, None)
+        if job is not None:
+            job.gone = True
+            self._review_sources()
+
+    def end_all(self, error: ServiceUnreachableError) -> None:
+        """End every awaited job with ERROR: the service cannot be used at all."""
+        now = anyio.current_time()
+        for job in list(self._jobs.values()):
+            self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
+
+    def pending(self) -> Collection[str]:
+        return list(self._jobs)
+
+    def count(self) -> int:
+        return len(self._jobs)
+
+    def rate_limits(self) -> dict[str, float]:
+        limits = {self.spec.get_operation: self.limiter.rate}
+        for slot in self._slots:
+            limits.update(slot.source.rate_limits())
+        return limits
+
+    # -- what hint sources say ---------------------------------------------------------
+
+    def may_have_ended(self, name: str) -> None:
+        job = self._jobs.get(name)
+        if job is None or job.hinted:
+            return
+        now = anyio.current_time()
+        if now < job.hints_ignored_until:
+            return  # this job's last hints were wrong: back off from them
+        job.hinted = True
+        if not job.in_flight and job.due > now:
+            self._schedule(job, now)
+
+    # -- the heap and the dispatcher ---------------------------------------------------
+
+    def _schedule(self, job: Job, at: float) -> None:
+        at = min(at, job.deadline)
+        job.due = at
+        self._entries += 1
+        job.entry = self._entries  # earlier entries of this job are now stale
+        heapq.heappush(self._heap, (at, self._entries, job))
+        if at < self._target:
+            self._target = at
+            self._wake.set()
+
+    async def _dispatch(self) -> None:
+        heap, ready = self._heap, self._ready
+        while True:
+            now = anyio.current_time()
+            while heap and heap[0][0] <= now:
+                _, entry, job = heapq.heappop(heap)
+                if job.entry == entry and not job.gone:
+                    job.entry = -1
+                    job.in_flight = True
+                    ready.append(job)
+            if ready:
+                self._hand_out()
+            self._target = heap[0][0] if heap else math.inf
+            self._wake = anyio.Event()
+            with anyio.move_on_after(self._target - now):
+                await self._wake.wait()
+
+    def _hand_out(self) -> None:
+        """Get the ready jobs taken: wake idle workers, or add one if all are busy."""
+        if self._idle:
+            self._work.set()
+            self._work = anyio.Event()
+        elif self._pacing == 0 and self._workers < MAX_WORKERS:
+            assert self._task_group is not None
+            self._workers += 1
+            self._task_group.start_soon(self._worker)
+
+    async def _worker(self) -> None:
+        ready = self._ready
+        while True:
+            if not ready:
+                self._idle += 1
+                try:
+                    await self._work.wait()
+                finally:
+                    self._idle -= 1
+                continue
+            job = ready.popleft()
+            try:
+                await self._read(job)
+            except Exception as error:
+                # A bug of ours, or an answer we cannot read: it ends this job only.
+                if not job.gone:
+                    now = anyio.current_time()
+                    self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
+
+    # -- one read of one job -----------------------------------------------------------
+
+    async def _read(self, job: Job) -> None:
+        if job.gone:
+            return
+        if anyio.current_time() >= job.deadline:
+            self._time_out(job)
+            return
+        self._pacing += 1
+        try:
+            if job.deadline == math.inf:
+                sent_at = await self.limiter.acquire()
+            else:
+                sent_at = math.inf
+                with anyio.move_on_after(job.deadline - anyio.current_time()):
+                    sent_at = await self.limiter.acquire()
+        finally:
+            self._pacing -= 1
+        if job.gone:
+            return
+        if anyio.current_time() >= job.deadline:
+            self._time_out(job)
+            return
+        if self._ready:
+            self._hand_out()  # this worker is taken: let another take the next job
+        hinted, job.hinted = job.hinted, False
+        job.polls += 1
+        self._log.debug("poll", job=job.ref.name, kind=self.spec.kind.value, attempt=job.polls)
+        params = {self.spec.name_field: job.ref.name}
+        if job.deadline == math.inf:
+            reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+        else:
+            with anyio.move_on_after(job.deadline - anyio.current_time()) as scope:
+                reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+            if scope.cancelled_caught:
+                if not job.gone:
+                    self._time_out(job)
+                return
+        if job.gone:
+            return  # released or ended while the request was under way
+        now = anyio.current_time()
+        step = self._policy.after(job, reply, hinted=hinted, now=now, reconcile=self._reconcile)
+        job.in_flight = False
+        if isinstance(step, CompletionEvent):
+            self._finish(job, step)
+        else:
+            self._schedule(job, step)
+
+    def _time_out(self, job: Job) -> None:
+        now = anyio.current_time()
+        reason = f"not finished within job_timeout ({self._job_timeout:g} s)"
+        self._finish(job, self._policy.ended(job, Outcome.TIMED_OUT, now, reason=reason))
+
+    def _finish(self, job: Job, event: CompletionEvent) -> None:
+        job.gone = True
+        if self._jobs.get(job.ref.name) is job:
+            del self._jobs[job.ref.name]
+        self._sender.counters.finished(self.spec.kind, event.outcome)
+        quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED) or isinstance(
+            event.error,
+            ServiceUnreachableError,  # said once, by the reachability check
+        )
+        (self._log.info if quiet else self._log.warning)(
+            "job finished",
+            job=job.ref.name,
+            kind=self.spec.kind.value,
+            outcome=event.outcome.value,
+            polls=event.polls,
+            waited=round(event.waited, 3),
+            uri=strip_query(event.preferred_uri),
+            failure_reason=event.failure_reason,
+        )
+        self._delivery.deliver(event)
+        self._review_sources()
+
+    # -- hint sources ------------------------------------------------------------------
+
+    def _review_sources(self) -> None:
+        """Start the sources now wanted and stop those no longer wanted."""
+        pending = len(self._jobs)
+        for slot in self._slots:
+            running = slot.scope is not None
+            wanted = slot.source.wanted(pending, running)
+            if wanted and not running and anyio.current_time() >= slot.not_before:
+                self._start_source(slot)
+            elif running and not wanted:
+                self._stop_source(slot)
+
+    def _start_source(self, slot: _Slot) -> None:
+        assert self._task_group is not None
+        scope = slot.scope = anyio.CancelScope()
+        self._coverage_changed()
+        self._task_group.start_soon(
+            self._run_source, slot, scope, name=f"{slot.source.name} {self.spec.kind.value}"
+        )
+
+    def _stop_source(self, slot: _Slot) -> None:
+        assert slot.scope is not None
+        slot.scope.cancel()
+        slot.scope = None
+        self._coverage_changed()
+
+    async def _run_source(self, slot: _Slot, scope: anyio.CancelScope) -> None:
+        retry_in: float | None = None
+        with scope:
+            try:
+                retry_in = await slot.source.run(self)
+            except Exception as error:
+                self._log.warning(
+                    "hint source failed; polling each job",
+                    source=slot.source.name,
+                    kind=self.spec.kind.value,
+                    error=describe(error),
+                )
+                retry_in = math.inf
+        if retry_in is None:
+            return  # stopped by _stop_source, which did the bookkeeping
+        if slot.scope is scope:
+            slot.scope = None
+            self._coverage_changed()
+        slot.not_before = anyio.current_time() + retry_in
+        if math.isfinite(retry_in):
+            assert self._task_group is not None
+            self._task_group.start_soon(self._review_after, retry_in)
+
+    async def _review_after(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+        self._review_sources()
+
+    def _coverage_changed(self) -> None:
+        covering = [slot.source.reconcile_after for slot in self._slots if slot.scope is not None]
+        was_covered = self._reconcile is not None
+        self._reconcile = min(covering) if covering else None
+        if was_covered and self._reconcile is None:
+            # No hints will come: every job goes back to its own backoff from now.
+            now = anyio.current_time()
+            for job in self._jobs.values():
+                if not job.in_flight:
+                    due = self._policy.next_backoff(job, now)
+                    if due < job.due:
+                        self._schedule(job, due)
