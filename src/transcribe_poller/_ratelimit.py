@@ -11,7 +11,6 @@ seconds. A ``Retry-After`` hint pauses all requests until it has passed.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 
 import anyio
@@ -27,7 +26,7 @@ class RateLimiter:
         min_rate: float | None = None,
         decrease: float = 0.7,
         recovery: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = anyio.current_time,
     ) -> None:
         if not (math.isfinite(max_rate) and max_rate > 0):
             raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")

@@ -1,6 +1,10 @@
-"""A local Amazon Transcribe for tests, examples and demos: no AWS account needed.
+"""Test doubles of Amazon Transcribe for tests, examples and demos: no AWS account needed.
 
-Needs the ``local`` extra (``pip install 'transcribe-poller[local]'``).
+:class:`FakeTranscribe` is an in-memory client for fast unit tests: no sockets, and
+under a virtual clock a long job takes milliseconds. :class:`LocalTranscribe` is a
+local service (moto behind a fault-injecting proxy, on 127.0.0.1) for what only
+real HTTP shows; it needs the ``local`` extra
+(``pip install 'transcribe-poller[local]'``).
 
 In your own tests, with this package installed, pytest offers two fixtures:
 ``local_transcribe_server`` (one :class:`LocalTranscribe` for the session) and
@@ -15,7 +19,16 @@ In your own tests, with this package installed, pytest offers two fixtures:
 """
 
 from ._bed import LocalTranscribe
+from ._fake import FakeTranscribe
 from ._faults import Counts, Faults, Quota, TrafficReport
 from ._script import ScriptedJob
 
-__all__ = ["Counts", "Faults", "LocalTranscribe", "Quota", "ScriptedJob", "TrafficReport"]
+__all__ = [
+    "Counts",
+    "FakeTranscribe",
+    "Faults",
+    "LocalTranscribe",
+    "Quota",
+    "ScriptedJob",
+    "TrafficReport",
+]

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._jobs import JobKind
-from ._faults import Faults, Quota, TrafficReport
+from ._faults import Faults, TrafficReport, make_faults
 from ._script import ScriptedJob, make_script
 
 if TYPE_CHECKING:
@@ -328,18 +328,10 @@ class LocalTranscribe:
         ``burst`` defaults to one second's worth of requests. ``denied`` names
         operations answered with AccessDeniedException.
         """
-        default: Quota | None = None
-        quotas: dict[str, Quota] = {}
-        if isinstance(quota, Mapping):
-            for operation, spec in quota.items():
-                rate, bucket = spec if isinstance(spec, tuple) else (spec, burst or max(1.0, spec))
-                quotas[operation] = Quota(float(rate), float(bucket))
-        elif quota is not None:
-            default = Quota(float(quota), float(burst or max(1.0, quota)))
-        faults = Faults(
-            quotas=quotas,
-            default_quota=default,
-            denied=frozenset(denied),
+        faults = make_faults(
+            quota=quota,
+            burst=burst,
+            denied=denied,
             throttle_error=throttle_error,
             retry_after=retry_after,
             error_rate=error_rate,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from .._jobs import JobRef
 
 THROTTLE_ERRORS = ("LimitExceededException", "ThrottlingException")
 
@@ -78,6 +80,57 @@ class Faults:
         return self.quotas.get(operation, self.default_quota)
 
 
+class TokenBucket:
+    """A quota's state: ``take`` is False when a request would exceed it."""
+
+    def __init__(self, quota: Quota, now: float) -> None:
+        self.quota = quota
+        self.tokens = quota.burst
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.quota.burst, self.tokens + (now - self.stamp) * self.quota.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+def make_faults(
+    *,
+    quota: float | Mapping[str, float | tuple[float, float]] | None = None,
+    burst: float | None = None,
+    denied: Iterable[str] = (),
+    throttle_error: str = "LimitExceededException",
+    retry_after: float | None = None,
+    error_rate: float = 0.0,
+    drop_rate: float = 0.0,
+    latency: float = 0.0,
+    seed: int | None = None,
+) -> Faults:
+    """Faults from the arguments of ``set_faults`` (see LocalTranscribe.set_faults)."""
+    default: Quota | None = None
+    quotas: dict[str, Quota] = {}
+    if isinstance(quota, Mapping):
+        for operation, spec in quota.items():
+            rate, bucket = spec if isinstance(spec, tuple) else (spec, burst or max(1.0, spec))
+            quotas[operation] = Quota(float(rate), float(bucket))
+    elif quota is not None:
+        default = Quota(float(quota), float(burst or max(1.0, quota)))
+    return Faults(
+        quotas=quotas,
+        default_quota=default,
+        denied=frozenset(denied),
+        throttle_error=throttle_error,
+        retry_after=retry_after,
+        error_rate=error_rate,
+        drop_rate=drop_rate,
+        latency=latency,
+        seed=seed,
+    )
+
+
 @dataclass(frozen=True)
 class Counts:
     """How many requests the proxy saw, and what it did with them."""
@@ -116,5 +169,8 @@ class TrafficReport:
             total = total + counts
         return total
 
-    def job(self, name: str, kind: str = "standard") -> Counts:
-        return self.by_job.get((str(kind), name), Counts())
+    def job(self, job: str | JobRef, kind: str = "standard") -> Counts:
+        """Counts for one job: a JobRef, or a name and its kind."""
+        if isinstance(job, JobRef):
+            return self.by_job.get((job.kind.value, job.name), Counts())
+        return self.by_job.get((str(kind), job), Counts())

@@ -26,7 +26,7 @@ from typing import Any
 from moto.transcribe import models
 
 from .._jobs import JobKind
-from ._script import ScriptedJob
+from ._script import ScriptedJob, output_fields
 
 _lock = threading.Lock()
 _installed = False
@@ -34,24 +34,6 @@ _installed = False
 
 def _iso(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
-
-
-def _uri_prefix(job: Any, script: ScriptedJob) -> tuple[str, str]:
-    """Where the transcript lives, and the query string if the URI is presigned."""
-    region = job._region_name
-    if script.output_bucket:
-        return f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}", ""
-    # SERVICE_BUCKET output comes back presigned; the query is a credential.
-    account = getattr(job, "_account_id", "123456789012")
-    prefix = (
-        f"https://s3.{region}.amazonaws.com/aws-transcribe-{region}-prod/"
-        f"{account}/{script.name}/{script.token[:8]}/asrOutput"
-    )
-    query = (
-        "?X-Amz-Security-Token=local-session-token&X-Amz-Algorithm=AWS4-HMAC-SHA256"
-        f"&X-Amz-Expires=900&X-Amz-Signature={script.token}"
-    )
-    return prefix, query
 
 
 def _apply_script(job: Any, script: ScriptedJob, status: str) -> None:
@@ -66,16 +48,11 @@ def _apply_script(job: Any, script: ScriptedJob, status: str) -> None:
     if status == "FAILED":
         job.failure_reason = script.failure_reason
         return
-    prefix, query = _uri_prefix(job, script)
-    head, _, tail = prefix.rpartition("/")
-    transcript: dict[str, str] = {}
-    if script.redaction != "redacted":
-        transcript["TranscriptFileUri"] = f"{prefix}.json{query}"
-    if script.redaction is not None:
-        transcript["RedactedTranscriptFileUri"] = f"{head}/redacted-{tail}.json{query}"
-    job.transcript = transcript
-    if script.subtitles:
-        job.subtitles["SubtitleFileUris"] = [f"{prefix}.{fmt}{query}" for fmt in script.subtitles]
+    account = getattr(job, "_account_id", "123456789012")
+    fields = output_fields(script, job._region_name, account)
+    job.transcript = fields["Transcript"]
+    if "Subtitles" in fields:
+        job.subtitles["SubtitleFileUris"] = fields["Subtitles"]["SubtitleFileUris"]
 
 
 def _fill_bare_completion(job: Any) -> None:

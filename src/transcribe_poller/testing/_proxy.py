@@ -20,27 +20,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ._faults import Counts, Faults, Quota, TrafficReport
+from ._faults import Counts, Faults, TokenBucket, TrafficReport
 
 # Hop-by-hop headers and those aiohttp sets itself must not be copied across.
 _SKIP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "server", "date"}
 )
-
-
-class _Bucket:
-    def __init__(self, quota: Quota, now: float) -> None:
-        self.quota = quota
-        self.tokens = quota.burst
-        self.stamp = now
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.quota.burst, self.tokens + (now - self.stamp) * self.quota.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
 
 
 def _aws_error(
@@ -84,7 +69,7 @@ class FaultProxy:
         self._port = 0
         self._faults = Faults()
         self._random = random.Random()
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
         self._by_op: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         self._by_job: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -253,7 +238,7 @@ class FaultProxy:
             if quota is not None:
                 bucket = self._buckets.get(operation)
                 if bucket is None or bucket.quota != quota:
-                    bucket = self._buckets[operation] = _Bucket(quota, time.monotonic())
+                    bucket = self._buckets[operation] = TokenBucket(quota, time.monotonic())
                 allowed = bucket.take(time.monotonic())
             roll = self._random.random()
         if faults.latency:

@@ -6,6 +6,7 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._jobs import JobKind, validate_job_name
 
@@ -112,3 +113,36 @@ def make_script(
         content_identification=content_identification,
         output_bucket=output_bucket,
     )
+
+
+def output_fields(script: ScriptedJob, region: str, account: str) -> dict[str, Any]:
+    """``Transcript`` (and ``Subtitles``) of a COMPLETED job, as the service shows them.
+
+    Without an output bucket the URIs are presigned service-bucket URIs whose query
+    string stands in for a credential.
+    """
+    if script.output_bucket:
+        prefix = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}"
+        query = ""
+    else:
+        prefix = (
+            f"https://s3.{region}.amazonaws.com/aws-transcribe-{region}-prod/"
+            f"{account}/{script.name}/{script.token[:8]}/asrOutput"
+        )
+        query = (
+            "?X-Amz-Security-Token=local-session-token&X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Expires=900&X-Amz-Signature={script.token}"
+        )
+    head, _, tail = prefix.rpartition("/")
+    transcript: dict[str, str] = {}
+    if script.redaction != "redacted":
+        transcript["TranscriptFileUri"] = f"{prefix}.json{query}"
+    if script.redaction is not None:
+        transcript["RedactedTranscriptFileUri"] = f"{head}/redacted-{tail}.json{query}"
+    fields: dict[str, Any] = {"Transcript": transcript}
+    if script.subtitles:
+        fields["Subtitles"] = {
+            "Formats": list(script.subtitles),
+            "SubtitleFileUris": [f"{prefix}.{fmt}{query}" for fmt in script.subtitles],
+        }
+    return fields
