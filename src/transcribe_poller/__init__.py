@@ -2,16 +2,22 @@
 
 async with Poller(client) as poller:
     event = await poller.wait("interview-1")
-    print(event.outcome, event.preferred_uri)
+    print(event.outcome, event.job)
 """
 
 from ._backoff import Backoff
+from ._client import TranscribeClient
 from ._events import CompletionEvent, Outcome
-from ._exceptions import InvalidJobNameError, PollerClosedError, TranscribePollerError
-from ._jobs import JobKind, JobRef
+from ._exceptions import (
+    InvalidJobNameError,
+    PollerClosedError,
+    ServiceUnreachableError,
+    TranscribePollerError,
+)
+from ._jobs import JobKind, JobLike, JobRef
 from ._oneshot import open_poller, wait_for_jobs
 from ._poller import Poller
-from ._stats import PollerStatistics
+from ._stats import KindStatistics, PollerStatistics
 from ._sweep import Sweep
 
 __all__ = [
@@ -19,12 +25,16 @@ __all__ = [
     "CompletionEvent",
     "InvalidJobNameError",
     "JobKind",
+    "JobLike",
     "JobRef",
+    "KindStatistics",
     "Outcome",
     "Poller",
     "PollerClosedError",
     "PollerStatistics",
+    "ServiceUnreachableError",
     "Sweep",
+    "TranscribeClient",
     "TranscribePollerError",
     "open_poller",
     "wait_for_jobs",

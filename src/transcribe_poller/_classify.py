@@ -6,6 +6,8 @@ import enum
 
 import botocore.exceptions
 
+from ._exceptions import TranscribePollerError
+
 THROTTLING_CODES = frozenset(
     {
         "LimitExceededException",
@@ -127,6 +129,8 @@ def service_message(error: BaseException) -> str:
 
 def describe(error: BaseException) -> str:
     """A message for an ERROR event that tells the user what to do."""
+    if isinstance(error, TranscribePollerError):
+        return str(error)  # our own messages say it all
     if isinstance(error, botocore.exceptions.NoCredentialsError):
         return (
             "no AWS credentials found: configure a profile, environment variables or an "

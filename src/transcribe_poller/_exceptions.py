@@ -44,4 +44,4 @@ class ServiceUnreachableError(TranscribePollerError):
     def __init__(self, endpoint: str, reason: str) -> None:
         self.endpoint = endpoint
         self.reason = reason
-        super().__init__(f"cannot reach Transcribe at {endpoint}: {reason}")
+        super().__init__(f"cannot use Transcribe at {endpoint}: {reason}")

@@ -99,6 +99,8 @@ class Policy:
     ) -> CompletionEvent | float:
         job.faults = 0
         details = answer.get(self.spec.job_field) or {}
+        if not isinstance(details, Mapping):
+            raise TypeError(f"{self.spec.job_field} in the answer is not a dict: {details!r}")
         job.details = details
         if details.get(self.spec.status_field) in TERMINAL_STATUSES:
             return event_from_job(

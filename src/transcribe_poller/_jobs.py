@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from ._exceptions import InvalidJobNameError
 
@@ -40,22 +41,30 @@ def validate_job_name(name: object) -> str:
     return name
 
 
-@dataclass(frozen=True)
+KindLike = JobKind | Literal["standard", "medical"]
+"""A JobKind, or its value."""
+
+
+@dataclass(frozen=True, init=False)
 class JobRef:
-    """One Transcribe job. A standard and a medical job may share a name: they differ."""
+    """One Transcribe job. A standard and a medical job may share a name: they differ.
+
+    ``kind`` accepts a :class:`JobKind` or its value (``"medical"``); it always
+    reads back as a JobKind.
+    """
 
     name: str
-    kind: JobKind = JobKind.STANDARD
+    kind: JobKind
 
-    def __post_init__(self) -> None:
-        validate_job_name(self.name)
+    def __init__(self, name: str, kind: KindLike = JobKind.STANDARD) -> None:
+        validate_job_name(name)
         try:
-            kind = JobKind(self.kind)
+            job_kind = JobKind(kind)
         except ValueError:
-            raise ValueError(
-                f"job {self.name!r}: unknown kind {self.kind!r}, expected 'standard' or 'medical'"
-            ) from None
-        object.__setattr__(self, "kind", kind)
+            expected = " or ".join(repr(k.value) for k in JobKind)
+            raise ValueError(f"job {name!r}: unknown kind {kind!r}, expected {expected}") from None
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kind", job_kind)
 
     @classmethod
     def standard(cls, name: str) -> JobRef:

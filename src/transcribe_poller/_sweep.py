@@ -27,8 +27,9 @@ from typing import Any, Literal
 import anyio
 
 from ._backoff import Backoff
-from ._classify import Verdict, describe
+from ._classify import Verdict, describe, is_connection_failure
 from ._client import TranscribeClient
+from ._exceptions import ServiceUnreachableError
 from ._hints import HintFeed
 from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
@@ -156,7 +157,7 @@ class Sweeper:
                 before = list(feed.pending())  # only jobs awaited before the listing began
                 listed = await self._list_unfinished(shared_part(before))
                 if isinstance(listed, _Stop):
-                    return self._stop(listed.reason, listed.retry_in)
+                    return self._stop(listed)
                 self._counters.sweeps += 1
                 self._last_complete = anyio.current_time()
                 for name in before:
@@ -165,7 +166,7 @@ class Sweeper:
                 await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
         except Exception as error:
             # A malformed listing, say: per-job Gets still do the job.
-            return self._stop(describe(error), math.inf)
+            return self._stop(_Stop(describe(error), math.inf))
 
     async def _list_unfinished(self, contains: str | None) -> set[str] | _Stop:
         """Names of every unfinished job (matching ``contains``), or why there are none."""
@@ -202,6 +203,11 @@ class Sweeper:
             if reply.answer is not None:
                 return reply.answer
             assert reply.error is not None
+            if isinstance(reply.error, ServiceUnreachableError) or (
+                not self._sender.reach.reached and is_connection_failure(reply.error)
+            ):
+                # The service was never reached: the poller says so once, for everyone.
+                return _Stop(describe(reply.error), quiet=True)
             if reply.verdict is Verdict.THROTTLED:
                 stalled = anyio.current_time() - self._last_complete
                 if stalled > PATIENCE_INTERVALS * self.settings.interval:
@@ -219,9 +225,11 @@ class Sweeper:
                 return _Stop(describe(reply.error), math.inf)
             await anyio.sleep(self._retry.delay(faults))
 
-    def _stop(self, reason: str, retry_in: float) -> float:
-        self._log.warning("sweeping stopped; polling each job", reason=reason, for_seconds=retry_in)
-        return retry_in
+    def _stop(self, stop: _Stop) -> float:
+        (self._log.info if stop.quiet else self._log.warning)(
+            "sweeping stopped; polling each job", reason=stop.reason, for_seconds=stop.retry_in
+        )
+        return stop.retry_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +238,4 @@ class _Stop:
 
     reason: str
     retry_in: float = FALLBACK_SECONDS
+    quiet: bool = False  # said already by someone else

@@ -71,8 +71,8 @@ class FakeTranscribe:
         self._by_op: collections.defaultdict[str, list[int]] = collections.defaultdict(
             lambda: [0, 0, 0, 0]
         )
-        self._by_job: collections.defaultdict[tuple[str, str], list[int]] = (
-            collections.defaultdict(lambda: [0, 0, 0, 0])
+        self._by_job: collections.defaultdict[tuple[str, str], list[int]] = collections.defaultdict(
+            lambda: [0, 0, 0, 0]
         )
 
     def __repr__(self) -> str:

@@ -1,10 +1,11 @@
-"""The shared rate limit: pacing, cuts on throttling, recovery over time."""
+"""The shared rate limit: pacing, cuts on throttling, recovery over time (virtual clock)."""
 
 from __future__ import annotations
 
 import itertools
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from transcribe_poller._ratelimit import RateLimiter
@@ -50,33 +51,57 @@ def test_rate_recovers_within_seconds_and_has_a_floor() -> None:
 
 @pytest.mark.anyio
 async def test_acquire_paces_requests() -> None:
-    """Ten acquisitions at 50/s take about 0.18 s (nine intervals), never less."""
+    """Ten acquisitions at 50/s are exactly 20 ms apart."""
     limiter = RateLimiter(50)
-    started = anyio.current_time()
     times = [await limiter.acquire() for _ in range(10)]
-    assert anyio.current_time() - started >= 9 / 50 * 0.95
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 1 / 50 * 0.9
+    assert gaps == pytest.approx([0.02] * 9)
 
 
 @pytest.mark.anyio
-async def test_a_cut_applies_to_requests_already_waiting() -> None:
-    """A waiter sleeping towards its turn re-reads the rate when a cut comes."""
+async def test_waiters_are_served_first_come_first_served() -> None:
+    """Five tasks queueing for turns get them in the order they asked, one interval apart."""
+    limiter = RateLimiter(10)
+    await limiter.acquire()
+    order: list[tuple[int, float]] = []
+
+    async def take(i: int) -> None:
+        order.append((i, await limiter.acquire()))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(5):
+            tg.start_soon(take, i)
+            await anyio.lowlevel.checkpoint()
+    assert [i for i, _ in order] == [0, 1, 2, 3, 4]
+    assert [t for _, t in order] == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5], abs=1e-6)
+
+
+@pytest.mark.anyio
+async def test_a_cut_reaches_a_request_already_waiting() -> None:
+    """A request sleeping towards its turn at 0.1 s is held to 1 s when a cut to 1/s comes."""
     limiter = RateLimiter(10, decrease=0.1, min_rate=0.5)
     first = await limiter.acquire()
-    limiter.on_throttle(sent_at=first)  # now 1 request/s
-    second = await limiter.acquire()
-    assert second - first >= 0.9
+    taken: list[float] = []
+
+    async def waiter() -> None:
+        taken.append(await limiter.acquire())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await anyio.sleep(0.05)  # virtual time: the waiter now sleeps towards 0.1 s
+        assert taken == []
+        limiter.on_throttle(sent_at=first)  # now 1 request/s
+    assert taken[0] - first == pytest.approx(1.0, abs=0.01)
 
 
 @pytest.mark.anyio
 async def test_retry_after_pauses_everyone() -> None:
-    """A Retry-After hint holds every request until it has passed."""
+    """A Retry-After hint holds every request, waiting or new, until it has passed."""
     limiter = RateLimiter(100)
     first = await limiter.acquire()
     limiter.on_throttle(sent_at=first - 1, retry_after=0.5)
     second = await limiter.acquire()
-    assert second - first >= 0.5
+    assert second - first == pytest.approx(0.5)
 
 
 def test_bad_rate_is_rejected() -> None:

@@ -1,0 +1,205 @@
+"""The List sweep as a hint source: cost, filtering, paging, and each way it falls back."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import anyio
+import botocore.exceptions
+import pytest
+import structlog
+
+from transcribe_poller import Backoff, JobRef, Outcome, Poller, Sweep
+from transcribe_poller._sweep import shared_part
+from transcribe_poller.testing import FakeTranscribe
+
+from ._helpers import collect
+
+pytestmark = pytest.mark.anyio
+
+
+def start_many(fake: FakeTranscribe, prefix: str, count: int, seed: int = 1) -> list[JobRef]:
+    rng = random.Random(seed)
+    refs = [JobRef(f"{prefix}-{i:03d}") for i in range(count)]
+    for ref in refs:
+        fake.start_job(ref.name, duration=rng.uniform(15, 90))
+    return refs
+
+
+def warnings_of(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in logs if entry["event"].startswith("sweeping stopped")]
+
+
+def test_shared_part_is_the_longest_common_prefix_or_suffix() -> None:
+    """JobNameContains comes from a prefix or suffix the names share, if long enough."""
+    assert shared_part(["batch-7-a", "batch-7-bb", "batch-7-"]) == "batch-7-"
+    assert shared_part(["a-nightly", "bb-nightly"]) == "-nightly"
+    assert shared_part(["ab", "abc"]) is None  # too short to filter by
+    assert shared_part(["x1", "y1"]) is None
+    assert shared_part([]) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"mode": "sometimes"}, "mode"),
+        ({"threshold": 0}, "threshold"),
+        ({"page_size": 101}, "page_size"),
+        ({"max_list_rate": 0}, "max_list_rate"),
+        ({"interval": float("nan")}, "interval"),
+    ],
+)
+def test_bad_sweep_settings(kwargs: dict[str, object], field: str) -> None:
+    """Each bad Sweep setting raises ValueError naming it."""
+    with pytest.raises(ValueError, match=field):
+        Sweep(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_large_batch_costs_about_one_get_per_job(fake: FakeTranscribe) -> None:
+    """300 jobs of 15-90 s: every event right, each found within two sweep intervals of
+    its end, at under 1.5 Gets per job."""
+    refs = start_many(fake, "batch", 300)
+    async with Poller(fake) as poller:
+        events = await collect(poller, refs)
+        stats = poller.statistics()
+    assert {e.job for e in events} == set(refs)
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    for event in events:
+        script = fake.script(event.job.name)
+        assert script.first_terminal_read_at is not None
+        assert script.first_terminal_read_at - script.terminal_at <= 2 * Sweep().interval + 0.5
+    gets = stats.requests - stats.list_requests
+    assert gets < 1.5 * len(refs)
+    assert stats.sweeps > 0
+
+
+async def test_jobs_nobody_awaits_cost_nothing(fake: FakeTranscribe) -> None:
+    """300 other jobs run in the account: JobNameContains keeps them out of the listing,
+    and none of them is ever read."""
+    start_many(fake, "other", 300, seed=2)
+    refs = start_many(fake, "mine", 40, seed=3)
+    async with Poller(fake) as poller:
+        await collect(poller, refs)
+        stats = poller.statistics()
+    traffic = fake.traffic()
+    assert all(traffic.job(f"other-{i:03d}").requests == 0 for i in range(300))
+    # One page of QUEUED and one of IN_PROGRESS per sweep: the others are filtered out.
+    assert stats.list_pages == pytest.approx(2 * stats.sweeps, abs=2)
+
+
+async def test_sweeps_follow_next_token_across_pages(fake: FakeTranscribe) -> None:
+    """With 10 summaries a page, a sweep reads every page and no job is hinted wrongly."""
+    refs = start_many(fake, "paged", 60)
+    async with Poller(fake, sweep=Sweep(page_size=10, max_list_rate=50)) as poller:
+        events = await collect(poller, refs)
+        stats = poller.statistics()
+    assert len(events) == 60
+    assert stats.list_pages >= 3 * stats.sweeps / 2
+    assert stats.wrong_hints == 0
+    # Each job ends with about one Get; the last few, once below the threshold, poll.
+    assert sum(e.polls for e in events) <= 1.3 * 60
+
+
+async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
+    """Below the threshold the poller never lists: per-job Gets are cheaper."""
+    refs = start_many(fake, "few", 5)
+    async with Poller(fake) as poller:
+        await collect(poller, refs)
+        stats = poller.statistics()
+    assert stats.list_requests == 0
+    assert "ListTranscriptionJobs" not in fake.traffic().by_operation
+
+
+async def test_sweeping_stops_below_half_the_threshold(fake: FakeTranscribe) -> None:
+    """Sweeps start at 10 pending jobs and go on until fewer than 5 remain."""
+    for i in range(12):
+        fake.start_job(f"h-{i:02d}", duration=10 * (i + 1))
+    lists_at: list[float] = []
+    real_list = fake.list_transcription_jobs
+
+    async def list_jobs(**params: Any) -> dict[str, Any]:
+        lists_at.append(anyio.current_time())
+        return await real_list(**params)
+
+    fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
+    async with Poller(fake) as poller:
+        await collect(poller, [f"h-{i:02d}" for i in range(12)])
+    # The 8th job ends at 80 s, leaving 4 pending: the last List is before 82 s.
+    assert lists_at[0] == 0
+    assert 80 <= max(lists_at) < 82
+
+
+async def test_list_throttled_for_long_gives_way_to_gets(fake: FakeTranscribe) -> None:
+    """With List starved by its quota, jobs are not left waiting for their reconciliation."""
+    refs = start_many(fake, "starved", 12)
+    fake.set_faults(quota={"ListTranscriptionJobs": (0.02, 1)})
+    with structlog.testing.capture_logs() as logs:
+        async with Poller(fake) as poller:
+            events = await collect(poller, refs)
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    for event in events:
+        script = fake.script(event.job.name)
+        assert script.first_terminal_read_at is not None
+        assert script.first_terminal_read_at - script.terminal_at <= 20
+    warnings = warnings_of(logs)
+    assert warnings
+    assert "List throttled" in warnings[0]["reason"]
+
+
+async def test_denied_list_falls_back_to_gets_for_good(fake: FakeTranscribe) -> None:
+    """Without permission to List: one warning, one List request, and Gets do the job."""
+    refs = start_many(fake, "deny", 30)
+    fake.set_faults(denied=["ListTranscriptionJobs"])
+    with structlog.testing.capture_logs() as logs:
+        async with Poller(fake, sweep="always") as poller:
+            events = await collect(poller, refs)
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    warnings = warnings_of(logs)
+    assert len(warnings) == 1
+    assert "AccessDeniedException" in warnings[0]["reason"]
+    assert fake.traffic().by_operation["ListTranscriptionJobs"].requests == 1
+
+
+async def test_list_faults_pause_sweeping_for_a_minute_only(fake: FakeTranscribe) -> None:
+    """List answering 500 for 30 s: sweeping gives way to Gets for 60 s, then resumes."""
+    refs = start_many(fake, "blip", 30)
+    real_list = fake.list_transcription_jobs
+    sweeps_after_outage: list[float] = []
+
+    async def list_jobs(**params: Any) -> dict[str, Any]:
+        if anyio.current_time() < 30:
+            raise botocore.exceptions.ClientError(
+                {
+                    "Error": {"Code": "InternalFailureException", "Message": "oops"},
+                    "ResponseMetadata": {"HTTPStatusCode": 500},
+                },
+                "ListTranscriptionJobs",
+            )
+        sweeps_after_outage.append(anyio.current_time())
+        return await real_list(**params)
+
+    fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        async with Poller(fake, sweep="always") as poller:
+            events = await collect(poller, refs)
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    warnings = warnings_of(logs)
+    assert [w["for_seconds"] for w in warnings] == [60.0]
+    assert sweeps_after_outage
+    assert 60 <= sweeps_after_outage[0] < 70
+
+
+async def test_a_listing_too_long_gives_way_to_gets(fake: FakeTranscribe) -> None:
+    """More pages than max_pages: no hint from a partial listing, Gets carry on, and
+    sweeping is tried again a minute later."""
+    start_many(fake, "crowd", 50, seed=5)
+    refs = start_many(fake, "crowd-mine", 20, seed=6)
+    sweep = Sweep(page_size=5, max_pages=3)
+    with structlog.testing.capture_logs() as logs:
+        async with Poller(fake, sweep=sweep, backoff=Backoff(maximum=10)) as poller:
+            events = await collect(poller, refs)
+            stats = poller.statistics()
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    assert "more than 3 pages" in warnings_of(logs)[0]["reason"]
+    assert stats.wrong_hints == 0
