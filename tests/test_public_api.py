@@ -4,15 +4,68 @@ from __future__ import annotations
 
 import transcribe_poller
 import transcribe_poller.testing
+from transcribe_poller import (
+    _backoff,
+    _client,
+    _events,
+    _exceptions,
+    _jobs,
+    _oneshot,
+    _poller,
+    _stats,
+    _sweep,
+)
+from transcribe_poller.testing import _bed, _fake, _faults, _script
+
+EXPECTED = {
+    "Backoff": _backoff.Backoff,
+    "CompletionEvent": _events.CompletionEvent,
+    "InvalidJobNameError": _exceptions.InvalidJobNameError,
+    "JobKind": _jobs.JobKind,
+    "JobLike": _jobs.JobLike,
+    "JobRef": _jobs.JobRef,
+    "KindStatistics": _stats.KindStatistics,
+    "Outcome": _events.Outcome,
+    "Poller": _poller.Poller,
+    "PollerClosedError": _exceptions.PollerClosedError,
+    "PollerStatistics": _stats.PollerStatistics,
+    "ServiceUnreachableError": _exceptions.ServiceUnreachableError,
+    "Sweep": _sweep.Sweep,
+    "TranscribeClient": _client.TranscribeClient,
+    "TranscribePollerError": _exceptions.TranscribePollerError,
+    "open_poller": _oneshot.open_poller,
+    "wait_for_jobs": _oneshot.wait_for_jobs,
+}
+EXPECTED_TESTING = {
+    "Counts": _faults.Counts,
+    "FakeTranscribe": _fake.FakeTranscribe,
+    "Faults": _faults.Faults,
+    "LocalTranscribe": _bed.LocalTranscribe,
+    "Quota": _faults.Quota,
+    "ScriptedJob": _script.ScriptedJob,
+    "TrafficReport": _faults.TrafficReport,
+}
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    """__all__ matches the names the package exports, and each one resolves."""
+    """__all__ is exactly the names meant to be public, and nothing else is exported."""
+    assert sorted(transcribe_poller.__all__) == sorted(EXPECTED)
     # (pytest rewrites the package, being a plugin, and adds "@py_*" names.)
     public = {n for n in dir(transcribe_poller) if n.isidentifier() and not n.startswith("_")}
-    modules = {"testing"}  # the subpackage, once imported
-    assert set(transcribe_poller.__all__) == public - modules
-    for name in transcribe_poller.__all__:
-        assert getattr(transcribe_poller, name) is not None
-    for name in transcribe_poller.testing.__all__:
-        assert getattr(transcribe_poller.testing, name) is not None
+    assert public - {"testing"} == set(EXPECTED)
+    assert sorted(transcribe_poller.testing.__all__) == sorted(EXPECTED_TESTING)
+
+
+def test_each_public_name_is_the_object_it_documents() -> None:
+    """Every exported name is the very object defined in its private module."""
+    for name, obj in EXPECTED.items():
+        assert getattr(transcribe_poller, name) is obj, name
+    for name, obj in EXPECTED_TESTING.items():
+        assert getattr(transcribe_poller.testing, name) is obj, name
+
+
+def test_the_version_matches_the_distribution() -> None:
+    """__version__ is the installed distribution's version."""
+    from importlib.metadata import version
+
+    assert transcribe_poller.__version__ == version("transcribe-poller")

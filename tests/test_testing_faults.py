@@ -178,5 +178,9 @@ def test_bad_faults_raise_value_error(
     local_transcribe: LocalTranscribe, kwargs: dict[str, object], field: str
 ) -> None:
     """Bad fault settings name the field and leave the current faults in place."""
+    before = local_transcribe.set_faults(quota=7, error_rate=0.1)
     with pytest.raises(ValueError, match=field):
         local_transcribe.set_faults(**kwargs)  # type: ignore[arg-type]
+    assert local_transcribe.faults == before
+    assert before.default_quota is not None
+    assert before.default_quota.rate == 7

@@ -172,7 +172,7 @@ def test_log_lines_stay_off_stdout_without_logging_set_up(anyio_backend: str) ->
         async def main():
             fake = FakeTranscribe()
             fake.start_job("quiet", duration=0.2)
-            async with Poller(fake) as poller:
+            async with Poller(fake, not_found_grace=0.2) as poller:
                 await poller.wait("quiet")
                 await poller.wait("missing-job")  # NOT_FOUND: a warning
 

@@ -343,6 +343,13 @@ class LocalTranscribe:
         self._proxy.set_faults(faults)
         return faults
 
+    @property
+    def faults(self) -> Faults:
+        """The faults the proxy injects now."""
+        self._running()
+        faults: Faults = self._proxy.faults
+        return faults
+
     def clear_faults(self) -> None:
         self._running()
         self._proxy.set_faults(Faults())

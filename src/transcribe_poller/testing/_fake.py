@@ -147,6 +147,11 @@ class FakeTranscribe:
         self._random = random.Random(seed)
         return self._faults
 
+    @property
+    def faults(self) -> Faults:
+        """The faults injected now."""
+        return self._faults
+
     def outage(self, seconds: float) -> None:
         """Refuse every request for ``seconds`` from now (``math.inf``: for good)."""
         if not (seconds >= 0):

@@ -130,6 +130,11 @@ class FaultProxy:
 
     # -- configuration and counts (called from any thread) ------------------------
 
+    @property
+    def faults(self) -> Faults:
+        with self._lock:
+            return self._faults
+
     def set_faults(self, faults: Faults) -> None:
         with self._lock:
             self._faults = faults

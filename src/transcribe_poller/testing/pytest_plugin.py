@@ -1,7 +1,8 @@
-"""pytest fixtures for the local test bed, registered when transcribe-poller is installed.
+"""pytest fixtures for the test doubles, registered when transcribe-poller is installed.
 
-The fixtures are synchronous: the test bed runs in its own threads, so they work the
-same under anyio's pytest plugin, pytest-asyncio in any mode, or plain tests.
+The fixtures are synchronous: the local test bed runs in its own threads and the fake
+needs no loop to be made, so they work the same under anyio's pytest plugin,
+pytest-asyncio in any mode, or plain tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ import pytest
 
 if TYPE_CHECKING:
     from ._bed import LocalTranscribe
+    from ._fake import FakeTranscribe
+
+
+@pytest.fixture
+def fake_transcribe() -> FakeTranscribe:
+    """A fresh in-memory Transcribe client: no sockets, jobs on the event loop's clock."""
+    from ._fake import FakeTranscribe
+
+    return FakeTranscribe()
 
 
 @pytest.fixture(scope="session")
