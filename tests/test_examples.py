@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,14 +21,32 @@ from transcribe_poller.testing import LocalTranscribe
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+SCRIPTS = ("wait_one.py", "wait_many.py", "web_service.py", "fastapi_service.py")
+_started: dict[str, subprocess.Popen[str]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_examples_together() -> Iterator[None]:
+    """Start every example at once: each mostly waits for its jobs, so they overlap."""
+    for name in (*SCRIPTS, "batch_from_file.py"):
+        _started[name] = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / name)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    yield
+    for process in _started.values():
+        process.kill()
+        process.communicate()
+    _started.clear()
+
+
 def run_example(name: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / name)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """The finished run of an example started by the module's fixture."""
+    process = _started[name]
+    stdout, stderr = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def test_wait_one() -> None:

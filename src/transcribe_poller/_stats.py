@@ -138,7 +138,6 @@ class Counters:
         outcomes = ReadOnlyDict(
             {o: sum(n for (_, o2), n in self.outcomes.items() if o2 is o) for o in Outcome}
         )
-        seen = set(pending) | {kind for kind, _ in self.outcomes}
         kinds = ReadOnlyDict(
             {
                 kind: KindStatistics(
@@ -146,7 +145,6 @@ class Counters:
                     outcomes=ReadOnlyDict({o: self.outcomes[kind, o] for o in Outcome}),
                 )
                 for kind in JobKind
-                if kind in seen
             }
         )
         return PollerStatistics(
