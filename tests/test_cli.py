@@ -162,6 +162,31 @@ def test_bad_job_file_lines_name_file_and_line(text: str, message: str) -> None:
         parse_job_lines(io.StringIO(text), "jobs.txt")
 
 
+def test_every_bad_job_file_line_is_reported() -> None:
+    """Not only the first bad line: each one, as file:line: reason, under a count."""
+    text = "ok\ndental:x\n\nbad name\nfine # note\nmedical:\n"
+    with pytest.raises(JobFileError) as caught:
+        parse_job_lines(io.StringIO(text), "jobs.txt")
+    assert str(caught.value).splitlines() == [
+        "3 bad lines in jobs.txt:",
+        "jobs.txt:2: unknown prefix 'dental' in 'dental:x'; "
+        "use NAME, standard:NAME or medical:NAME",
+        "jobs.txt:4: invalid job name 'bad name': may only hold 0-9 a-z A-Z . _ - (found ' ')",
+        "jobs.txt:6: invalid job name '': must not be empty",
+    ]
+
+
+def test_a_flood_of_bad_lines_is_cut_short() -> None:
+    """A file that is not a job list at all reports 20 lines and how many more."""
+    with pytest.raises(JobFileError) as caught:
+        parse_job_lines(io.StringIO("a,b,c\n" * 50), "data.csv")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "50 bad lines in data.csv:"
+    assert lines[20].startswith("data.csv:20: ")
+    assert lines[-1] == "... and 30 more"
+    assert len(caught.value.problems) == 50
+
+
 @pytest.mark.usefixtures("aws_env")
 def test_from_file_and_stdin(
     local_transcribe: LocalTranscribe,
@@ -182,11 +207,13 @@ def test_from_file_and_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO("medical:f2\n"))
     assert run(local_transcribe, "--from-file", "-") == 0
     assert [r["job"] for r in lines(capsys.readouterr().out)] == ["f2"]
-    jobs.write_text("f1\nwhat:is this\n")
+    jobs.write_text("f1\nwhat:is this\nf2\nno way\n")
     with pytest.raises(SystemExit) as caught:
         run(local_transcribe, "--from-file", str(jobs))
     assert caught.value.code == 2
-    assert f"{jobs}:2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{jobs}:2: unknown prefix 'what'" in err
+    assert f"{jobs}:4: invalid job name 'no way'" in err
     with pytest.raises(SystemExit):
         run(local_transcribe, "--from-file", str(tmp_path / "missing.txt"))
     assert "cannot read" in capsys.readouterr().err
