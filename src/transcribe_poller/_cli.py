@@ -1,4 +1,5 @@
-"""The ``transcribe-poller`` command: ``wait`` for jobs, or run the local ``demo``.
+"""The ``transcribe-poller`` command: ``wait`` for jobs, run the ``demo``, or serve a
+``local`` Transcribe for other terminals.
 
 Exit status of ``wait``:
 
@@ -14,7 +15,7 @@ Exit status of ``wait``:
   summary of what was done.
 
 ``demo``: 0 when every job was reported with the right outcome, else 1; 2 for a usage
-error.
+error. ``local`` and ``local start-job``: see :mod:`transcribe_poller._local`.
 """
 
 from __future__ import annotations
@@ -193,6 +194,8 @@ def _add_demo_parser(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import _local
+
     parser = argparse.ArgumentParser(
         prog="transcribe-poller",
         description="Wait for Amazon Transcribe batch jobs, standard and medical.",
@@ -205,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [_verbosity_options("verbose_command")]
     _add_wait_parser(commands, parents)
     _add_demo_parser(commands, parents)
+    _local.add_parser(commands, parents, [_verbosity_options("verbose_action")])
     return parser
 
 
@@ -357,6 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ._demo import run_demo
 
             return run_demo(args)
+        if args.command == "local":
+            from ._local import run
+
+            return run(args)
         jobs = collect_jobs(args)
         return anyio.run(wait_command, args, jobs)
     except UsageError as error:
