@@ -146,6 +146,32 @@ def test_no_jobs_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no jobs given" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "no AWS region: pass --region or configure one"),
+        (["--region", "us-east-1", "--profile", "nope"], "(nope) could not be found"),
+    ],
+)
+def test_missing_region_or_profile_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    options: list[str],
+    message: str,
+) -> None:
+    """No region anywhere, or an unknown profile: exit 2 with what to pass instead."""
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "job-1", *options])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
 def test_job_file_lines() -> None:
     """Blank lines and # comments are skipped; medical: and standard: prefixes pick kinds."""
     text = "# a batch\n\nalpha\n  medical:alpha  \nstandard:beta # inline note\n"

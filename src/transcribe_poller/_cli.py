@@ -333,11 +333,18 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
 async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
     status: list[int] = []
     received: list[signal.Signals] = []
+    usage_errors: list[UsageError] = []
     async with anyio.create_task_group() as tg:
         # Listening before the first request: a signal never finds the default action.
         await tg.start(_cancel_on_signal, tg.cancel_scope, received)
-        status.append(await _watch(args, jobs))
+        try:
+            status.append(await _watch(args, jobs))
+        except UsageError as error:
+            # Raised out of the task group it would arrive wrapped in an ExceptionGroup.
+            usage_errors.append(error)
         tg.cancel_scope.cancel()
+    if usage_errors:
+        raise usage_errors[0]
     if status:  # finished before the signal could stop anything
         return status[0]
     how = "interrupted" if received[0] is signal.SIGINT else "terminated"
