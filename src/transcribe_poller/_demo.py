@@ -128,10 +128,10 @@ def run_demo(args: argparse.Namespace) -> int:
                 drop_rate=0.02 if args.faults else 0.0,
             )
         print(
-            f"Local Transcribe at {bed.endpoint_url}: {args.jobs} standard and "
+            f"Local Transcribe at {bed.endpoint_url}\n{args.jobs} standard and "
             f"{args.medical} medical jobs started, each taking up to {args.longest:g} s"
-            + (f"; quota {args.quota:g} requests/s per operation" if args.quota else "")
-            + ("; injecting HTTP 500s and dropped connections" if args.faults else ""),
+            + (f"\nquota {args.quota:g} requests/s per operation" if args.quota else "")
+            + ("\ninjecting HTTP 500s and dropped connections" if args.faults else ""),
             file=sys.stderr,
             flush=True,
         )
