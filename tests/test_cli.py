@@ -11,10 +11,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 import structlog
 
-from transcribe_poller._cli import main
+import transcribe_poller
+from transcribe_poller._cli import could_not_reach, main
+from transcribe_poller._exceptions import ServiceUnreachableError
 from transcribe_poller._jobfile import JobFileError, parse_job_lines
 from transcribe_poller._jobs import JobRef
 from transcribe_poller.testing import LocalTranscribe
@@ -58,6 +61,11 @@ def run(bed: LocalTranscribe, *args: str) -> int:
             *args,
         ]
     )
+
+
+def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
+    response = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return botocore.exceptions.ClientError(response, "GetTranscriptionJob")  # type: ignore[arg-type]
 
 
 def lines(out: str) -> list[dict[str, object]]:
@@ -138,6 +146,32 @@ def test_no_jobs_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no jobs given" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "no AWS region: pass --region or configure one"),
+        (["--region", "us-east-1", "--profile", "nope"], "(nope) could not be found"),
+    ],
+)
+def test_missing_region_or_profile_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    options: list[str],
+    message: str,
+) -> None:
+    """No region anywhere, or an unknown profile: exit 2 with what to pass instead."""
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "job-1", *options])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
 def test_job_file_lines() -> None:
     """Blank lines and # comments are skipped; medical: and standard: prefixes pick kinds."""
     text = "# a batch\n\nalpha\n  medical:alpha  \nstandard:beta # inline note\n"
@@ -162,6 +196,31 @@ def test_bad_job_file_lines_name_file_and_line(text: str, message: str) -> None:
         parse_job_lines(io.StringIO(text), "jobs.txt")
 
 
+def test_every_bad_job_file_line_is_reported() -> None:
+    """Not only the first bad line: each one, as file:line: reason, under a count."""
+    text = "ok\ndental:x\n\nbad name\nfine # note\nmedical:\n"
+    with pytest.raises(JobFileError) as caught:
+        parse_job_lines(io.StringIO(text), "jobs.txt")
+    assert str(caught.value).splitlines() == [
+        "3 bad lines in jobs.txt:",
+        "jobs.txt:2: unknown prefix 'dental' in 'dental:x'; "
+        "use NAME, standard:NAME or medical:NAME",
+        "jobs.txt:4: invalid job name 'bad name': may only hold 0-9 a-z A-Z . _ - (found ' ')",
+        "jobs.txt:6: invalid job name '': must not be empty",
+    ]
+
+
+def test_a_flood_of_bad_lines_is_cut_short() -> None:
+    """A file that is not a job list at all reports 20 lines and how many more."""
+    with pytest.raises(JobFileError) as caught:
+        parse_job_lines(io.StringIO("a,b,c\n" * 50), "data.csv")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "50 bad lines in data.csv:"
+    assert lines[20].startswith("data.csv:20: ")
+    assert lines[-1] == "... and 30 more"
+    assert len(caught.value.problems) == 50
+
+
 @pytest.mark.usefixtures("aws_env")
 def test_from_file_and_stdin(
     local_transcribe: LocalTranscribe,
@@ -182,11 +241,13 @@ def test_from_file_and_stdin(
     monkeypatch.setattr(sys, "stdin", io.StringIO("medical:f2\n"))
     assert run(local_transcribe, "--from-file", "-") == 0
     assert [r["job"] for r in lines(capsys.readouterr().out)] == ["f2"]
-    jobs.write_text("f1\nwhat:is this\n")
+    jobs.write_text("f1\nwhat:is this\nf2\nno way\n")
     with pytest.raises(SystemExit) as caught:
         run(local_transcribe, "--from-file", str(jobs))
     assert caught.value.code == 2
-    assert f"{jobs}:2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{jobs}:2: unknown prefix 'what'" in err
+    assert f"{jobs}:4: invalid job name 'no way'" in err
     with pytest.raises(SystemExit):
         run(local_transcribe, "--from-file", str(tmp_path / "missing.txt"))
     assert "cannot read" in capsys.readouterr().err
@@ -285,3 +346,91 @@ def test_a_closed_stdout_stops_quietly(local_transcribe: LocalTranscribe) -> Non
         process.kill()
     assert process.returncode == 1
     assert "Traceback" not in err
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_verbose_goes_before_or_after_the_subcommand(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`wait NAME -v` logs like `-v wait NAME`; the two add up (-v ... -v is debug)."""
+    local_transcribe.start_job("loud", duration=0)
+    assert run(local_transcribe, "loud", "-v") == 0
+    err = capsys.readouterr().err
+    assert "job finished" in err
+    assert "[debug" not in err
+    url = local_transcribe.endpoint_url
+    argv = ["-v", "wait", "--region", "us-east-1", "--endpoint-url", url, "loud", "--verbose"]
+    assert main(argv) == 0
+    assert "[debug" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the package's version and exits 0."""
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"transcribe-poller {transcribe_poller.__version__}\n"
+
+
+def test_sigterm_stops_cleanly_with_143(local_transcribe: LocalTranscribe) -> None:
+    """SIGTERM while waiting: polling stops, the summary is printed, exit status 143."""
+    local_transcribe.start_job("quick", duration=0)
+    local_transcribe.start_job("endless", duration=3600)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    command = [sys.executable, "-m", "transcribe_poller", "wait", "quick", "endless"]
+    command += ["--region", "us-east-1", "--endpoint-url", local_transcribe.endpoint_url]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["job"] == "quick"
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 143, err
+    assert "2 jobs in" in err
+    assert "1 COMPLETED, 1 unfinished" in err
+    assert "terminated; polling stopped" in err
+    assert "Traceback" not in err
+
+
+def test_no_credentials_exits_3(
+    local_transcribe: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """With no credentials anywhere, every job is an ERROR and the exit status is 3."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance role lookup
+    local_transcribe.start_job("signed", duration=0)
+    assert run(local_transcribe, "signed", "--medical", "signed") == 3
+    out, err = capsys.readouterr()
+    assert {r["outcome"] for r in lines(out)} == {"ERROR"}
+    assert "could not reach Transcribe or sign in" in err
+    assert local_transcribe.traffic().total.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ServiceUnreachableError("http://127.0.0.1:9", "connection refused"), True),
+        (botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"), True),
+        (botocore.exceptions.NoCredentialsError(), True),
+        (client_error("UnrecognizedClientException", 400), True),
+        (client_error("ExpiredTokenException", 400), True),
+        (client_error("AccessDeniedException", 400), False),
+        (client_error("InternalFailureException", 500), False),
+        (botocore.exceptions.ReadTimeoutError(endpoint_url="http://x"), False),
+        (None, False),
+    ],
+)
+def test_what_counts_as_could_not_reach(error: BaseException | None, expected: bool) -> None:
+    """Unreachable, or credentials missing, invalid or expired: exit 3. Access denied: 1."""
+    assert could_not_reach(error) is expected

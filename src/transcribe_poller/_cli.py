@@ -1,7 +1,21 @@
-"""The ``transcribe-poller`` command: ``wait`` for jobs, or run the local ``demo``.
+"""The ``transcribe-poller`` command: ``wait`` for jobs, run the ``demo``, or serve a
+``local`` Transcribe for other terminals.
 
-Exit status of ``wait``: 0 when every job COMPLETED, 1 when any did not, 2 for a
-usage error (nothing is sent), 130 after a clean stop on Ctrl-C.
+Exit status of ``wait``:
+
+- 0: every job COMPLETED;
+- 1: some job did not (FAILED, NOT_FOUND, TIMED_OUT, or ERROR for another reason);
+- 2: a usage error: a bad option, an invalid job name, a bad line in a job file
+  (every one is reported); nothing is sent;
+- 3: Transcribe could not be reached or would not take the credentials, for at least
+  one job: its ERROR is a ServiceUnreachableError, no or unusable credentials, a
+  connection that never opened, or a security token that is invalid or expired.
+  Waiting again later may succeed. It wins over 1;
+- 130: stopped by Ctrl-C (SIGINT), 143: stopped by SIGTERM; both after printing the
+  summary of what was done.
+
+``demo``: 0 when every job was reported with the right outcome, else 1; 2 for a usage
+error. ``local`` and ``local start-job``: see :mod:`transcribe_poller._local`.
 """
 
 from __future__ import annotations
@@ -9,77 +23,114 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import anyio
+import anyio.abc
+import botocore.exceptions
 import structlog
 
-from ._events import Outcome
-from ._exceptions import InvalidJobNameError
+from . import __version__
+from ._cliargs import UsageError, count, non_negative, positive
+from ._events import CompletionEvent, Outcome
+from ._exceptions import InvalidJobNameError, ServiceUnreachableError
 from ._jobfile import JobFileError, parse_job_lines
 from ._jobs import JobRef, as_job_refs
 from ._oneshot import open_poller
 from ._poller import DEFAULT_MAX_RATE
 from ._progress import Progress, summary
 
-EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
+_EXIT_ON_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
+
+WAIT_HELP = """\
+Wait for jobs and print one JSON object per line on stdout as each finishes:
+job, kind, outcome, transcript_uri, redacted_transcript_uri, subtitle_uris,
+failure_reason, error, polls, waited.
+
+URIs of output in the service's own bucket are presigned and expire after about
+15 minutes. Run wait again on the same names for fresh ones: a finished job
+answers at once.
+
+Exit status:
+  0    every job COMPLETED
+  1    some job did not (FAILED, NOT_FOUND, TIMED_OUT, ERROR)
+  2    usage error (bad option, invalid name, bad job file line); nothing sent
+  3    Transcribe could not be reached, or the credentials were missing, invalid
+       or expired, for at least one job (wins over 1); try again later
+  130  stopped by Ctrl-C, after printing the summary
+  143  stopped by SIGTERM, after printing the summary
+"""
+
+# Error codes meaning the request reached AWS but the credentials did not do.
+_AUTH_ERROR_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+    }
+)
+_UNREACHABLE_TYPES: tuple[type[BaseException], ...] = (
+    ServiceUnreachableError,
+    botocore.exceptions.EndpointConnectionError,  # also ConnectTimeoutError
+    botocore.exceptions.NoCredentialsError,
+    botocore.exceptions.PartialCredentialsError,
+    botocore.exceptions.CredentialRetrievalError,
+    botocore.exceptions.TokenRetrievalError,
+    botocore.exceptions.SSOTokenLoadError,
+    botocore.exceptions.UnauthorizedSSOTokenError,
+)
 
 
-class UsageError(Exception):
-    """Bad input on the command line: reported with exit status 2, nothing sent."""
+def could_not_reach(error: BaseException | None) -> bool:
+    """Whether an ERROR event's error means Transcribe was never reached or never
+    accepted the credentials, rather than something about the job itself."""
+    if isinstance(error, _UNREACHABLE_TYPES):
+        return True
+    if isinstance(error, botocore.exceptions.ClientError):
+        return str(error.response.get("Error", {}).get("Code", "")) in _AUTH_ERROR_CODES
+    return False
 
 
-def _number(*, zero_ok: bool) -> Callable[[str], float]:
-    """An argparse type for a finite number above zero (or at least zero)."""
+def _verbosity_options(dest: str) -> argparse.ArgumentParser:
+    """-v for a subcommand: ``wait NAME -v`` as well as ``-v wait NAME``.
 
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            wanted = "a number >= 0" if zero_ok else "a positive number"
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
-        return value
-
-    return parse
-
-
-_positive = _number(zero_ok=False)
-_non_negative = _number(zero_ok=True)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="transcribe-poller",
-        description="Wait for Amazon Transcribe batch jobs, standard and medical.",
+    Each level counts into its own ``dest``, since argparse lets a subcommand's
+    defaults overwrite what the level above parsed.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "-v", "--verbose", action="count", default=0, dest=dest, help="log more on stderr"
     )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more on stderr (-v info, -vv debug)"
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    return options
 
+
+def verbosity(args: argparse.Namespace) -> int:
+    return sum(value for key, value in vars(args).items() if key.startswith("verbose"))
+
+
+def _add_wait_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    parents: list[argparse.ArgumentParser],
+) -> None:
     wait = commands.add_parser(
         "wait",
+        parents=parents,
         help="wait for jobs; print one JSON line per job as it finishes",
-        description=(
-            "Wait for jobs and print one JSON object per line on stdout as each finishes. "
-            "Exit status: 0 all COMPLETED, 1 any not, 2 usage error, 130 interrupted."
-        ),
+        description=WAIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     wait.add_argument("names", nargs="*", metavar="NAME", help="a standard job's name")
     wait.add_argument(
@@ -91,36 +142,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="one job per line, medical:NAME for medical jobs; '-' for stdin",
     )
     wait.add_argument("--region", help="AWS region (default: from the AWS configuration)")
-    wait.add_argument("--endpoint-url", help="the service endpoint, e.g. a local test bed")
+    wait.add_argument(
+        "--endpoint-url",
+        help="the service endpoint, e.g. a local test bed (default: $AWS_ENDPOINT_URL_TRANSCRIBE)",
+    )
     wait.add_argument("--profile", help="AWS profile for credentials and region")
     wait.add_argument(
-        "--job-timeout", type=_positive, metavar="S", help="give up on a job after S seconds"
+        "--job-timeout", type=positive, metavar="S", help="give up on a job after S seconds"
     )
     wait.add_argument(
         "--not-found-grace",
-        type=_non_negative,
+        type=non_negative,
         default=5.0,
         metavar="S",
         help="report NOT_FOUND only once a job stays unknown this long (default 5 s)",
     )
     wait.add_argument(
         "--max-rate",
-        type=_positive,
+        type=positive,
         default=DEFAULT_MAX_RATE,
         metavar="N",
         help=f"requests per second per Get operation (default {DEFAULT_MAX_RATE:g})",
     )
 
+
+def _add_demo_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    parents: list[argparse.ArgumentParser],
+) -> None:
     demo = commands.add_parser(
         "demo",
+        parents=parents,
         help="run the poller on a local Transcribe test bed (no AWS account needed)",
         description="Start a local Transcribe, start jobs on it, and wait for all of them.",
     )
-    demo.add_argument("--jobs", type=_count, default=150, help="standard jobs (default 150)")
-    demo.add_argument("--medical", type=_count, default=50, help="medical jobs (default 50)")
+    demo.add_argument("--jobs", type=count, default=150, help="standard jobs (default 150)")
+    demo.add_argument("--medical", type=count, default=50, help="medical jobs (default 50)")
     demo.add_argument(
         "--quota",
-        type=_positive,
+        type=positive,
         metavar="RATE",
         help="have the local service allow RATE requests/s per operation, throttling the rest",
     )
@@ -128,9 +188,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults", action="store_true", help="inject HTTP 500s and dropped connections"
     )
     demo.add_argument(
-        "--longest", type=_positive, default=30.0, metavar="S", help="longest job (default 30 s)"
+        "--longest", type=positive, default=30.0, metavar="S", help="longest job (default 30 s)"
     )
     demo.add_argument("--seed", type=int, default=7, help="seed for durations and outcomes")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import _local
+
+    parser = argparse.ArgumentParser(
+        prog="transcribe-poller",
+        description="Wait for Amazon Transcribe batch jobs, standard and medical.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more on stderr (-v info, -vv debug)"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parents = [_verbosity_options("verbose_command")]
+    _add_wait_parser(commands, parents)
+    _add_demo_parser(commands, parents)
+    _local.add_parser(commands, parents, [_verbosity_options("verbose_action")])
     return parser
 
 
@@ -181,11 +259,38 @@ def _emit(line: str) -> bool:
     return True
 
 
-async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
-    import botocore.exceptions
+async def _cancel_on_signal(
+    scope: anyio.CancelScope,
+    received: list[signal.Signals],
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Cancel ``scope`` on SIGINT or SIGTERM, so the summary is printed either way."""
+    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
+        # No signal handlers there; Ctrl-C still arrives as KeyboardInterrupt.
+        task_status.started()
+        return
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
+        async for signum in signals:
+            received.append(signal.Signals(signum))
+            scope.cancel()
+            return
 
+
+def _report_unreachable(event: CompletionEvent) -> None:
+    print(
+        f"transcribe-poller: could not reach Transcribe or sign in: {event.to_dict()['error']}. "
+        "Check --endpoint-url, --region and the AWS credentials.",
+        file=sys.stderr,
+    )
+
+
+async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
+    """Print each job's event as it ends; the exit status of what was seen."""
     started = time.monotonic()
     all_completed = True
+    unreachable: CompletionEvent | None = None
     try:
         async with open_poller(
             region=args.region,
@@ -202,12 +307,14 @@ async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
                     async with poller.watch(jobs) as events:
                         async for event in events:
                             all_completed &= event.outcome is Outcome.COMPLETED
+                            if event.outcome is Outcome.ERROR and could_not_reach(event.error):
+                                unreachable = unreachable or event
                             if not _emit(json.dumps(event.to_dict())):
                                 all_completed = False  # nobody reads the rest: stop
                                 break
                     progress.stop()
             finally:
-                # Also on Ctrl-C: say what was done before stopping.
+                # Also on Ctrl-C and SIGTERM: say what was done before stopping.
                 print(
                     summary(poller.statistics(), len(jobs), time.monotonic() - started),
                     file=sys.stderr,
@@ -217,7 +324,32 @@ async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
         raise UsageError("no AWS region: pass --region or configure one") from None
     except botocore.exceptions.ProfileNotFound as error:
         raise UsageError(f"{error}; pass another --profile") from None
+    if unreachable is not None:
+        _report_unreachable(unreachable)
+        return EXIT_UNREACHABLE
     return EXIT_OK if all_completed else EXIT_NOT_ALL_COMPLETED
+
+
+async def wait_command(args: argparse.Namespace, jobs: list[JobRef]) -> int:
+    status: list[int] = []
+    received: list[signal.Signals] = []
+    usage_errors: list[UsageError] = []
+    async with anyio.create_task_group() as tg:
+        # Listening before the first request: a signal never finds the default action.
+        await tg.start(_cancel_on_signal, tg.cancel_scope, received)
+        try:
+            status.append(await _watch(args, jobs))
+        except UsageError as error:
+            # Raised out of the task group it would arrive wrapped in an ExceptionGroup.
+            usage_errors.append(error)
+        tg.cancel_scope.cancel()
+    if usage_errors:
+        raise usage_errors[0]
+    if status:  # finished before the signal could stop anything
+        return status[0]
+    how = "interrupted" if received[0] is signal.SIGINT else "terminated"
+    print(f"transcribe-poller: {how}; polling stopped.", file=sys.stderr)
+    return _EXIT_ON_SIGNAL[received[0]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,17 +362,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.names += extras
         else:
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
-    configure_logging(args.verbose)
+    configure_logging(verbosity(args))
     try:
         if args.command == "demo":
             from ._demo import run_demo
 
             return run_demo(args)
+        if args.command == "local":
+            from ._local import run
+
+            return run(args)
         jobs = collect_jobs(args)
         return anyio.run(wait_command, args, jobs)
     except UsageError as error:
         parser.exit(EXIT_USAGE, f"transcribe-poller: error: {error}\n")
     except KeyboardInterrupt:
+        # Ctrl-C before the signal handler was listening (during start-up).
         print("transcribe-poller: interrupted; polling stopped.", file=sys.stderr)
         return EXIT_INTERRUPTED
 

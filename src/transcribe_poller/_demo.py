@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import bisect
+import itertools
 import random
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +19,7 @@ import anyio
 from ._events import CompletionEvent, Outcome
 from ._jobs import JobKind, JobRef
 from ._poller import Poller
-from ._progress import Progress, summary
+from ._progress import LINE_WIDTH, Progress, summary
 
 if TYPE_CHECKING:
     from .testing import LocalTranscribe
@@ -26,6 +29,10 @@ FAILURE_REASONS = (
     "Invalid sample rate for audio file.",
     "The audio file is too short to transcribe.",
 )
+
+# Upper edges of the latency histogram's buckets, in seconds: fine where most jobs
+# land, coarse in the tail, which is what the histogram is there to show.
+LATENCY_EDGES = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,39 @@ def _percentile(values: list[float], fraction: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _bucket_labels(edges: Sequence[float]) -> list[str]:
+    labels = [f"<{edges[0]:g} s"]
+    labels += [f"{low:g}-{high:g} s" for low, high in itertools.pairwise(edges)]
+    return [*labels, f">={edges[-1]:g} s"]
+
+
+def latency_histogram(
+    latencies: Sequence[float],
+    edges: Sequence[float] = LATENCY_EDGES,
+    width: int = LINE_WIDTH,
+) -> list[str]:
+    """One line per bucket, ``label  count  ###``, none longer than ``width``.
+
+    Bars are scaled to the fullest bucket, and a bucket with any job gets at least
+    one ``#``: a single slow job is the tail worth seeing.
+    """
+    if not latencies:
+        return []
+    counts = [0] * (len(edges) + 1)
+    for latency in latencies:
+        counts[bisect.bisect_right(edges, latency)] += 1
+    labels = _bucket_labels(edges)
+    label_width = max(map(len, labels))
+    count_width = len(str(max(counts)))
+    room = width - 2 - label_width - 2 - count_width - 2
+    peak = max(counts)
+    lines = []
+    for label, n in zip(labels, counts, strict=True):
+        bar = "#" * max(1, round(room * n / peak)) if n else ""
+        lines.append(f"  {label:>{label_width}}  {n:>{count_width}}  {bar}".rstrip())
+    return lines
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -88,10 +128,10 @@ def run_demo(args: argparse.Namespace) -> int:
                 drop_rate=0.02 if args.faults else 0.0,
             )
         print(
-            f"Local Transcribe at {bed.endpoint_url}: {args.jobs} standard and "
+            f"Local Transcribe at {bed.endpoint_url}\n{args.jobs} standard and "
             f"{args.medical} medical jobs started, each taking up to {args.longest:g} s"
-            + (f"; quota {args.quota:g} requests/s per operation" if args.quota else "")
-            + ("; injecting HTTP 500s and dropped connections" if args.faults else ""),
+            + (f"\nquota {args.quota:g} requests/s per operation" if args.quota else "")
+            + ("\ninjecting HTTP 500s and dropped connections" if args.faults else ""),
             file=sys.stderr,
             flush=True,
         )
@@ -161,3 +201,7 @@ def _print_table(result: DemoResult, expected: dict[JobRef, Outcome]) -> None:
     print()
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    histogram = latency_histogram(result.latencies)
+    if histogram:
+        print("\n  detection latency, jobs per bucket:")
+        print("\n".join(histogram))

@@ -2,39 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from ._exceptions import InvalidJobNameError
 from ._jobs import JobKind, JobRef
+
+MAX_REPORTED = 20  # bad lines shown; a wrong file (a WAV, a CSV) would bury the terminal
 
 
 class JobFileError(ValueError):
-    """A line of a job file that is not a job; names the file and line."""
+    """Bad lines of a job file: every one of them, each as ``file:line: reason``."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        shown = self.problems[:MAX_REPORTED]
+        if len(self.problems) > 1:
+            shown.insert(0, f"{len(self.problems)} bad lines in {source}:")
+        if len(self.problems) > MAX_REPORTED:
+            shown.append(f"... and {len(self.problems) - MAX_REPORTED} more")
+        super().__init__("\n".join(shown))
+
+
+def _job_from_line(line: str) -> JobRef:
+    """The job a (non-blank, comment-free) line names; ValueError says why not."""
+    prefix, colon, name = line.partition(":")
+    if not colon:
+        return JobRef(line, JobKind.STANDARD)
+    if prefix not in ("medical", "standard"):
+        raise ValueError(
+            f"unknown prefix {prefix!r} in {line!r}; use NAME, standard:NAME or medical:NAME"
+        )
+    return JobRef(name.strip(), JobKind(prefix))
 
 
 def parse_job_lines(lines: Iterable[str], source: str) -> list[JobRef]:
     """Jobs from lines: blank lines and ``#`` comments are skipped.
 
     ``NAME`` or ``standard:NAME`` is a standard job, ``medical:NAME`` a medical one.
-    A ``#`` starts a comment anywhere, since job names cannot contain one.
+    A ``#`` starts a comment anywhere, since job names cannot contain one. Every bad
+    line is reported at once, so a long file is mended in one pass.
     """
-    jobs = []
+    jobs: list[JobRef] = []
+    problems: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        prefix, colon, name = line.partition(":")
-        if not colon:
-            kind, name = JobKind.STANDARD, line
-        elif prefix in ("medical", "standard"):
-            kind = JobKind(prefix)
-        else:
-            raise JobFileError(
-                f"{source}:{number}: unknown prefix {prefix!r} in {line!r}; "
-                "use NAME, standard:NAME or medical:NAME"
-            )
         try:
-            jobs.append(JobRef(name.strip(), kind))
-        except InvalidJobNameError as error:
-            raise JobFileError(f"{source}:{number}: {error}") from None
+            jobs.append(_job_from_line(line))
+        except ValueError as error:  # InvalidJobNameError is one too
+            problems.append(f"{source}:{number}: {error}")
+    if problems:
+        raise JobFileError(source, problems)
     return jobs

@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 import urllib.request
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -39,14 +39,16 @@ class LocalTranscribe:
             async with bed.client() as client:
                 ...
 
-    Everything listens on 127.0.0.1 on free ports. ``endpoint_url`` is the proxy,
-    which passes requests through untouched until :meth:`set_faults` or
-    :meth:`outage` says otherwise, and counts them either way (:meth:`traffic`).
+    Everything listens on 127.0.0.1: moto on a free port, the proxy on ``port`` (a
+    free one when 0). ``endpoint_url`` is the proxy, which passes requests through
+    untouched until :meth:`set_faults` or :meth:`outage` says otherwise, and counts
+    them either way (:meth:`traffic`).
     moto keeps its jobs in process-wide state: two beds in one process share them.
     """
 
-    def __init__(self, *, region: str = "us-east-1") -> None:
+    def __init__(self, *, region: str = "us-east-1", port: int = 0) -> None:
         self.region = region
+        self._port = port
         self._state = "new"
         self._lock = threading.Lock()
         self._server: Any = None
@@ -80,7 +82,7 @@ class LocalTranscribe:
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             server.start()
             host, port = server.get_host_and_port()
-            proxy = FaultProxy(f"http://{host}:{port}")
+            proxy = FaultProxy(f"http://{host}:{port}", port=self._port)
             try:
                 proxy.start()
             except BaseException:
@@ -131,6 +133,19 @@ class LocalTranscribe:
         self._running()
         host, port = self._server.get_host_and_port()
         return f"http://{host}:{port}"
+
+    def enable_control(self, on_start: Callable[[ScriptedJob], None] | None = None) -> str:
+        """Let other processes start scripted jobs over HTTP; return the URL to POST to.
+
+        ``POST {endpoint_url}/_local/jobs`` with a JSON object of :meth:`start_job`'s
+        keyword arguments (``name`` required) starts a job; ``GET`` lists them.
+        ``on_start`` hears of each job started that way, from the proxy's thread.
+        """
+        from ._control import JOBS_PATH, ControlEndpoint
+
+        self._running()
+        self._proxy.set_control(ControlEndpoint(self, on_start).handle)
+        return self.endpoint_url + JOBS_PATH
 
     def client_kwargs(self) -> dict[str, Any]:
         """Arguments for ``session.create_client("transcribe", **kwargs)``."""

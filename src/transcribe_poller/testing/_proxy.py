@@ -15,12 +15,17 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from ._faults import Counts, Faults, TokenBucket, TrafficReport
+
+# Answers the test bed's own control paths (see _control.py), never counted or faulted.
+ControlHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+CONTROL_PREFIX = "/_local/"
 
 # Hop-by-hop headers and those aiohttp sets itself must not be copied across.
 _SKIP_HEADERS = frozenset(
@@ -63,10 +68,11 @@ def _job_key(body: bytes) -> tuple[str, str] | None:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, host: str = "127.0.0.1") -> None:
+    def __init__(self, upstream: str, host: str = "127.0.0.1", *, port: int = 0) -> None:
         self._upstream = upstream.rstrip("/")
         self._host = host
-        self._port = 0
+        self._port = port  # 0: a free port, kept from then on (outages listen again on it)
+        self._control: ControlHandler | None = None
         self._faults = Faults()
         self._random = random.Random()
         self._buckets: dict[str, TokenBucket] = {}
@@ -140,6 +146,10 @@ class FaultProxy:
             self._faults = faults
             self._random = random.Random(faults.seed)
             self._buckets.clear()
+
+    def set_control(self, handler: ControlHandler | None) -> None:
+        """Answer requests under ``/_local/`` with ``handler`` (None: forward them)."""
+        self._control = handler
 
     def outage(self, seconds: float) -> None:
         """Refuse connections from now for ``seconds``; returns once they are refused."""
@@ -230,6 +240,10 @@ class FaultProxy:
                 self._by_job[job][index] += 1
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        control = self._control
+        if control is not None and request.path.startswith(CONTROL_PREFIX):
+            # Before faults and counts: starting a job is not traffic of the service.
+            return await control(request)
         body = await request.read()
         operation = request.headers.get("X-Amz-Target", "").rpartition(".")[2] or "unknown"
         job = _job_key(body)
@@ -282,4 +296,4 @@ class FaultProxy:
             return web.Response(status=upstream.status, body=payload, headers=out)
 
 
-__all__ = ["FaultProxy"]
+__all__ = ["CONTROL_PREFIX", "ControlHandler", "FaultProxy"]

@@ -1,0 +1,408 @@
+"""``transcribe-poller local``: the local test bed served for the shell until stopped,
+and ``local start-job``, which starts a scripted job on it from another terminal.
+
+Exit status of ``local``: 0 after a clean stop (Ctrl-C or SIGTERM), 1 when it cannot
+start (the port is taken), 2 for a usage error (nothing started). Of
+``local start-job``: 0 the job started, 1 the test bed could not be reached, 2 the job
+was refused (a bad field, a name taken) or a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._cliargs import UsageError, non_negative, port, positive
+from ._jobfile import JobFileError
+
+if TYPE_CHECKING:
+    from .testing import LocalTranscribe, ScriptedJob
+
+DEFAULT_PORT = 4566
+DEFAULT_DURATION = 10.0  # seconds: long enough to watch a job move in a second terminal
+JOBS_PATH = "/_local/jobs"  # testing._control.JOBS_PATH, without importing aiohttp and moto
+# local: stopped cleanly / could not start; start-job: started / unreachable / refused.
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+START_JOB_HELP = f"""\
+Start a scripted job on a running `transcribe-poller local`: QUEUED, then
+IN_PROGRESS, then COMPLETED (or FAILED with --fail-with) DURATION seconds later.
+The test bed is found at --at, else $AWS_ENDPOINT_URL_TRANSCRIBE, else
+http://127.0.0.1:{DEFAULT_PORT}.
+
+Exit status: 0 started, 1 the test bed could not be reached, 2 refused (a bad
+field, a name already taken) or a usage error.
+"""
+
+LOCAL_HELP = f"""\
+Serve a local Amazon Transcribe (moto behind a fault-injecting proxy) on
+127.0.0.1:PORT until Ctrl-C or SIGTERM, and print the environment to use it.
+No AWS account is needed; it accepts any credentials, so use dummy ones.
+
+Scripted jobs (a name, a duration, an outcome) start from this command line
+(--job, --medical-job, --jobs-file) or, while it runs, with
+`transcribe-poller local start-job NAME` or POST {JOBS_PATH} (a JSON object with
+the fields name, kind, duration, queued_for, fail_with, redaction, subtitles,
+content_identification, output_bucket).
+
+Exit status: 0 after a clean stop, 1 when it cannot start (the port is taken),
+2 for a usage error.
+"""
+
+
+def _job_option(text: str) -> dict[str, Any]:
+    """``NAME`` or ``NAME:SECONDS``, for --job and --medical-job."""
+    name, colon, seconds = text.partition(":")
+    return {"name": name, "duration": non_negative(seconds) if colon else DEFAULT_DURATION}
+
+
+def add_parser(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    parents: list[argparse.ArgumentParser],
+    subparents: list[argparse.ArgumentParser],
+) -> None:
+    local = commands.add_parser(
+        "local",
+        parents=parents,
+        help="serve a local Transcribe on 127.0.0.1 for other terminals (no AWS account)",
+        description=LOCAL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    local.add_argument(
+        "--port",
+        type=port,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    local.add_argument("--region", default="us-east-1", help="its region (default us-east-1)")
+    local.add_argument(
+        "--job",
+        type=_job_option,
+        action="append",
+        default=[],
+        metavar="NAME[:S]",
+        help=f"start a standard job lasting S seconds (default {DEFAULT_DURATION:g}); repeatable",
+    )
+    local.add_argument(
+        "--medical-job",
+        type=_job_option,
+        action="append",
+        default=[],
+        metavar="NAME[:S]",
+        help="start a medical job lasting S seconds; repeatable",
+    )
+    local.add_argument(
+        "--jobs-file",
+        metavar="FILE",
+        help=f"start the jobs of FILE: one JSON object per line, as for POST {JOBS_PATH}",
+    )
+    local.add_argument(
+        "--quota", type=positive, metavar="RATE", help="throttle each operation above RATE/s"
+    )
+    local.add_argument(
+        "--faults", action="store_true", help="inject HTTP 500s and dropped connections"
+    )
+    actions = local.add_subparsers(dest="local_command", metavar="[ACTION]")
+    start = actions.add_parser(
+        "start-job",
+        parents=subparents,
+        help="start a scripted job on a running `transcribe-poller local`",
+        description=START_JOB_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    start.add_argument("name", metavar="NAME", help="the job's name")
+    start.add_argument(
+        "--duration",
+        type=non_negative,
+        default=DEFAULT_DURATION,
+        metavar="S",
+        help=f"seconds until it ends (default {DEFAULT_DURATION:g})",
+    )
+    start.add_argument(
+        "--queued-for", type=non_negative, metavar="S", help="seconds QUEUED (default a quarter)"
+    )
+    start.add_argument("--medical", action="store_true", help="a medical job")
+    start.add_argument("--fail-with", metavar="REASON", help="end FAILED with this reason")
+    start.add_argument(
+        "--redaction",
+        choices=("redacted", "redacted_and_unredacted"),
+        help="standard jobs: produce a redacted transcript",
+    )
+    start.add_argument(
+        "--subtitles",
+        choices=("vtt", "srt"),
+        action="append",
+        default=[],
+        help="standard jobs: a subtitle format (repeatable)",
+    )
+    start.add_argument(
+        "--content-identification",
+        action="store_true",
+        help="medical jobs: report ContentIdentificationType PHI",
+    )
+    start.add_argument("--at", metavar="URL", help="the test bed's endpoint URL")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.local_command == "start-job":
+        return start_job_command(args)
+    return serve_command(args)
+
+
+# -- serving --------------------------------------------------------------------------
+
+
+def _read_jobs_file(path: str) -> list[dict[str, Any]]:
+    """Job specs from JSON lines; every bad line is reported, as file:line: reason."""
+    from .testing._control import job_spec
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.readlines()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    specs, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            specs.append(job_spec(json.loads(line)))
+        except ValueError as error:  # json's decode errors are ValueErrors too
+            problems.append(f"{path}:{number}: {error}")
+    if problems:
+        raise UsageError(str(JobFileError(path, problems)))
+    return specs
+
+
+def startup_specs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every job to start with the test bed, checked before anything starts."""
+    from .testing._control import job_spec
+
+    given = [("--job", {**spec, "kind": "standard"}) for spec in args.job]
+    given += [("--medical-job", {**spec, "kind": "medical"}) for spec in args.medical_job]
+    specs, problems = [], []
+    for option, payload in given:
+        try:
+            specs.append(job_spec(payload))
+        except ValueError as error:
+            problems.append(f"{option} {payload['name']}: {error}")
+    if problems:
+        raise UsageError("\n".join(problems))
+    if args.jobs_file is not None:
+        specs += _read_jobs_file(args.jobs_file)
+    seen: set[tuple[str, str]] = set()
+    for spec in specs:
+        key = (str(spec["kind"]), spec["name"])
+        if key in seen:
+            raise UsageError(f"the {key[0]} job {key[1]!r} is given twice")
+        seen.add(key)
+    return specs
+
+
+def _port_taken(number: int) -> OSError | None:
+    """Why 127.0.0.1:number cannot be listened on, if it cannot: say so before starting."""
+    if number == 0:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the proxy binds: a port whose old connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", number))
+        except OSError as error:
+            return error
+    return None
+
+
+def _sleep_until_interrupted() -> int:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return int(signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[Callable[[], int]]:
+    """Hold SIGINT and SIGTERM until the caller waits for one.
+
+    A stop asked for during start-up then takes effect once the test bed is up, and
+    stops it cleanly; the server threads, started with the signals held, never see
+    them. Without POSIX signal masks (Windows), Ctrl-C is a KeyboardInterrupt.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield _sleep_until_interrupted
+        return
+    wanted = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    try:
+        yield lambda: signal.sigwait(wanted)
+    finally:
+        # A second Ctrl-C while stopping would fire the moment the mask is lifted.
+        while pending := signal.sigpending() & wanted:
+            signal.sigwait(pending)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _announce(script: ScriptedJob) -> None:
+    ending = f"FAILED ({script.failure_reason})" if script.failure_reason else script.outcome
+    print(
+        f"started {script.kind.value} job {script.name}: {ending} in {script.duration:g} s",
+        flush=True,
+    )
+
+
+def banner(bed: LocalTranscribe) -> str:
+    url = bed.endpoint_url
+    return f"""\
+Local Transcribe at {url}, region {bed.region}.
+It accepts any credentials: give it dummy ones, never your real ones.
+
+In another terminal:
+
+  export AWS_ENDPOINT_URL_TRANSCRIBE={url}
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export AWS_DEFAULT_REGION={bed.region}
+  transcribe-poller local start-job call-1 --duration 5
+  transcribe-poller wait call-1
+
+More jobs: transcribe-poller local start-job --help,
+or POST a JSON job to {url}{JOBS_PATH}.
+Stop with Ctrl-C (or SIGTERM).
+"""
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    specs = startup_specs(args)
+    taken = _port_taken(args.port)
+    if taken is not None:
+        print(
+            f"transcribe-poller: error: cannot listen on 127.0.0.1:{args.port}: "
+            f"{taken.strerror}; stop what uses it, or pass --port 0 for a free port",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    try:
+        from .testing import LocalTranscribe
+    except ImportError:  # pragma: no cover - depends on the install
+        print("the local test bed needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
+        return EXIT_FAILED
+    bed = LocalTranscribe(region=args.region, port=args.port)
+    with _stop_signals_held() as wait_for_stop:
+        try:
+            bed.start()
+        except RuntimeError as error:  # lost a race for the port, most likely
+            print(f"transcribe-poller: error: cannot start: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        try:
+            bed.enable_control(on_start=_announce)
+            if args.quota or args.faults:
+                bed.set_faults(
+                    quota=args.quota,
+                    error_rate=0.05 if args.faults else 0.0,
+                    drop_rate=0.02 if args.faults else 0.0,
+                )
+            for spec in specs:
+                _announce(bed.start_job(**spec))
+            print(banner(bed), flush=True)
+            stopped_by = signal.Signals(wait_for_stop()).name
+        finally:
+            bed.stop()
+    print(f"transcribe-poller: {stopped_by}: the local test bed has stopped.", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- starting a job from another terminal ---------------------------------------------
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    url = (
+        args.at
+        or os.environ.get("AWS_ENDPOINT_URL_TRANSCRIBE")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or f"http://127.0.0.1:{DEFAULT_PORT}"
+    )
+    return str(url).rstrip("/")
+
+
+def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": args.name,
+        "kind": "medical" if args.medical else "standard",
+        "duration": args.duration,
+    }
+    optional = {
+        "queued_for": args.queued_for,
+        "fail_with": args.fail_with,
+        "redaction": args.redaction,
+        "subtitles": args.subtitles or None,
+        "content_identification": args.content_identification or None,
+    }
+    payload.update({field: value for field, value in optional.items() if value is not None})
+    return payload
+
+
+def post_json(url: str, payload: object, timeout: float = 10.0) -> Any:
+    """POST JSON, return the decoded answer; HTTPError for 4xx/5xx, URLError if unreachable."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    # The test bed is on this machine: an HTTP proxy from the environment must not
+    # stand in between.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def _error_text(error: urllib.error.HTTPError) -> str:
+    body = error.read()
+    try:
+        return str(json.loads(body)["error"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {error.code} {body[:200].decode(errors='replace')!r}"
+
+
+def start_job_command(args: argparse.Namespace) -> int:
+    at = _endpoint(args)
+    try:
+        answer = post_json(at + JOBS_PATH, _payload(args))
+    except urllib.error.HTTPError as error:
+        if error.code in (400, 409):
+            print(f"transcribe-poller: error: job refused: {_error_text(error)}", file=sys.stderr)
+            return EXIT_REFUSED
+        return _not_a_test_bed(at, _error_text(error))
+    except ValueError:  # an answer that is not JSON
+        return _not_a_test_bed(at, "its answer is not JSON")
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        print(
+            f"transcribe-poller: error: cannot reach a test bed at {at}: {reason}; "
+            "is `transcribe-poller local` running? (--at URL says where)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    if not isinstance(answer, dict) or "name" not in answer:
+        return _not_a_test_bed(at, f"it answered {str(answer)[:80]!r}")
+    ending = f"FAILED ({answer['failure_reason']})" if answer["failure_reason"] else "COMPLETED"
+    print(f"started {answer['kind']} job {answer['name']}: {ending} in {answer['duration']:g} s")
+    return EXIT_OK
+
+
+def _not_a_test_bed(at: str, why: str) -> int:
+    print(
+        f"transcribe-poller: error: {at} is not a `transcribe-poller local` test bed: {why}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED

@@ -1,0 +1,195 @@
+"""`transcribe-poller local`: the test bed served for other terminals, and start-job."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from transcribe_poller import _local
+from transcribe_poller._cli import main
+from transcribe_poller.testing._control import JOBS_PATH
+
+TIMEOUT = 20.0  # seconds; each wait below ends as soon as its output appears
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog for the process, as a command should; undo it."""
+    yield
+    structlog.reset_defaults()
+
+
+class Served:
+    """A `transcribe-poller local` subprocess, its stdout read line by line in a thread."""
+
+    def __init__(self, *args: str) -> None:
+        command = [sys.executable, "-m", "transcribe_poller", "local", "--port", "0", *args]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def line_starting(self, prefix: str) -> str:
+        """The next line of stdout that starts with ``prefix``, within TIMEOUT."""
+        while True:
+            try:
+                line = self.lines.get(timeout=TIMEOUT)
+            except queue.Empty:
+                raise AssertionError(f"no line {prefix!r} in {self.seen}") from None
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+
+    def terminate(self) -> str:
+        """Send SIGTERM, wait for the exit within TIMEOUT; return stderr."""
+        with self.process:  # closes the pipes
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+            self.reader.join(TIMEOUT)  # at the end of stdout, before the pipe is closed
+            assert self.process.stderr is not None
+            return self.process.stderr.read()
+
+
+def post(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=TIMEOUT) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_two_terminal_workflow_and_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Serve, start jobs from its command line and from start-job, wait with the
+    printed environment only, refuse bad jobs naming the field, stop on SIGTERM."""
+    served = Served("--job", "early:0.2", "--medical-job", "visit:0.1")
+    try:
+        assert served.line_starting("started standard job early")
+        export = served.line_starting("  export AWS_ENDPOINT_URL_TRANSCRIBE=")
+        url = export.partition("=")[2]
+        assert url.startswith("http://127.0.0.1:")
+        assert served.line_starting("  export AWS_ACCESS_KEY_ID=testing")
+        region = served.line_starting("  export AWS_DEFAULT_REGION=").partition("=")[2]
+        served.line_starting("Stop with Ctrl-C")
+        # Terminal 2: the printed environment, and nothing else, finds the test bed.
+        monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE", url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        argv = ["local", "start-job", "call-1", "--duration", "0.3", "--redaction", "redacted"]
+        assert main(argv) == 0
+        assert "started standard job call-1: COMPLETED in 0.3 s" in capsys.readouterr().out
+        assert served.line_starting("started standard job call-1")
+        failing = ["bad", "--medical", "--fail-with", "Bad audio", "--duration", "0"]
+        assert main(["local", "start-job", *failing]) == 0
+        capsys.readouterr()
+
+        status, answer = post(url + JOBS_PATH, b'{"name": "x", "duration": -1}')
+        assert (status, answer) == (400, {"error": "duration must be finite and >= 0, got -1"})
+        status, answer = post(url + JOBS_PATH, b'{"name": "x", "durration": 1}')
+        assert status == 400
+        assert answer["error"].startswith("unknown field 'durration'")
+        status, answer = post(url + JOBS_PATH, b"call-2")
+        assert status == 400
+        assert answer["error"].startswith("the body is not JSON")
+        assert main(["local", "start-job", "call-1"]) == 2
+        assert "a standard job named 'call-1' exists already" in capsys.readouterr().err
+
+        assert main(["wait", "early", "call-1", "--medical", "visit", "--medical", "bad"]) == 1
+        records = {
+            (r["job"], r["kind"]): r for r in map(json.loads, capsys.readouterr().out.splitlines())
+        }
+        assert records["early", "standard"]["outcome"] == "COMPLETED"
+        assert records["visit", "medical"]["outcome"] == "COMPLETED"
+        assert records["bad", "medical"]["failure_reason"] == "Bad audio"
+        assert "X-Amz-Signature=" in records["call-1", "standard"]["redacted_transcript_uri"]
+    finally:
+        err = served.terminate()
+    assert served.process.returncode == 0, err
+    assert "SIGTERM: the local test bed has stopped" in err
+    assert "Traceback" not in err
+
+
+def test_a_taken_port_is_reported_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Exit 1 with the port and what to do, at once."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["local", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "--port 0" in err
+
+
+def test_bad_jobs_on_the_command_line_are_all_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every bad --job, --medical-job and jobs-file line, before the test bed starts."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(
+        '# the nightly batch\n{"name": "ok", "duration": 2}\n'
+        '{"name": "no", "fail_with": ""}\n\nnot json\n'
+    )
+    with pytest.raises(SystemExit) as caught:
+        main(["local", "--job", "a b:1", "--medical-job", "c;"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "--job a b: name: invalid job name 'a b'" in err
+    assert "--medical-job c;: name: invalid job name 'c;'" in err
+    with pytest.raises(SystemExit):
+        main(["local", "--jobs-file", str(jobs)])
+    err = capsys.readouterr().err
+    assert "2 bad lines in" in err
+    assert f"{jobs}:3: fail_with must be a non-empty failure reason" in err
+    assert f"{jobs}:5: " in err
+    with pytest.raises(SystemExit):
+        main(["local", "--job", "twice", "--job", "twice:3"])
+    assert "the standard job 'twice' is given twice" in capsys.readouterr().err
+
+
+def test_start_job_without_a_test_bed_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing listening at --at: exit 1, naming the URL and how to start one."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    assert main(["local", "start-job", "call-1", "--at", url]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach a test bed at {url}" in err
+    assert "transcribe-poller local" in err
+
+
+def test_the_command_line_knows_the_control_path() -> None:
+    """start-job posts where the control endpoint listens (kept apart to import less)."""
+    assert _local.JOBS_PATH == JOBS_PATH
