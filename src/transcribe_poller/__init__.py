@@ -5,6 +5,8 @@ async with Poller(client) as poller:
     print(event.outcome, event.job)
 """
 
+from importlib import metadata as _metadata
+
 from ._backoff import Backoff
 from ._client import TranscribeClient
 from ._events import CompletionEvent, Outcome
@@ -40,4 +42,4 @@ __all__ = [
     "wait_for_jobs",
 ]
 
-__version__ = "0.1.0"
+__version__ = _metadata.version("transcribe-poller")
