@@ -5,10 +5,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from transcribe_poller import CompletionEvent, JobRef, Outcome
+from transcribe_poller import CompletionEvent, JobKind, JobRef, Outcome
 from transcribe_poller.testing import LocalTranscribe
 
-UNKNOWN = [JobRef.standard("never-started-1"), JobRef.medical("never-started-2")]
+UNKNOWN = [
+    JobRef.standard("never-started-1"),
+    JobRef.medical("never-started-2"),
+    JobRef.call_analytics("never-started-3"),
+]
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,12 @@ def start_batch(
     medical: int,
     shortest: float,
     longest: float,
+    call_analytics: int = 0,
+    medical_scribe: int = 0,
     seed: int = 1,
 ) -> dict[JobRef, Expected]:
     """Start a batch like a real one: spread durations, some FAILED, some redacted,
-    one name shared by a standard and a medical job, and two names never started."""
+    one name shared by jobs of every kind, and three names never started."""
     rng = random.Random(seed)
     expected: dict[JobRef, Expected] = {}
     for i in range(standard):
@@ -49,6 +55,27 @@ def start_batch(
         bed.start_job(name, kind="medical", duration=rng.uniform(shortest, longest), fail_with=fail)
         outcome = Outcome.FAILED if fail else Outcome.COMPLETED
         expected[JobRef.medical(name)] = Expected(outcome, fail)
+    for i in range(call_analytics):
+        name = "shared-name" if i == 0 else f"call-{i:04d}"
+        fail = f"call {i} has no channels" if i % 7 == 3 else None
+        redaction = "redacted" if i % 2 and not fail else None
+        bed.start_job(
+            name,
+            kind="call-analytics",
+            duration=rng.uniform(shortest, longest),
+            fail_with=fail,
+            redaction=redaction,
+        )
+        outcome = Outcome.FAILED if fail else Outcome.COMPLETED
+        expected[JobRef.call_analytics(name)] = Expected(outcome, fail, redaction)
+    for i in range(medical_scribe):
+        name = "shared-name" if i == 0 else f"scribe-{i:04d}"
+        fail = f"visit {i} is too short" if i % 7 == 4 else None
+        bed.start_job(
+            name, kind="medical-scribe", duration=rng.uniform(shortest, longest), fail_with=fail
+        )
+        outcome = Outcome.FAILED if fail else Outcome.COMPLETED
+        expected[JobRef.medical_scribe(name)] = Expected(outcome, fail)
     for ref in UNKNOWN:
         expected[ref] = Expected(Outcome.NOT_FOUND)
     return expected
@@ -76,3 +103,7 @@ def check_event(event: CompletionEvent, want: Expected) -> None:
         assert event.redacted_transcript_uri is None, event
     assert event.preferred_uri == (event.redacted_transcript_uri or event.transcript_uri)
     assert event.job.name in event.preferred_uri, event
+    if event.job.kind is JobKind.MEDICAL_SCRIBE:
+        assert event.clinical_document_uri is not None, event
+    else:
+        assert event.clinical_document_uri is None, event

@@ -41,9 +41,17 @@ async def collect(poller: Poller, jobs: object) -> list[CompletionEvent]:
 async def test_one_watch_reports_every_job_of_a_mixed_batch_once(
     local_transcribe: LocalTranscribe,
 ) -> None:
-    """90 jobs (FAILED, redacted, medical, a shared name, unknown names) through a real
-    client: one event each, read from the service's real answers, sweeps and Gets."""
-    expected = start_batch(local_transcribe, standard=60, medical=30, shortest=0.5, longest=3)
+    """110 jobs of all four kinds (FAILED, redacted, a shared name, unknown names) through
+    a real client: one event each, read from real answers, by sweeps and Gets."""
+    expected = start_batch(
+        local_transcribe,
+        standard=60,
+        medical=20,
+        call_analytics=15,
+        medical_scribe=12,
+        shortest=0.5,
+        longest=3,
+    )
     async with (
         local_transcribe.client() as client,
         Poller(
@@ -52,7 +60,7 @@ async def test_one_watch_reports_every_job_of_a_mixed_batch_once(
     ):
         events = await collect(poller, list(expected))
         stats = poller.statistics()
-    assert len(events) == len(expected) == 92
+    assert len(events) == len(expected) == 110
     assert {event.job for event in events} == set(expected)
     for event in events:
         check_event(event, expected[event.job])
@@ -60,15 +68,17 @@ async def test_one_watch_reports_every_job_of_a_mixed_batch_once(
             event.polls == local_transcribe.traffic().job(event.job.name, event.job.kind).requests
         )
     assert stats.jobs_pending == 0
-    assert stats.jobs_finished == 92
+    assert stats.jobs_finished == 110
     assert stats.sweeps > 0
-    assert stats.outcomes[Outcome.NOT_FOUND] == 2
+    assert stats.outcomes[Outcome.NOT_FOUND] == 3
     assert stats.requests == local_transcribe.traffic().total.requests
-    # Events come in completion order: each was delivered after its job ended.
+    # Each event came from a Get that saw the end: never before the job ended.
+    # (Order of delivery is tested exactly on a virtual clock: tests/virtual.)
     for event in events:
         if event.outcome in (Outcome.COMPLETED, Outcome.FAILED):
             script = local_transcribe.script(event.job.name, event.job.kind)
             assert script.first_terminal_read_at is not None
+            assert script.first_terminal_read_at >= script.terminal_at
 
 
 async def test_faults_and_an_outage_lose_nothing_and_duplicate_nothing(

@@ -42,11 +42,14 @@ async def test_listing_that_races_with_completions_gives_right_events(
         check_event(event, expected[ref])  # type: ignore[arg-type]
     assert stats.sweeps > 0
     assert stats.list_pages > stats.sweeps  # several pages per sweep
+    # A Get and a List limit for each kind awaited (one unknown Call Analytics job).
     assert set(stats.rate_limits) == {
         "GetTranscriptionJob",
         "GetMedicalTranscriptionJob",
+        "GetCallAnalyticsJob",
         "ListTranscriptionJobs",
         "ListMedicalTranscriptionJobs",
+        "ListCallAnalyticsJobs",
     }
     # Each finished job needs about one Get: hints are rarely wrong.
     gets = stats.requests - stats.list_requests

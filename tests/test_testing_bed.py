@@ -234,3 +234,38 @@ def test_life_cycle_errors_are_clear() -> None:
     with pytest.raises(RuntimeError, match="was stopped"):
         bed.start()
     bed.stop()  # stopping again is harmless
+
+
+async def test_the_kinds_moto_lacks_are_served_by_the_bed(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """Call Analytics and Medical Scribe jobs answer Get and List through a real client,
+    in the service's shapes, with Get and List agreeing and unknown names not found."""
+    local_transcribe.start_job("call-1", kind="call-analytics", duration=0, redaction="redacted")
+    local_transcribe.start_job("call-2", kind="call-analytics", duration=600, queued_for=0)
+    local_transcribe.start_job("visit-1", kind="medical-scribe", duration=0, fail_with="silent")
+    async with local_transcribe.client() as client:
+        call = (await client.get_call_analytics_job(CallAnalyticsJobName="call-1"))[
+            "CallAnalyticsJob"
+        ]
+        visit = (await client.get_medical_scribe_job(MedicalScribeJobName="visit-1"))[
+            "MedicalScribeJob"
+        ]
+        running = await client.list_call_analytics_jobs(Status="IN_PROGRESS")
+        done = await client.list_call_analytics_jobs(Status="COMPLETED", JobNameContains="CALL")
+        scribes = await client.list_medical_scribe_jobs()
+        with pytest.raises(ClientError) as missing:
+            await client.get_medical_scribe_job(MedicalScribeJobName="nobody")
+    assert call["CallAnalyticsJobStatus"] == "COMPLETED"
+    assert "X-Amz-Expires=900" in call["Transcript"]["RedactedTranscriptFileUri"]
+    assert call["CompletionTime"].tzinfo is not None  # a real timestamp on the wire
+    assert visit["MedicalScribeJobStatus"] == "FAILED"
+    assert visit["FailureReason"] == "silent"
+    assert [s["CallAnalyticsJobName"] for s in running["CallAnalyticsJobSummaries"]] == ["call-2"]
+    assert [s["CallAnalyticsJobName"] for s in done["CallAnalyticsJobSummaries"]] == ["call-1"]
+    assert [s["MedicalScribeJobName"] for s in scribes["MedicalScribeJobSummaries"]] == ["visit-1"]
+    assert missing.value.response["Error"]["Code"] == "BadRequestException"
+    assert "couldn't be found" in missing.value.response["Error"]["Message"]
+    traffic = local_transcribe.traffic()
+    assert traffic.by_operation["GetCallAnalyticsJob"].requests == 1
+    assert traffic.job("call-1", "call-analytics").requests == 1

@@ -13,7 +13,11 @@ from typing import Any, Protocol
 
 
 class TranscribeClient(Protocol):
-    """Get and List for each kind of job, as aiobotocore spells them."""
+    """Get and List for each kind of job, as aiobotocore spells them.
+
+    A client that lacks the operations of a kind can still serve the others: a
+    job of that kind then ends with ERROR saying which method is missing.
+    """
 
     async def get_transcription_job(self, *, TranscriptionJobName: str) -> Mapping[str, Any]: ...
 
@@ -24,6 +28,14 @@ class TranscribeClient(Protocol):
     async def list_transcription_jobs(self, **params: Any) -> Mapping[str, Any]: ...
 
     async def list_medical_transcription_jobs(self, **params: Any) -> Mapping[str, Any]: ...
+
+    async def get_call_analytics_job(self, *, CallAnalyticsJobName: str) -> Mapping[str, Any]: ...
+
+    async def list_call_analytics_jobs(self, **params: Any) -> Mapping[str, Any]: ...
+
+    async def get_medical_scribe_job(self, *, MedicalScribeJobName: str) -> Mapping[str, Any]: ...
+
+    async def list_medical_scribe_jobs(self, **params: Any) -> Mapping[str, Any]: ...
 
 
 REQUIRED_METHODS = ("get_transcription_job", "get_medical_transcription_job")

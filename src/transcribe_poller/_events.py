@@ -6,7 +6,9 @@ import copy
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import parse_qs, urlsplit
 
 from ._classify import describe
 from ._jobs import JobRef
@@ -66,6 +68,7 @@ def strip_query(uri: str | None) -> str | None:
 class CompletionEvent:
     """The end of one job's wait.
 
+    ``clinical_document_uri`` is the clinical note of a Medical Scribe job.
     ``failure_reason`` says why a job did not complete: the service's FailureReason
     when FAILED, the poller's reason for NOT_FOUND, TIMED_OUT and ERROR.
     ``details`` is the job dict of the last successful Get (empty if there was none).
@@ -80,6 +83,7 @@ class CompletionEvent:
     transcript_uri: str | None = None
     redacted_transcript_uri: str | None = None
     subtitle_uris: tuple[str, ...] = ()
+    clinical_document_uri: str | None = None
     failure_reason: str | None = None
     details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False)
     polls: int = 0
@@ -94,6 +98,25 @@ class CompletionEvent:
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.COMPLETED
+
+    @property
+    def uris(self) -> tuple[str, ...]:
+        """Every URI the event carries."""
+        found = (
+            self.transcript_uri,
+            self.redacted_transcript_uri,
+            *self.subtitle_uris,
+            self.clinical_document_uri,
+        )
+        return tuple(uri for uri in found if uri)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the first of the event's presigned URIs expires (an aware datetime), or
+        None when none is presigned (output in your own bucket). A new Get gives fresh
+        ones: ``await poller.refresh(event)``."""
+        ends = [end for end in map(presigned_expiry, self.uris) if end is not None]
+        return min(ends) if ends else None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: the keys the command line prints, URIs whole.
@@ -110,6 +133,8 @@ class CompletionEvent:
             "transcript_uri": self.transcript_uri,
             "redacted_transcript_uri": self.redacted_transcript_uri,
             "subtitle_uris": list(self.subtitle_uris),
+            "clinical_document_uri": self.clinical_document_uri,
+            "expires_at": None if self.expires_at is None else self.expires_at.isoformat(),
             "failure_reason": self.failure_reason,
             "error": None if self.error is None else describe(self.error),
             "polls": self.polls,
@@ -129,6 +154,17 @@ class CompletionEvent:
         return f"CompletionEvent({', '.join(parts)})"
 
 
+def presigned_expiry(uri: str) -> datetime | None:
+    """When a SigV4-presigned URI expires: ``X-Amz-Date`` plus ``X-Amz-Expires``."""
+    query = parse_qs(urlsplit(uri).query)
+    try:
+        signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+        lifetime = int(query["X-Amz-Expires"][0])
+    except (KeyError, IndexError, ValueError):
+        return None
+    return signed.replace(tzinfo=timezone.utc) + timedelta(seconds=lifetime)
+
+
 def event_from_job(
     job: JobRef, spec: KindSpec, details: Mapping[str, Any], *, polls: int, waited: float
 ) -> CompletionEvent:
@@ -142,6 +178,7 @@ def event_from_job(
         transcript_uri=output.get("TranscriptFileUri"),
         redacted_transcript_uri=output.get("RedactedTranscriptFileUri"),
         subtitle_uris=tuple(subtitles),
+        clinical_document_uri=output.get("ClinicalDocumentUri"),
         failure_reason=details.get("FailureReason"),
         details=ReadOnlyDict(details),
         polls=polls,

@@ -81,6 +81,8 @@ class Policy:
             # A job just started may not be visible yet: look again by the grace's end.
             return min(self.next_backoff(job, now), grace_ends)
         if reply.verdict is Verdict.TRANSIENT:
+            if not reply.fault:
+                return self.next_backoff(job, now)
             job.faults += 1
             if job.faults > self.max_faults:
                 return self.ended(job, Outcome.ERROR, now, error=error)

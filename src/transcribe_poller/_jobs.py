@@ -16,10 +16,16 @@ _NAME_RE = re.compile(r"[0-9a-zA-Z._-]+")
 
 
 class JobKind(str, enum.Enum):
-    """Standard jobs use GetTranscriptionJob, medical ones GetMedicalTranscriptionJob."""
+    """The kinds of Transcribe batch jobs, each with its own Get and List operations."""
 
     STANDARD = "standard"
+    """GetTranscriptionJob"""
     MEDICAL = "medical"
+    """GetMedicalTranscriptionJob"""
+    CALL_ANALYTICS = "call-analytics"
+    """GetCallAnalyticsJob"""
+    MEDICAL_SCRIBE = "medical-scribe"
+    """GetMedicalScribeJob"""
 
     def __str__(self) -> str:
         return self.value
@@ -41,16 +47,17 @@ def validate_job_name(name: object) -> str:
     return name
 
 
-KindLike = JobKind | Literal["standard", "medical"]
+KindLike = JobKind | Literal["standard", "medical", "call-analytics", "medical-scribe"]
 """A JobKind, or its value."""
 
 
 @dataclass(frozen=True, init=False)
 class JobRef:
-    """One Transcribe job. A standard and a medical job may share a name: they differ.
+    """One Transcribe job. Jobs of different kinds may share a name: they differ.
 
     ``kind`` accepts a :class:`JobKind` or its value (``"medical"``); it always
-    reads back as a JobKind.
+    reads back as a JobKind. ``str(ref)`` is the name for a standard job and
+    ``kind:name`` for the others, as job files spell them.
     """
 
     name: str
@@ -74,8 +81,16 @@ class JobRef:
     def medical(cls, name: str) -> JobRef:
         return cls(name, JobKind.MEDICAL)
 
+    @classmethod
+    def call_analytics(cls, name: str) -> JobRef:
+        return cls(name, JobKind.CALL_ANALYTICS)
+
+    @classmethod
+    def medical_scribe(cls, name: str) -> JobRef:
+        return cls(name, JobKind.MEDICAL_SCRIBE)
+
     def __str__(self) -> str:
-        return self.name if self.kind is JobKind.STANDARD else f"medical:{self.name}"
+        return self.name if self.kind is JobKind.STANDARD else f"{self.kind.value}:{self.name}"
 
 
 JobLike = JobRef | str

@@ -54,6 +54,30 @@ KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
             list_method="list_medical_transcription_jobs",
             summaries_field="MedicalTranscriptionJobSummaries",
         ),
+        JobKind.CALL_ANALYTICS: KindSpec(
+            kind=JobKind.CALL_ANALYTICS,
+            get_operation="GetCallAnalyticsJob",
+            get_method="get_call_analytics_job",
+            name_field="CallAnalyticsJobName",
+            job_field="CallAnalyticsJob",
+            status_field="CallAnalyticsJobStatus",
+            list_operation="ListCallAnalyticsJobs",
+            list_method="list_call_analytics_jobs",
+            summaries_field="CallAnalyticsJobSummaries",
+        ),
+        JobKind.MEDICAL_SCRIBE: KindSpec(
+            kind=JobKind.MEDICAL_SCRIBE,
+            get_operation="GetMedicalScribeJob",
+            get_method="get_medical_scribe_job",
+            name_field="MedicalScribeJobName",
+            job_field="MedicalScribeJob",
+            status_field="MedicalScribeJobStatus",
+            list_operation="ListMedicalScribeJobs",
+            list_method="list_medical_scribe_jobs",
+            summaries_field="MedicalScribeJobSummaries",
+            # TranscriptFileUri and ClinicalDocumentUri, in the caller's bucket.
+            output_field="MedicalScribeOutput",
+        ),
     }
 )
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})

@@ -18,7 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._backoff import Backoff
 from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
-from ._events import CompletionEvent
+from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
 from ._hints import HintSource
 from ._job import Policy
@@ -201,10 +201,9 @@ class Poller:
             )
 
     async def _end_all_if_unreachable(self, reach: Reachability) -> None:
-        await reach.declared.wait()
-        assert reach.unreachable is not None
+        unreachable = await reach.wait_unreachable()
         for scheduler in self._schedulers.values():
-            scheduler.end_all(reach.unreachable)
+            scheduler.end_all(unreachable)
 
     # -- public API ------------------------------------------------------------------
 
@@ -227,6 +226,25 @@ class Poller:
                     ...
         """
         return Watch(self, as_job_refs(jobs))
+
+    async def refresh(self, event: CompletionEvent) -> CompletionEvent:
+        """The same event with fresh URIs, from one Get.
+
+        Presigned URIs (output in the service's bucket) expire about 15 minutes after
+        the Get that gave them (``event.expires_at``); an event that waited in a
+        queue, or a batch that ended overnight, holds dead links. Only COMPLETED
+        events have URIs to refresh. Errors of the Get (the job was deleted, access
+        denied) are raised; throttling and transient faults are retried.
+        """
+        if not isinstance(event, CompletionEvent):
+            raise TypeError(f"refresh() takes a CompletionEvent, got {event!r}")
+        if event.outcome is not Outcome.COMPLETED:
+            raise ValueError(
+                f"job {event.job} ended {event.outcome.value}: only a COMPLETED event has "
+                "URIs to refresh"
+            )
+        self._check_open()
+        return await self._schedulers[event.job.kind].refresh(event)
 
     def statistics(self) -> PollerStatistics:
         """An immutable snapshot of requests, throttling, faults and jobs."""

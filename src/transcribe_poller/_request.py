@@ -8,6 +8,7 @@ What to do next (retry when, give up after how many) is the caller's to decide.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,15 +30,18 @@ class Reply:
     answer: Mapping[str, Any] | None
     verdict: Verdict | None = None  # None when answered
     error: Exception | None = None
+    # False for a failed connection before the service was ever reached: the
+    # reachability check, not each job's fault budget, decides about those.
+    fault: bool = True
 
 
 class Reachability:
     """Whether the service was ever reached, and whether to give up on it.
 
-    Until a first request succeeds, connection failures for ``give_up_after``
-    seconds (or missing credentials, at once) mean nothing will ever succeed:
-    :attr:`unreachable` is then set, once, with the error every job should end with.
-    After one success, connection failures are ordinary faults.
+    Until a first request succeeds, failed connections for ``give_up_after`` seconds
+    from the first one (or missing credentials, at once) mean nothing will succeed:
+    :meth:`wait_unreachable` then returns, once, the error every job should end
+    with. After one success, failed connections are ordinary faults.
     """
 
     def __init__(self, endpoint: str, give_up_after: float, log: Any) -> None:
@@ -45,45 +49,59 @@ class Reachability:
         self.give_up_after = give_up_after
         self.reached = False
         self.unreachable: ServiceUnreachableError | None = None
-        self.declared = anyio.Event()
-        self._first_failure: float | None = None
+        self._failing = anyio.Event()  # set at the first failure that may mean "never"
+        self._first_failure = math.inf
+        self._last_error: Exception | None = None
         self._log = log
 
     def succeeded(self) -> None:
         self.reached = True
-        self.unreachable = None
 
-    def failed(self, error: Exception) -> ServiceUnreachableError | None:
-        """Record a failure; the error to end jobs with if the service is out of reach."""
-        if self.reached or self.unreachable is not None:
-            return self.unreachable
+    def failed(self, error: Exception) -> Reply | None:
+        """The reply for a failure the reachability check owns, else None."""
+        if self.unreachable is not None and not self.reached:
+            return Reply(None, Verdict.FATAL, self.unreachable)
+        if self.reached:
+            return None
         if is_missing_credentials(error):
-            return self._declare(error, describe(error))
+            unreachable = self._declare(error, describe(error))
+            return Reply(None, Verdict.FATAL, unreachable)
         if not is_connection_failure(error):
             return None
-        now = anyio.current_time()
-        if self._first_failure is None:
-            self._first_failure = now
+        self._last_error = error
+        if not self._failing.is_set():
+            self._first_failure = anyio.current_time()
+            self._failing.set()
             self._log.warning(
                 "cannot connect to the service; retrying",
                 endpoint=self.endpoint,
                 error=describe(error),
                 giving_up_after=self.give_up_after,
             )
-        if now - self._first_failure >= self.give_up_after:
-            return self._declare(
-                error,
-                f"no connection for {now - self._first_failure:.0f} s "
-                f"and no request ever answered ({describe(error)})",
+        return Reply(None, Verdict.TRANSIENT, error, fault=False)
+
+    async def wait_unreachable(self) -> ServiceUnreachableError:
+        """Return once the service is known to be out of reach (never, if it answers)."""
+        await self._failing.wait()
+        if self.unreachable is None:
+            await anyio.sleep(self._first_failure + self.give_up_after - anyio.current_time())
+            if self.reached:
+                await anyio.sleep_forever()
+            assert self._last_error is not None
+            self._declare(
+                self._last_error,
+                f"no connection for {self.give_up_after:g} s and no request ever answered "
+                f"({describe(self._last_error)})",
             )
-        return None
+        assert self.unreachable is not None
+        return self.unreachable
 
     def _declare(self, error: Exception, reason: str) -> ServiceUnreachableError:
         unreachable = ServiceUnreachableError(self.endpoint, reason)
         unreachable.__cause__ = error
         self.unreachable = unreachable
         self._log.error("giving up: the service cannot be reached", error=str(unreachable))
-        self.declared.set()
+        self._failing.set()
         return unreachable
 
 
@@ -129,10 +147,8 @@ class Sender:
                     **_what(params),
                 )
                 return Reply(None, verdict, error)
-            unreachable = self.reach.failed(error)
-            if unreachable is not None:
-                return Reply(None, Verdict.FATAL, unreachable)
-            return Reply(None, verdict, error)
+            owned = self.reach.failed(error)
+            return owned if owned is not None else Reply(None, verdict, error)
         if not self.reach.reached:
             self.reach.succeeded()
         return Reply(answer)

@@ -17,6 +17,7 @@ or the time a source asked to wait before a restart passing.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import heapq
 import math
 from collections.abc import Collection, Sequence
@@ -25,9 +26,9 @@ from typing import Any, Protocol
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from ._classify import describe
+from ._classify import Verdict, describe
 from ._client import TranscribeClient
-from ._events import CompletionEvent, Outcome, strip_query
+from ._events import CompletionEvent, Outcome, event_from_job, strip_query
 from ._exceptions import ServiceUnreachableError
 from ._hints import HintSource
 from ._job import Job, Policy
@@ -75,7 +76,8 @@ class Scheduler:
         log: Any,
     ) -> None:
         self.spec = spec
-        self._call = getattr(client, spec.get_method)
+        # None when the client predates this kind's operations: its jobs end with ERROR.
+        self._call = getattr(client, spec.get_method, None)
         self._policy = policy
         self.limiter = limiter
         self._sender = sender
@@ -93,6 +95,7 @@ class Scheduler:
         self._workers = self._idle = self._pacing = 0
         self._reconcile: float | None = None  # set while a source covers this kind
         self._task_group: TaskGroup | None = None
+        self._used = False
 
     # -- what the poller asks --------------------------------------------------------
 
@@ -105,6 +108,7 @@ class Scheduler:
 
     def add(self, ref: JobRef) -> None:
         """Start polling a job (not already awaited)."""
+        self._used = True
         now = anyio.current_time()
         job = self._jobs[ref.name] = Job(ref, started=now, deadline=now + self._job_timeout)
         self._review_sources()
@@ -124,6 +128,35 @@ class Scheduler:
         for job in list(self._jobs.values()):
             self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
 
+    async def refresh(self, event: CompletionEvent) -> CompletionEvent:
+        """``event`` with the URIs of one new Get (presigned URIs expire)."""
+        if self._call is None:
+            raise TypeError(f"the client has no {self.spec.get_method}()")
+        params = {self.spec.name_field: event.job.name}
+        faults = 0
+        while True:
+            reply = await self._sender.send(self.limiter, self._call, params)
+            if reply.answer is not None:
+                break
+            assert reply.error is not None
+            if reply.verdict is Verdict.TRANSIENT and faults < self._policy.max_faults:
+                faults += 1
+            elif reply.verdict is not Verdict.THROTTLED:
+                raise reply.error
+            await anyio.sleep(self._policy.backoff.delay(faults))
+        details = reply.answer.get(self.spec.job_field) or {}
+        fresh = event_from_job(event.job, self.spec, details, polls=1, waited=0.0)
+        if fresh.outcome is not event.outcome:
+            raise RuntimeError(f"job {event.job} now reads {details.get(self.spec.status_field)}")
+        return dataclasses.replace(
+            event,
+            transcript_uri=fresh.transcript_uri,
+            redacted_transcript_uri=fresh.redacted_transcript_uri,
+            subtitle_uris=fresh.subtitle_uris,
+            clinical_document_uri=fresh.clinical_document_uri,
+            details=fresh.details,
+        )
+
     def pending(self) -> Collection[str]:
         return list(self._jobs)
 
@@ -131,6 +164,8 @@ class Scheduler:
         return len(self._jobs)
 
     def rate_limits(self) -> dict[str, float]:
+        if not self._used:
+            return {}  # a kind never awaited has nothing to report
         limits = {self.spec.get_operation: self.limiter.rate}
         for slot in self._slots:
             limits.update(slot.source.rate_limits())
@@ -215,6 +250,11 @@ class Scheduler:
         if anyio.current_time() >= job.deadline:
             self._time_out(job)
             return
+        if self._call is None:
+            raise TypeError(
+                f"the client has no {self.spec.get_method}() for {self.spec.kind.value} jobs: "
+                "use an aiobotocore version that knows the operation"
+            )
         self._pacing += 1
         try:
             if job.deadline == math.inf:

@@ -130,7 +130,7 @@ class Sweeper:
         retry: Backoff,
         log: Any,
     ) -> None:
-        self._list = getattr(client, spec.list_method)
+        self._list = getattr(client, spec.list_method, None)
         self._spec = spec
         self.settings = settings
         self.reconcile_after = settings.stale_after
@@ -150,6 +150,8 @@ class Sweeper:
         return {self._spec.list_operation: self.limiter.rate}
 
     async def run(self, feed: HintFeed) -> float:
+        if self._list is None:
+            return self._stop(_Stop(f"the client has no {self._spec.list_method}()", math.inf))
         self._last_complete = anyio.current_time()
         try:
             while True:
@@ -196,10 +198,12 @@ class Sweeper:
         return names
 
     async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
+        call = self._list
+        assert call is not None  # checked when the sweep began
         faults = 0
         while True:
             self._counters.list_requests += 1
-            reply = await self._sender.send(self.limiter, self._list, params)
+            reply = await self._sender.send(self.limiter, call, params)
             if reply.answer is not None:
                 return reply.answer
             assert reply.error is not None

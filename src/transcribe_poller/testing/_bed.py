@@ -6,14 +6,20 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import botocore.exceptions
+
 from .._jobs import JobKind
+from .._kinds import KINDS
+from ._answers import describe_job, list_page, not_found, to_wire
 from ._faults import Faults, TrafficReport, make_faults
-from ._script import ScriptedJob, make_script
+from ._script import ScriptedJob, default_bucket, make_script
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
@@ -21,6 +27,19 @@ if TYPE_CHECKING:
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 ACCOUNT_ID = "123456789012"  # moto's account for credentials it does not know
+
+# Kinds moto lacks, and their operations: (spec, whether it is the Get).
+LOCAL_KINDS = (JobKind.CALL_ANALYTICS, JobKind.MEDICAL_SCRIBE)
+_LOCAL_OPERATIONS = {
+    name: (KINDS[kind], is_get)
+    for kind in LOCAL_KINDS
+    for name, is_get in ((KINDS[kind].get_operation, True), (KINDS[kind].list_operation, False))
+}
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
 
 _MODELS = {
     JobKind.STANDARD: "transcribe::transcriptionjob",
@@ -88,6 +107,7 @@ class LocalTranscribe:
             except BaseException:
                 server.stop()
                 raise
+            proxy.set_local_answers(self._answer_locally)
             self._server, self._proxy = server, proxy
             self._state = "running"
         return self
@@ -210,13 +230,13 @@ class LocalTranscribe:
         (only RedactedTranscriptFileUri) or ``"redacted_and_unredacted"`` (both);
         ``subtitles`` lists formats (``"vtt"``, ``"srt"``). Medical jobs can report
         ``content_identification`` (ContentIdentificationType PHI). Without
-        ``output_bucket`` a standard job's URIs are presigned service-bucket URIs
-        whose query string stands in for a credential; medical output always goes
-        to a bucket. Raises ValueError naming a bad field.
+        ``output_bucket`` the URIs of standard and Call Analytics jobs are presigned
+        service-bucket URIs whose query string stands in for a credential; medical
+        and Medical Scribe output always goes to a bucket. ``kind`` is any
+        :class:`JobKind`: Call Analytics and Medical Scribe jobs, which moto lacks,
+        are answered by the test bed itself. Raises ValueError naming a bad field.
         """
-        if output_bucket is None and str(kind) == JobKind.MEDICAL.value:
-            # Medical output always goes to a bucket of the caller's: no presigned URIs.
-            output_bucket = "local-medical-output"
+        output_bucket = default_bucket(kind, output_bucket)
         script = make_script(
             name,
             kind=kind,
@@ -229,6 +249,14 @@ class LocalTranscribe:
             output_bucket=output_bucket,
         )
         self._running()
+        if script.kind in LOCAL_KINDS:
+            # moto lacks these kinds: the proxy answers them from the scripts.
+            if (script.kind, name) in self._scripts:
+                from moto.transcribe.exceptions import ConflictException
+
+                raise ConflictException(f"The requested job name already exists: {name}")
+            self._scripts[(script.kind, name)] = script
+            return script
         from . import _moto_patch
 
         backend = self._backend()
@@ -273,6 +301,35 @@ class LocalTranscribe:
         self._scripts[(script.kind, name)] = script
         return script
 
+    def _answer_locally(self, operation: str, body: bytes) -> tuple[int, bytes] | None:
+        """Answer Get and List of the kinds moto lacks; None for every other operation."""
+        found = _LOCAL_OPERATIONS.get(operation)
+        if found is None:
+            return None
+        spec, is_get = found
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return 400, to_wire({"__type": "SerializationException", "Message": "bad JSON"})
+        now = time.time()
+        try:
+            if is_get:
+                script = self._scripts.get((spec.kind, str(params.get(spec.name_field))))
+                if script is None:
+                    raise not_found(spec)
+                status = script.status_at(now)
+                if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
+                    script.first_terminal_read_at = now
+                job = describe_job(spec, script, status, at=_utc, now=now, region=self.region)
+                return 200, to_wire({spec.job_field: job})
+            scripts = list(self._scripts.values())
+            return 200, to_wire(list_page(spec, scripts, at=_utc, now=now, **params))
+        except botocore.exceptions.ClientError as error:
+            wire = error.response["Error"]
+            return 400, to_wire({"__type": wire["Code"], "Message": wire["Message"]})
+        except TypeError as error:  # an unknown parameter
+            return 400, to_wire({"__type": "ValidationException", "Message": str(error)})
+
     def script(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> ScriptedJob:
         """The script (and ground truth) of a job started with :meth:`start_job`."""
         try:
@@ -305,7 +362,10 @@ class LocalTranscribe:
 
     def set_time_progression(self, seconds: float, kind: JobKind | str | None = None) -> None:
         """Make moto's own (unscripted) jobs take one status step per ``seconds``."""
-        for job_kind in [JobKind(kind)] if kind is not None else list(JobKind):
+        kinds = [JobKind(kind)] if kind is not None else list(_MODELS)
+        for job_kind in kinds:
+            if job_kind not in _MODELS:
+                raise ValueError(f"moto has no {job_kind.value} jobs to progress")
             self._post(
                 "/moto-api/state-manager/set-transition",
                 {

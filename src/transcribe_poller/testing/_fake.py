@@ -10,9 +10,7 @@ exactly as it would on the wire). Jobs follow the event loop's clock
 
 from __future__ import annotations
 
-import base64
 import collections
-import json
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -25,14 +23,11 @@ import botocore.exceptions
 
 from .._jobs import JobKind
 from .._kinds import KINDS, KindSpec
+from ._answers import client_error, describe_job, list_page, not_found
 from ._faults import Counts, Faults, TokenBucket, TrafficReport, make_faults
-from ._script import ScriptedJob, make_script, output_fields
+from ._script import ScriptedJob, default_bucket, make_script
 
 ENDPOINT = "memory://fake-transcribe"
-ACCOUNT_ID = "123456789012"
-NOT_FOUND_MESSAGE = (
-    "The requested job couldn't be found. Check the job name and try your request again."
-)
 _EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)  # what the clock's zero reads as
 
 
@@ -94,8 +89,7 @@ class FakeTranscribe:
         output_bucket: str | None = None,
     ) -> ScriptedJob:
         """Start a scripted job now, by this fake's clock; see ``LocalTranscribe.start_job``."""
-        if output_bucket is None and str(kind) == JobKind.MEDICAL.value:
-            output_bucket = "local-medical-output"  # medical output always goes to a bucket
+        output_bucket = default_bucket(kind, output_bucket)
         script = make_script(
             name,
             kind=kind,
@@ -189,11 +183,23 @@ class FakeTranscribe:
     ) -> dict[str, Any]:
         return await self._get(KINDS[JobKind.MEDICAL], MedicalTranscriptionJobName)
 
+    async def get_call_analytics_job(self, *, CallAnalyticsJobName: str) -> dict[str, Any]:
+        return await self._get(KINDS[JobKind.CALL_ANALYTICS], CallAnalyticsJobName)
+
+    async def get_medical_scribe_job(self, *, MedicalScribeJobName: str) -> dict[str, Any]:
+        return await self._get(KINDS[JobKind.MEDICAL_SCRIBE], MedicalScribeJobName)
+
     async def list_transcription_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.STANDARD], **params)
+        return await self._list(KINDS[JobKind.STANDARD], params)
 
     async def list_medical_transcription_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.MEDICAL], **params)
+        return await self._list(KINDS[JobKind.MEDICAL], params)
+
+    async def list_call_analytics_jobs(self, **params: Any) -> dict[str, Any]:
+        return await self._list(KINDS[JobKind.CALL_ANALYTICS], params)
+
+    async def list_medical_scribe_jobs(self, **params: Any) -> dict[str, Any]:
+        return await self._list(KINDS[JobKind.MEDICAL_SCRIBE], params)
 
     # -- behind the operations -------------------------------------------------------
 
@@ -212,87 +218,20 @@ class FakeTranscribe:
         script = self._jobs.get((spec.kind, name))
         if script is None:
             self._count(spec.get_operation, job_key, 2)
-            raise _client_error(spec.get_operation, 400, "BadRequestException", NOT_FOUND_MESSAGE)
+            raise not_found(spec)
         now = self._now()
         status = script.status_at(now)
         if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
             script.first_terminal_read_at = now
-        return {spec.job_field: self._describe(spec, script, status)}
+        job = describe_job(spec, script, status, at=_at, now=now, region=self.region)
+        return {spec.job_field: job}
 
-    def _describe(self, spec: KindSpec, script: ScriptedJob, status: str) -> dict[str, Any]:
-        job: dict[str, Any] = {
-            spec.name_field: script.name,
-            spec.status_field: status,
-            "LanguageCode": "en-US",
-            "MediaFormat": "wav",
-            "Media": {"MediaFileUri": f"s3://local-media/{script.name}.wav"},
-            "CreationTime": _at(script.started_at),
-            "OutputLocationType": "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET",
-        }
-        if script.redaction:
-            job["ContentRedaction"] = {"RedactionType": "PII", "RedactionOutput": script.redaction}
-        if script.content_identification:
-            job["ContentIdentificationType"] = "PHI"
-        if status != "QUEUED":
-            job["StartTime"] = _at(script.started_at + script.queued_for)
-        if status in ("COMPLETED", "FAILED"):
-            job["CompletionTime"] = _at(script.terminal_at)
-        if status == "FAILED":
-            job["FailureReason"] = script.failure_reason
-        elif status == "COMPLETED":
-            job.update(output_fields(script, self.region, ACCOUNT_ID))
-        return job
-
-    async def _list(
-        self,
-        spec: KindSpec,
-        *,
-        Status: str | None = None,
-        JobNameContains: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int = 100,
-    ) -> dict[str, Any]:
+    async def _list(self, spec: KindSpec, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(params) - {"Status", "JobNameContains", "NextToken", "MaxResults"}
+        if unknown:
+            raise TypeError(f"{spec.list_method}() got unexpected arguments {sorted(unknown)}")
         await self._admit(spec.list_operation, None)
-        now = self._now()
-        contains = JobNameContains.lower() if JobNameContains else None
-        # Newest first, as the service lists; the token is the last key returned, so
-        # jobs that change status between pages do not shift the others.
-        rows = sorted(
-            (
-                ((-script.started_at, script.name), script, script.status_at(now))
-                for (kind, _), script in self._jobs.items()
-                if kind is spec.kind
-            ),
-            key=lambda row: row[0],
-        )
-        after = _decode(NextToken) if NextToken else None
-        page: list[dict[str, Any]] = []
-        more = False
-        for key, script, status in rows:
-            if Status is not None and status != Status:
-                continue
-            if contains is not None and contains not in script.name.lower():
-                continue
-            if after is not None and key <= after:
-                continue
-            if len(page) == MaxResults:
-                more = True
-                break
-            page.append(
-                {
-                    spec.name_field: script.name,
-                    spec.status_field: status,
-                    "CreationTime": _at(script.started_at),
-                    "LanguageCode": "en-US",
-                }
-            )
-            last = key
-        answer: dict[str, Any] = {spec.summaries_field: page}
-        if Status is not None:
-            answer["Status"] = Status
-        if more:
-            answer["NextToken"] = _encode(last)
-        return answer
+        return list_page(spec, self._jobs.values(), at=_at, now=self._now(), **params)
 
     async def _admit(self, operation: str, job: tuple[str, str] | None) -> None:
         """Count the request and raise the fault it meets, as the wire would."""
@@ -308,7 +247,7 @@ class FakeTranscribe:
             await anyio.lowlevel.checkpoint()
         if operation in faults.denied:
             self._count(operation, job, 2)
-            raise _client_error(
+            raise client_error(
                 operation,
                 400,
                 "AccessDeniedException",
@@ -321,7 +260,7 @@ class FakeTranscribe:
                 bucket = self._buckets[operation] = TokenBucket(quota, self._now())
             if not bucket.take(self._now()):
                 self._count(operation, job, 1)
-                raise _client_error(
+                raise client_error(
                     operation, 400, faults.throttle_error, "Rate exceeded", faults.retry_after
                 )
         roll = self._random.random()
@@ -330,7 +269,7 @@ class FakeTranscribe:
             raise botocore.exceptions.ConnectionClosedError(endpoint_url=ENDPOINT)
         if roll < faults.drop_rate + faults.error_rate:
             self._count(operation, job, 2)
-            raise _client_error(
+            raise client_error(
                 operation, 500, "InternalFailureException", "We encountered an internal error."
             )
 
@@ -340,36 +279,5 @@ class FakeTranscribe:
             self._by_job[job][index] += 1
 
 
-def _client_error(
-    operation: str, status: int, code: str, message: str, retry_after: float | None = None
-) -> botocore.exceptions.ClientError:
-    headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
-    return botocore.exceptions.ClientError(
-        {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {
-                "RequestId": "fake-request",
-                "HostId": "",
-                "HTTPStatusCode": status,
-                "HTTPHeaders": headers,
-                "RetryAttempts": 0,
-            },
-        },
-        operation,
-    )
-
-
 def _at(seconds: float) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
-
-
-def _encode(key: tuple[float, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode(token: str) -> tuple[float, str]:
-    try:
-        started, name = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return float(started), str(name)
-    except (ValueError, TypeError) as error:
-        raise _client_error("List", 400, "BadRequestException", "Invalid NextToken") from error

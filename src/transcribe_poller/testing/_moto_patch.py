@@ -49,7 +49,7 @@ def _apply_script(job: Any, script: ScriptedJob, status: str) -> None:
         job.failure_reason = script.failure_reason
         return
     account = getattr(job, "_account_id", "123456789012")
-    fields = output_fields(script, job._region_name, account)
+    fields = output_fields(script, job._region_name, account, signed_at=datetime.now(timezone.utc))
     job.transcript = fields["Transcript"]
     if "Subtitles" in fields:
         job.subtitles["SubtitleFileUris"] = fields["Subtitles"]["SubtitleFileUris"]

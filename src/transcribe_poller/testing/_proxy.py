@@ -23,6 +23,8 @@ from aiohttp import web
 
 from ._faults import Counts, Faults, TokenBucket, TrafficReport
 
+# Answers an operation moto lacks: (HTTP status, JSON body), or None to ask moto.
+LocalAnswer = Callable[[str, bytes], "tuple[int, bytes] | None"]
 # Answers the test bed's own control paths (see _control.py), never counted or faulted.
 ControlHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_local/"
@@ -60,6 +62,8 @@ def _job_key(body: bytes) -> tuple[str, str] | None:
     for field_name, kind in (
         ("MedicalTranscriptionJobName", "medical"),
         ("TranscriptionJobName", "standard"),
+        ("CallAnalyticsJobName", "call-analytics"),
+        ("MedicalScribeJobName", "medical-scribe"),
     ):
         name = params.get(field_name)
         if isinstance(name, str):
@@ -73,6 +77,7 @@ class FaultProxy:
         self._host = host
         self._port = port  # 0: a free port, kept from then on (outages listen again on it)
         self._control: ControlHandler | None = None
+        self._local: LocalAnswer | None = None
         self._faults = Faults()
         self._random = random.Random()
         self._buckets: dict[str, TokenBucket] = {}
@@ -146,6 +151,10 @@ class FaultProxy:
             self._faults = faults
             self._random = random.Random(faults.seed)
             self._buckets.clear()
+
+    def set_local_answers(self, answer: LocalAnswer | None) -> None:
+        """Answer some operations here instead of moto (those moto lacks)."""
+        self._local = answer
 
     def set_control(self, handler: ControlHandler | None) -> None:
         """Answer requests under ``/_local/`` with ``handler`` (None: forward them)."""
@@ -283,6 +292,19 @@ class FaultProxy:
             return _aws_error(
                 500, "InternalFailureException", "We encountered an internal error. Try again."
             )
+        local = self._local
+        if local is not None:
+            answered = local(operation, body)
+            if answered is not None:
+                status, payload = answered
+                if status >= 400:
+                    error = json.loads(payload)
+                    return _aws_error(status, error["__type"], error["Message"])
+                return web.Response(
+                    status=status,
+                    body=payload,
+                    headers={"Content-Type": "application/x-amz-json-1.1"},
+                )
         return await self._forward(request, body)
 
     async def _forward(self, request: web.BaseRequest, body: bytes) -> web.Response:

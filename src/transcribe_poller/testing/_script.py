@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from .._jobs import JobKind, validate_job_name
@@ -54,6 +56,13 @@ class ScriptedJob:
         return self.status_at(time.time())
 
 
+def default_bucket(kind: JobKind | str, output_bucket: str | None) -> str | None:
+    """Medical and Medical Scribe output always goes to a bucket of the caller's."""
+    if output_bucket is None and str(kind) in (JobKind.MEDICAL.value, JobKind.MEDICAL_SCRIBE.value):
+        return "local-medical-output"
+    return output_bucket
+
+
 def check_duration(field_name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{field_name} must be a number of seconds, got {value!r}")
@@ -82,16 +91,19 @@ def make_script(
     try:
         job_kind = JobKind(kind)
     except ValueError:
-        raise ValueError(f"kind must be 'standard' or 'medical', got {kind!r}") from None
+        kinds = ", ".join(repr(k.value) for k in JobKind)
+        raise ValueError(f"kind must be one of {kinds}, got {kind!r}") from None
     duration = check_duration("duration", duration)
     queued = duration / 4 if queued_for is None else check_duration("queued_for", queued_for)
     if queued > duration:
         raise ValueError(f"queued_for ({queued}) must not exceed duration ({duration})")
     if redaction is not None and redaction not in REDACTION_MODES:
         raise ValueError(f"redaction must be one of {REDACTION_MODES} or None, got {redaction!r}")
-    if redaction is not None and job_kind is JobKind.MEDICAL:
-        raise ValueError(f"redaction {redaction!r}: medical jobs have no redacted transcript")
-    if content_identification and job_kind is JobKind.STANDARD:
+    if redaction is not None and job_kind in (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE):
+        raise ValueError(
+            f"redaction {redaction!r}: {job_kind.value} jobs have no redacted transcript"
+        )
+    if content_identification and job_kind is not JobKind.MEDICAL:
         raise ValueError("content_identification applies to medical jobs only")
     if fail_with is not None and (not isinstance(fail_with, str) or not fail_with):
         raise ValueError(f"fail_with must be a non-empty failure reason, got {fail_with!r}")
@@ -99,7 +111,7 @@ def make_script(
     for fmt in subs:
         if fmt not in ("vtt", "srt"):
             raise ValueError(f"subtitles must hold 'vtt' or 'srt', got {fmt!r}")
-    if subs and job_kind is JobKind.MEDICAL:
+    if subs and job_kind is not JobKind.STANDARD:
         raise ValueError("subtitles apply to standard jobs only")
     return ScriptedJob(
         name=name,
@@ -115,12 +127,24 @@ def make_script(
     )
 
 
-def output_fields(script: ScriptedJob, region: str, account: str) -> dict[str, Any]:
-    """``Transcript`` (and ``Subtitles``) of a COMPLETED job, as the service shows them.
+def output_fields(
+    script: ScriptedJob, region: str, account: str, *, signed_at: datetime
+) -> dict[str, Any]:
+    """Where a COMPLETED job's output is, as the service shows it.
 
-    Without an output bucket the URIs are presigned service-bucket URIs whose query
-    string stands in for a credential.
+    Without an output bucket the URIs are presigned service-bucket URIs, signed at
+    ``signed_at`` for 900 s, each Get anew, as the service does; their query string
+    stands in for a credential. Medical Scribe output (a transcript and a clinical
+    document) always goes to the caller's bucket.
     """
+    if script.kind is JobKind.MEDICAL_SCRIBE:
+        base = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}"
+        return {
+            "MedicalScribeOutput": {
+                "TranscriptFileUri": f"{base}/transcript.json",
+                "ClinicalDocumentUri": f"{base}/summary.json",
+            }
+        }
     if script.output_bucket:
         prefix = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}"
         query = ""
@@ -129,9 +153,11 @@ def output_fields(script: ScriptedJob, region: str, account: str) -> dict[str, A
             f"https://s3.{region}.amazonaws.com/aws-transcribe-{region}-prod/"
             f"{account}/{script.name}/{script.token[:8]}/asrOutput"
         )
+        stamp = signed_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        signature = hashlib.sha256(f"{script.token}{stamp}".encode()).hexdigest()
         query = (
             "?X-Amz-Security-Token=local-session-token&X-Amz-Algorithm=AWS4-HMAC-SHA256"
-            f"&X-Amz-Expires=900&X-Amz-Signature={script.token}"
+            f"&X-Amz-Date={stamp}&X-Amz-Expires=900&X-Amz-Signature={signature}"
         )
     head, _, tail = prefix.rpartition("/")
     transcript: dict[str, str] = {}
