@@ -258,13 +258,16 @@ class Poller:
 
     def _subscribe(self, refs: list[JobRef], listener: _Listener) -> None:
         self._check_open()
+        new: dict[JobKind, list[JobRef]] = {}
         for ref in refs:
             listeners = self._waiters.get(ref)
             if listeners is None:
                 self._waiters[ref] = [listener]
-                self._schedulers[ref.kind].add(ref)
+                new.setdefault(ref.kind, []).append(ref)
             else:
                 listeners.append(listener)
+        for kind, added in new.items():
+            self._schedulers[kind].add(added)
 
     def _unsubscribe(self, refs: list[JobRef], listener: _Listener) -> None:
         for ref in refs:

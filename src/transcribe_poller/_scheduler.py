@@ -106,14 +106,19 @@ class Scheduler:
             task_status.started()
             await self._dispatch()
 
-    def add(self, ref: JobRef) -> None:
-        """Start polling a job (not already awaited)."""
+    def add(self, refs: Collection[JobRef]) -> None:
+        """Start polling jobs (none already awaited here)."""
         self._used = True
         now = anyio.current_time()
-        job = self._jobs[ref.name] = Job(ref, started=now, deadline=now + self._job_timeout)
+        jobs = [Job(ref, started=now, deadline=now + self._job_timeout) for ref in refs]
+        for job in jobs:
+            self._jobs[job.ref.name] = job
+        # Sources are reviewed once all are in, so a batch that warrants a sweep has
+        # even its first reads wait for the sweep's hints.
         self._review_sources()
-        # While a source covers this kind, even the first read waits for its hint.
-        self._schedule(job, now if self._reconcile is None else now + self._reconcile)
+        first = now if self._reconcile is None else now + self._reconcile
+        for job in jobs:
+            self._schedule(job, first)
 
     def release(self, ref: JobRef) -> None:
         """Nobody awaits the job any more: stop polling it."""

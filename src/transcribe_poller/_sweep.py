@@ -20,6 +20,7 @@ throttled for ten intervals without a complete sweep.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -56,9 +57,12 @@ class Sweep:
     ``mode``: ``"auto"`` sweeps a kind of job while at least ``threshold`` of them
     are pending (and stops below half that), ``"always"`` whenever any is pending,
     ``"never"`` polls each job with Get only. ``max_list_rate`` is the List request
-    budget per List operation (AWS's default quota is 5/s). A sweep starts at most
-    every ``interval`` seconds. A job is also read with Get when it has not been for
-    ``stale_after`` seconds, whatever the listings say.
+    budget per List operation (AWS's default quota is 5/s). Sweeps start about every
+    ``interval`` seconds: each wait is jittered by 20% either way, so processes
+    sharing an account do not sweep in step, and while List answers are throttled
+    (other processes list too) the interval stretches, up to six-fold, and shrinks
+    back by 4% per sweep that met no throttling. A job is also read with Get
+    when it has not been for ``stale_after`` seconds, whatever the listings say.
     """
 
     mode: SweepMode = "auto"
@@ -139,6 +143,8 @@ class Sweeper:
         self._counters = sender.counters
         self._log = log.bind(kind=spec.kind.value, operation=spec.list_operation)
         self._retry = retry
+        self._pace = SweepPace(settings.interval, retry.rng)
+        self._throttled = False  # in the sweep under way
         self._last_complete = -math.inf
 
     def wanted(self, pending: int, running: bool) -> bool:
@@ -157,6 +163,7 @@ class Sweeper:
             while True:
                 started = anyio.current_time()
                 before = list(feed.pending())  # only jobs awaited before the listing began
+                self._throttled = False
                 listed = await self._list_unfinished(shared_part(before))
                 if isinstance(listed, _Stop):
                     return self._stop(listed)
@@ -165,7 +172,8 @@ class Sweeper:
                 for name in before:
                     if name not in listed:
                         feed.may_have_ended(name)
-                await anyio.sleep(max(0.0, started + self.settings.interval - anyio.current_time()))
+                wait = self._pace.next(throttled=self._throttled)
+                await anyio.sleep(max(0.0, started + wait - anyio.current_time()))
         except Exception as error:
             # A malformed listing, say: per-job Gets still do the job.
             return self._stop(_Stop(describe(error), math.inf))
@@ -200,7 +208,7 @@ class Sweeper:
     async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
         call = self._list
         assert call is not None  # checked when the sweep began
-        faults = 0
+        faults = throttles = 0
         while True:
             self._counters.list_requests += 1
             reply = await self._sender.send(self.limiter, call, params)
@@ -213,6 +221,8 @@ class Sweeper:
                 # The service was never reached: the poller says so once, for everyone.
                 return _Stop(describe(reply.error), quiet=True)
             if reply.verdict is Verdict.THROTTLED:
+                self._throttled = True
+                throttles += 1
                 stalled = anyio.current_time() - self._last_complete
                 if stalled > PATIENCE_INTERVALS * self.settings.interval:
                     # Throttled (or 503) for so long that jobs waiting for hints
@@ -227,13 +237,44 @@ class Sweeper:
             else:
                 # Access denied to List, say: Gets alone still do the job.
                 return _Stop(describe(reply.error), math.inf)
-            await anyio.sleep(self._retry.delay(faults))
+            # Growing waits: with other processes listing too, quick retries only add
+            # to the load that throttled this one.
+            await anyio.sleep(self._retry.delay(faults + throttles))
 
     def _stop(self, stop: _Stop) -> float:
         (self._log.info if stop.quiet else self._log.warning)(
             "sweeping stopped; polling each job", reason=stop.reason, for_seconds=stop.retry_in
         )
         return stop.retry_in
+
+
+class SweepPace:
+    """The wait from one sweep's start to the next.
+
+    The List quota is per account: with several processes sweeping, each one's own
+    rate limit can be under the quota while their sum is over it. Cutting each
+    request's rate would not help (a sweep is only two requests or so); spacing the
+    sweeps does. So a sweep that met throttling stretches the interval by three
+    quarters, up to ``MAX_STRETCH`` times the base, and each sweep that met none
+    shrinks it by 4%: recovery is gradual, because every process probes for room at
+    once. The jitter keeps processes that started together from sweeping in step.
+    (Chosen on a simulation of 1, 4 and 8 processes sharing a 5/s List quota: a
+    larger stretch or slower recovery throttles less but detects later.)
+    """
+
+    STRETCH, SHRINK, MAX_STRETCH, JITTER = 1.75, 0.96, 6.0, 0.2
+
+    def __init__(self, base: float, rng: random.Random) -> None:
+        self.base = base
+        self.current = base
+        self._rng = rng
+
+    def next(self, *, throttled: bool) -> float:
+        if throttled:
+            self.current = min(self.current * self.STRETCH, self.base * self.MAX_STRETCH)
+        else:
+            self.current = max(self.base, self.current * self.SHRINK)
+        return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,7 +126,7 @@ async def test_a_right_hint_brings_the_only_read(world: World) -> None:
         raise AssertionError
 
     scheduler = await world.scheduler(ScriptedSource(hint_at_31))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     at, event = world.events.by_name["a"]
     assert event.outcome is Outcome.COMPLETED
@@ -155,7 +155,7 @@ async def test_a_wrong_hint_costs_one_read_and_its_repeats_are_ignored(world: Wo
         raise AssertionError
 
     scheduler = await world.scheduler(ScriptedSource(hints))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     at, event = world.events.by_name["a"]
     assert reads == [1, 1]
@@ -176,7 +176,7 @@ async def test_repeated_hints_cost_one_read(world: World) -> None:
         raise AssertionError
 
     scheduler = await world.scheduler(ScriptedSource(hints))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     assert world.events.by_name["a"][1].polls == 1
 
@@ -192,7 +192,7 @@ async def test_hints_about_unknown_jobs_are_ignored(world: World) -> None:
 
     world.fake.start_job("a", duration=5)
     scheduler = await world.scheduler(ScriptedSource(hints, reconcile_after=10))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     assert world.fake.traffic().total.requests == 1
 
@@ -201,7 +201,7 @@ async def test_a_lost_hint_costs_latency_up_to_the_reconcile_interval(world: Wor
     """With no hint at all, a covered job is read every reconcile_after seconds."""
     world.fake.start_job("a", duration=25)
     scheduler = await world.scheduler(ScriptedSource(forever, reconcile_after=10))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     at, event = world.events.by_name["a"]
     assert at == pytest.approx(30)  # reads at 10, 20, 30
@@ -222,8 +222,8 @@ async def test_a_source_that_stops_hands_jobs_back_to_backoff_and_restarts(
 
     source = ScriptedSource(give_up)
     scheduler = await world.scheduler(source)
-    scheduler.add(JobRef("a"))
-    scheduler.add(JobRef("b"))
+    scheduler.add([JobRef("a")])
+    scheduler.add([JobRef("b")])
     await world.until_done(["a"])
     at, _ = world.events.by_name["a"]
     assert at < 8 + 20  # by its backoff, not the 120 s reconciliation
@@ -242,7 +242,7 @@ async def test_a_failing_source_is_not_restarted(world: World) -> None:
     source = ScriptedSource(broken)
     scheduler = await world.scheduler(source)
     with structlog.testing.capture_logs() as logs:
-        scheduler.add(JobRef("a"))
+        scheduler.add([JobRef("a")])
         await world.until_done(["a"])
     assert source.runs == 1
     assert any("cannot parse" in str(entry.get("error")) for entry in logs)
@@ -256,11 +256,11 @@ async def test_a_source_runs_only_while_wanted(world: World) -> None:
     for name, duration in (("a", 5), ("b", 50), ("c", 50)):
         world.fake.start_job(name, duration=duration)
     scheduler = await world.scheduler(source)
-    scheduler.add(JobRef("a"))
-    scheduler.add(JobRef("b"))
+    scheduler.add([JobRef("a")])
+    scheduler.add([JobRef("b")])
     await anyio.lowlevel.checkpoint()
     assert source.runs == 0
-    scheduler.add(JobRef("c"))
+    scheduler.add([JobRef("c")])
     await anyio.sleep(1)
     assert source.runs == 1
     await world.until_done(["a"])
@@ -286,8 +286,8 @@ async def test_two_sources_cover_one_kind_together(world: World) -> None:
     slow = ScriptedSource(forever, reconcile_after=40, name="slow")
     quick = ScriptedSource(quick_then_stop, reconcile_after=200, name="quick")
     scheduler = await world.scheduler(slow, quick)
-    scheduler.add(JobRef("a"))
-    scheduler.add(JobRef("b"))
+    scheduler.add([JobRef("a")])
+    scheduler.add([JobRef("b")])
     await world.until_done(["a", "b"])
     at_a, event_a = world.events.by_name["a"]
     at_b, event_b = world.events.by_name["b"]
@@ -311,7 +311,7 @@ async def test_a_hint_during_a_read_brings_another_read(world: World) -> None:
         raise AssertionError
 
     scheduler = await world.scheduler(ScriptedSource(hints))
-    scheduler.add(JobRef("a"))
+    scheduler.add([JobRef("a")])
     await world.until_done(["a"])
     at, event = world.events.by_name["a"]
     assert event.outcome is Outcome.COMPLETED

@@ -97,8 +97,9 @@ async def test_sweeps_follow_next_token_across_pages(fake: FakeTranscribe) -> No
     assert len(events) == 60
     assert stats.list_pages >= 3 * stats.sweeps / 2
     assert stats.wrong_hints == 0
-    # Each job ends with about one Get; the last few, once below the threshold, poll.
-    assert sum(e.polls for e in events) <= 1.3 * 60
+    # Each swept job ends with one Get; the last few, below the threshold, poll on
+    # their own backoff (by themselves they would take about eight Gets each).
+    assert sum(e.polls for e in events) <= 1.5 * 60
 
 
 async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
