@@ -52,8 +52,8 @@ RESULTS = HERE / "results"
 SCENARIOS = ("bare", "poller")
 MODES = ("cpu", "tracemalloc", "rss")
 TERMINAL = frozenset({"COMPLETED", "FAILED"})
-TARGET_CPU_US = 30.0
-TARGET_MEMORY_KB = 4.0
+TARGET_CPU_US = 10.0
+TARGET_MEMORY_KB = 1.5
 WARMUP_JOBS = 50
 
 
