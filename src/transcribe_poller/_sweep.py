@@ -57,11 +57,11 @@ class Sweep:
     ``mode``: ``"auto"`` sweeps a kind of job while at least ``threshold`` of them
     are pending (and stops below half that), ``"always"`` whenever any is pending,
     ``"never"`` polls each job with Get only. ``max_list_rate`` is the List request
-    budget per List operation (AWS's default quota is 5/s). Sweeps start about every
-    ``interval`` seconds: each wait is jittered by 20% either way, so processes
-    sharing an account do not sweep in step, and while List answers are throttled
-    (other processes list too) the interval stretches, up to six-fold, and shrinks
-    back by 4% per sweep that met no throttling. A job is also read with Get
+    budget per List operation (AWS's default quota is 5/s). Sweeps start every
+    ``interval`` seconds. While List answers are throttled (other processes list
+    too) the interval stretches, up to six-fold, with each wait jittered by 20% so
+    processes sharing an account drift out of step, and it shrinks back by 4% per
+    sweep that met no throttling. A job is also read with Get
     when it has not been for ``stale_after`` seconds, whatever the listings say.
     """
 
@@ -257,7 +257,9 @@ class SweepPace:
     sweeps does. So a sweep that met throttling stretches the interval by three
     quarters, up to ``MAX_STRETCH`` times the base, and each sweep that met none
     shrinks it by 4%: recovery is gradual, because every process probes for room at
-    once. The jitter keeps processes that started together from sweeping in step.
+    once. While stretched, each wait is jittered, so processes that met in one
+    instant drift apart instead of colliding sweep after sweep; a process alone,
+    never throttled, keeps the exact interval.
     (Chosen on a simulation of 1, 4 and 8 processes sharing a 5/s List quota: a
     larger stretch or slower recovery throttles less but detects later.)
     """
@@ -274,6 +276,8 @@ class SweepPace:
             self.current = min(self.current * self.STRETCH, self.base * self.MAX_STRETCH)
         else:
             self.current = max(self.base, self.current * self.SHRINK)
+        if self.current == self.base:
+            return self.base  # nobody else seems to list: keep the exact pace
         return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
 
 

@@ -61,7 +61,7 @@ async def test_replicas_space_their_sweeps_to_the_shared_list_quota(
 
 def test_sweep_pace_stretches_when_throttled_and_recovers_gradually() -> None:
     """The interval grows by three quarters per throttled sweep up to six-fold, and
-    shrinks by 4% per clean one; every wait is within 20% of the interval."""
+    shrinks by 4% per clean one; waits are jittered by 20% only while stretched."""
     pace = SweepPace(1.5, random.Random(1))
     waits = [pace.next(throttled=True) for _ in range(10)]
     assert pace.current == pytest.approx(9.0)
@@ -72,11 +72,14 @@ def test_sweep_pace_stretches_when_throttled_and_recovers_gradually() -> None:
         clean += 1
     assert 40 <= clean <= 48  # gradual: 0.96**44 * 6 is about 1
     assert pace.current == 1.5
+    assert pace.next(throttled=False) == 1.5  # back at the base: exact again
 
 
-async def test_replicas_started_together_do_not_sweep_in_step(fake: FakeTranscribe) -> None:
-    """Two replicas starting at the same instant drift apart instead of listing together."""
-    starts: dict[str, list[float]] = {"r0": [], "r1": []}
+async def test_replicas_that_collide_drift_out_of_step(fake: FakeTranscribe) -> None:
+    """Four replicas starting at the same instant, throttled by the shared quota, drift
+    apart instead of listing together sweep after sweep."""
+    fake.set_faults(quota={"ListTranscriptionJobs": (5, 5)})
+    starts: dict[str, list[float]] = {f"r{i}": [] for i in range(4)}
     real_list = fake.list_transcription_jobs
 
     async def list_jobs(**params: Any) -> dict[str, Any]:
@@ -85,9 +88,10 @@ async def test_replicas_started_together_do_not_sweep_in_step(fake: FakeTranscri
         return await real_list(**params)
 
     fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
-    await run_replicas(fake, replicas=2, jobs=20)
+    await run_replicas(fake, replicas=4, jobs=40)
+    others = [t for name in ("r1", "r2", "r3") for t in starts[name]]
     late = [t for t in starts["r0"] if t > 20]
-    together = sum(any(abs(t - u) < 0.05 for u in starts["r1"]) for t in late)
+    together = sum(any(abs(t - u) < 0.05 for u in others) for t in late)
     assert late
     assert together / len(late) < 0.5
 
