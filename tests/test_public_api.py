@@ -7,6 +7,7 @@ import transcribe_poller.testing
 from transcribe_poller import (
     _backoff,
     _client,
+    _eventbridge,
     _events,
     _exceptions,
     _jobs,
@@ -15,16 +16,18 @@ from transcribe_poller import (
     _stats,
     _sweep,
 )
-from transcribe_poller.testing import _bed, _fake, _faults, _script
+from transcribe_poller.testing import _bed, _fake, _fakequeue, _faults, _script
 
 EXPECTED = {
     "Backoff": _backoff.Backoff,
     "CompletionEvent": _events.CompletionEvent,
+    "EventBridgeQueue": _eventbridge.EventBridgeQueue,
     "InvalidJobNameError": _exceptions.InvalidJobNameError,
     "JobKind": _jobs.JobKind,
     "JobLike": _jobs.JobLike,
     "JobRef": _jobs.JobRef,
     "KindStatistics": _stats.KindStatistics,
+    "NotificationsError": _exceptions.NotificationsError,
     "Outcome": _events.Outcome,
     "Poller": _poller.Poller,
     "PollerClosedError": _exceptions.PollerClosedError,
@@ -38,6 +41,7 @@ EXPECTED = {
 }
 EXPECTED_TESTING = {
     "Counts": _faults.Counts,
+    "FakeEventQueue": _fakequeue.FakeEventQueue,
     "FakeTranscribe": _fake.FakeTranscribe,
     "Faults": _faults.Faults,
     "LocalTranscribe": _bed.LocalTranscribe,

@@ -9,9 +9,11 @@ from importlib import metadata as _metadata
 
 from ._backoff import Backoff
 from ._client import TranscribeClient
+from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import (
     InvalidJobNameError,
+    NotificationsError,
     PollerClosedError,
     ServiceUnreachableError,
     TranscribePollerError,
@@ -25,11 +27,13 @@ from ._sweep import Sweep
 __all__ = [
     "Backoff",
     "CompletionEvent",
+    "EventBridgeQueue",
     "InvalidJobNameError",
     "JobKind",
     "JobLike",
     "JobRef",
     "KindStatistics",
+    "NotificationsError",
     "Outcome",
     "Poller",
     "PollerClosedError",

@@ -16,6 +16,7 @@ THROTTLING_CODES = frozenset(
         "Throttling",
         "RequestLimitExceeded",
         "SlowDown",
+        "RequestThrottled",  # SQS
     }
 )
 THROTTLING_STATUSES = frozenset({429, 503})

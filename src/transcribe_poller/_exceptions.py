@@ -5,7 +5,8 @@ The tree::
     TranscribePollerError
      ├── InvalidJobNameError (also a ValueError)
      ├── PollerClosedError
-     └── ServiceUnreachableError
+     ├── ServiceUnreachableError
+     └── NotificationsError
 
 Failures of individual jobs (throttling past every retry, access denied, a job that
 does not exist) are not raised: they arrive as a :class:`CompletionEvent` with an
@@ -45,3 +46,8 @@ class ServiceUnreachableError(TranscribePollerError):
         self.endpoint = endpoint
         self.reason = reason
         super().__init__(f"cannot use Transcribe at {endpoint}: {reason}")
+
+
+class NotificationsError(TranscribePollerError):
+    """The notifications queue cannot be used at all: it does not exist, or this
+    identity may not read it. Raised when the Poller is entered."""

@@ -14,6 +14,10 @@ cannot give hints for now: its jobs go back to per-job backoff, and the returned
 number of seconds says when it may be started again (``math.inf``: never).
 Several sources may cover one kind at once; the shortest ``reconcile_after`` of
 those running applies.
+
+A *push* source (the EventBridge queue) hears of jobs' ends as they happen, but
+best effort. While one runs, the others of its kind only reconcile: the scheduler
+tells them its ``reconcile_interval`` (``pushed``), and the sweep slows to it.
 """
 
 from __future__ import annotations
@@ -33,15 +37,22 @@ class HintFeed(Protocol):
         """Job ``name`` may have ended: read it soon. Unknown names are ignored."""
         ...
 
+    def pushed(self) -> float | None:
+        """The reconcile interval of a push source covering the kind now, or None."""
+        ...
+
 
 class HintSource(Protocol):
     """A source of hints for one kind of job (the List sweep is one)."""
 
     name: str
-    reconcile_after: float
+    reconcile_after: float  # seconds between per-job reads while it covers the kind
+    push: bool
+    reconcile_interval: float  # for a push source: how often the others reconcile
 
-    def wanted(self, pending: int, running: bool) -> bool:
-        """Whether the source should run with ``pending`` jobs awaited."""
+    def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
+        """Whether the source should run with ``pending`` jobs awaited; ``pushed`` is
+        the reconcile interval of a push source running for the kind, if any."""
         ...
 
     def rate_limits(self) -> Mapping[str, float]:

@@ -18,6 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._backoff import Backoff
 from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
+from ._eventbridge import COVERED_KINDS, EventBridgeQueue, Notice, PushCoverage
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
 from ._hints import HintSource
@@ -67,6 +68,9 @@ class Poller:
       answered, after which every job ends with ERROR and a
       :class:`ServiceUnreachableError` naming the endpoint (default 15). Missing
       credentials end them at once.
+    * ``notifications``: an :class:`EventBridgeQueue` to learn of standard and Call
+      Analytics jobs' ends from Transcribe's own events, with sweeps and Gets as
+      reconciliation (default: none; polling only).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class Poller:
         max_faults: int = 10,
         sweep: Sweep | str | None = None,
         unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+        notifications: EventBridgeQueue | None = None,
     ) -> None:
         missing = [m for m in REQUIRED_METHODS if not callable(getattr(client, m, None))]
         if missing:
@@ -105,6 +110,9 @@ class Poller:
         self._max_faults = max_faults
         self._sweep = sweep if sweep is not None else Sweep()
         self._unreachable_after = _seconds("unreachable_after", unreachable_after, zero_ok=True)
+        if notifications is not None and not isinstance(notifications, EventBridgeQueue):
+            raise TypeError(f"notifications must be an EventBridgeQueue, got {notifications!r}")
+        self._queue = notifications
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
@@ -125,11 +133,15 @@ class Poller:
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
         sender = Sender(self._counters, reach, log)
+        if self._queue is not None:
+            await self._queue.check()  # a missing queue or no permission: raised now
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         try:
             for kind, spec in KINDS.items():
                 sources: list[HintSource] = []
+                if self._queue is not None and kind in COVERED_KINDS:
+                    sources.append(PushCoverage(self._queue))
                 if self._sweep.mode != "never":
                     retry = Backoff(LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, rng=self._backoff.rng)
                     sources.append(
@@ -158,9 +170,13 @@ class Poller:
                 )
                 await task_group.start(scheduler.run, name=f"scheduler {kind.value}")
             task_group.start_soon(self._end_all_if_unreachable, reach)
+            if self._queue is not None:
+                task_group.start_soon(self._queue.run, self, log, name="queue")
         except BaseException:
             task_group.cancel_scope.cancel()
             await task_group.__aexit__(None, None, None)
+            if self._queue is not None:
+                self._queue.release()
             raise
         self._task_group = task_group
         self._state = "open"
@@ -185,6 +201,8 @@ class Poller:
                 return None
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
+            if self._queue is not None:
+                self._queue.release()
             # Release everyone still waiting in other tasks: no event will come.
             listeners = {id(li): li for lis in self._waiters.values() for li in lis}
             self._waiters.clear()
@@ -252,7 +270,8 @@ class Poller:
         for scheduler in self._schedulers.values():
             limits.update(scheduler.rate_limits())
         pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
-        return self._counters.snapshot(pending=pending, rate_limits=limits)
+        queue = (0, 0) if self._queue is None else (self._queue.requests, self._queue.messages)
+        return self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
 
     # -- waiters -----------------------------------------------------------------------
 
@@ -278,6 +297,13 @@ class Poller:
             if not listeners:
                 del self._waiters[ref]
                 self._schedulers[ref.kind].release(ref)
+
+    def notice(self, notice: Notice) -> bool:
+        """A queue's event: hint the job if it is awaited here (called by the queue)."""
+        if notice.job not in self._waiters:
+            return False
+        self._schedulers[notice.job.kind].may_have_ended(notice.job.name)
+        return True
 
     def deliver(self, event: CompletionEvent) -> None:
         """Hand a job's event to everyone awaiting it (called by the schedulers)."""

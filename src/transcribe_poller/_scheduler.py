@@ -96,6 +96,8 @@ class Scheduler:
         self._reconcile: float | None = None  # set while a source covers this kind
         self._task_group: TaskGroup | None = None
         self._used = False
+        self._pushed: float | None = None
+        self._reviewing = self._review_again = False
 
     # -- what the poller asks --------------------------------------------------------
 
@@ -177,6 +179,14 @@ class Scheduler:
         return limits
 
     # -- what hint sources say ---------------------------------------------------------
+
+    def pushed(self) -> float | None:
+        intervals = [
+            slot.source.reconcile_interval
+            for slot in self._slots
+            if slot.scope is not None and slot.source.push
+        ]
+        return min(intervals) if intervals else None
 
     def may_have_ended(self, name: str) -> None:
         job = self._jobs.get(name)
@@ -331,10 +341,23 @@ class Scheduler:
 
     def _review_sources(self) -> None:
         """Start the sources now wanted and stop those no longer wanted."""
+        if self._reviewing:
+            self._review_again = True  # a start or stop below changed the picture
+            return
+        self._reviewing = True
+        try:
+            self._review_again = True
+            while self._review_again:
+                self._review_again = False
+                self._review_once()
+        finally:
+            self._reviewing = False
+
+    def _review_once(self) -> None:
         pending = len(self._jobs)
         for slot in self._slots:
             running = slot.scope is not None
-            wanted = slot.source.wanted(pending, running)
+            wanted = slot.source.wanted(pending, running, self.pushed())
             if wanted and not running and anyio.current_time() >= slot.not_before:
                 self._start_source(slot)
             elif running and not wanted:
@@ -382,6 +405,14 @@ class Scheduler:
         self._review_sources()
 
     def _coverage_changed(self) -> None:
+        pushed = self.pushed()
+        if pushed != self._pushed:
+            self._pushed = pushed
+            # Push started or stopped: the other sources change pace, from now.
+            for slot in self._slots:
+                if slot.scope is not None and not slot.source.push:
+                    self._stop_source(slot)
+            self._review_sources()
         covering = [slot.source.reconcile_after for slot in self._slots if slot.scope is not None]
         was_covered = self._reconcile is not None
         self._reconcile = min(covering) if covering else None

@@ -45,7 +45,9 @@ class PollerStatistics:
     took, ``wrong_hints`` the Gets a hint asked for that found the job still
     running. ``request_rate`` is requests per second over the last few seconds;
     ``rate_limits`` the client-side limit now in force for each operation;
-    ``kinds`` the jobs pending and finished per kind of job.
+    ``kinds`` the jobs pending and finished per kind of job. ``queue_requests``
+    and ``queue_messages`` count the SQS requests and messages of an
+    EventBridgeQueue (not part of ``requests``, which are Transcribe's).
     """
 
     requests: int
@@ -61,6 +63,8 @@ class PollerStatistics:
     list_pages: int = 0
     wrong_hints: int = 0
     kinds: Mapping[JobKind, KindStatistics] = field(default_factory=ReadOnlyDict)
+    queue_requests: int = 0
+    queue_messages: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: enums become their values."""
@@ -78,6 +82,8 @@ class PollerStatistics:
             "list_pages": self.list_pages,
             "wrong_hints": self.wrong_hints,
             "kinds": {kind.value: stats.to_dict() for kind, stats in self.kinds.items()},
+            "queue_requests": self.queue_requests,
+            "queue_messages": self.queue_messages,
         }
 
     def __repr__(self) -> str:
@@ -89,7 +95,8 @@ class PollerStatistics:
             f"jobs_finished={self.jobs_finished}, outcomes={_plain(self.outcomes)}, "
             f"request_rate={self.request_rate:.3g}, rate_limits={{{rates}}}, "
             f"sweeps={self.sweeps}, list_requests={self.list_requests}, "
-            f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}})"
+            f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}}, "
+            f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages})"
         )
 
 
@@ -133,7 +140,10 @@ class Counters:
             self._sends.popleft()
 
     def snapshot(
-        self, pending: Mapping[JobKind, int], rate_limits: Mapping[str, float]
+        self,
+        pending: Mapping[JobKind, int],
+        rate_limits: Mapping[str, float],
+        queue: tuple[int, int] = (0, 0),
     ) -> PollerStatistics:
         outcomes = ReadOnlyDict(
             {o: sum(n for (_, o2), n in self.outcomes.items() if o2 is o) for o in Outcome}
@@ -161,4 +171,6 @@ class Counters:
             list_pages=self.list_pages,
             wrong_hints=self.wrong_hints,
             kinds=kinds,
+            queue_requests=queue[0],
+            queue_messages=queue[1],
         )

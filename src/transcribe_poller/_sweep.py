@@ -123,6 +123,7 @@ class Sweeper:
     """The List sweep as a hint source for one kind of job."""
 
     name = "sweep"
+    push = False
 
     def __init__(
         self,
@@ -138,6 +139,7 @@ class Sweeper:
         self._spec = spec
         self.settings = settings
         self.reconcile_after = settings.stale_after
+        self.reconcile_interval = settings.interval
         self.limiter = RateLimiter(settings.max_list_rate)
         self._sender = sender
         self._counters = sender.counters
@@ -147,7 +149,10 @@ class Sweeper:
         self._throttled = False  # in the sweep under way
         self._last_complete = -math.inf
 
-    def wanted(self, pending: int, running: bool) -> bool:
+    def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
+        if pushed is not None and self.settings.mode != "never":
+            # Reconciling a push source: one slow sweep is cheaper than a Get per job.
+            return pending > 0
         return self.settings.wanted(pending, running)
 
     def rate_limits(self) -> dict[str, float]:
@@ -172,7 +177,8 @@ class Sweeper:
                 for name in before:
                     if name not in listed:
                         feed.may_have_ended(name)
-                wait = self._pace.next(throttled=self._throttled)
+                # Under a push source, sweeps only catch the events that never came.
+                wait = feed.pushed() or self._pace.next(throttled=self._throttled)
                 await anyio.sleep(max(0.0, started + wait - anyio.current_time()))
         except Exception as error:
             # A malformed listing, say: per-job Gets still do the job.

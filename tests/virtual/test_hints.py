@@ -44,8 +44,10 @@ class ScriptedSource:
         self.name = name
         self.runs = 0
         self.cancelled = 0
+        self.push = False
+        self.reconcile_interval = reconcile_after
 
-    def wanted(self, pending: int, running: bool) -> bool:
+    def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
         return pending >= self.threshold
 
     def rate_limits(self) -> Mapping[str, float]:

@@ -20,11 +20,13 @@ In your own tests, with this package installed, pytest offers two fixtures:
 
 from ._bed import LocalTranscribe
 from ._fake import FakeTranscribe
+from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, Quota, TrafficReport
 from ._script import ScriptedJob
 
 __all__ = [
     "Counts",
+    "FakeEventQueue",
     "FakeTranscribe",
     "Faults",
     "LocalTranscribe",

@@ -24,6 +24,7 @@ import botocore.exceptions
 from .._jobs import JobKind
 from .._kinds import KINDS, KindSpec
 from ._answers import client_error, describe_job, list_page, not_found
+from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, TokenBucket, TrafficReport, make_faults
 from ._script import ScriptedJob, default_bucket, make_script
 
@@ -140,6 +141,19 @@ class FakeTranscribe:
         self._buckets.clear()
         self._random = random.Random(seed)
         return self._faults
+
+    def event_queue(
+        self,
+        *,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        delay: tuple[float, float] = (0.0, 0.0),
+        seed: int | None = None,
+    ) -> FakeEventQueue:
+        """An in-memory SQS queue receiving this fake's job state events, as an
+        EventBridge rule would deliver them: best effort, per ``loss``,
+        ``duplicate`` and ``delay`` (see :class:`FakeEventQueue`)."""
+        return FakeEventQueue(self, loss=loss, duplicate=duplicate, delay=delay, seed=seed)
 
     @property
     def faults(self) -> Faults:
