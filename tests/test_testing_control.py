@@ -51,7 +51,10 @@ def test_a_full_spec_is_accepted() -> None:
         ({"name": "x", "durration": 3}, "unknown field 'durration'; the fields are name, kind"),
         ({"name": "a b"}, "name: invalid job name 'a b'"),
         ({"name": 7}, "name: invalid job name 7: must be a str"),
-        ({"name": "x", "kind": "dental"}, "kind must be 'standard' or 'medical', got 'dental'"),
+        (
+            {"name": "x", "kind": "dental"},
+            "kind must be one of 'standard', 'medical', 'call-analytics', 'medical-scribe', got 'dental'",
+        ),
         ({"name": "x", "duration": -1}, "duration must be finite and >= 0, got -1"),
         ({"name": "x", "duration": "5"}, "duration must be a number of seconds, got '5'"),
         ({"name": "x", "duration": 1, "queued_for": 2}, "queued_for (2.0) must not exceed"),
