@@ -377,12 +377,34 @@ def test_from_file_and_stdin(
 
 
 def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    """A small demo finishes with every job reported and no wrong outcome."""
-    assert main(["demo", "--jobs", "12", "--medical", "4", "--longest", "1.5", "--seed", "3"]) == 0
-    out = capsys.readouterr().out
-    assert "16 reported of 16, 0 wrong outcomes" in out
+    """A small demo of every kind finishes with every job reported as scripted, and
+    figures per kind, in 80 columns."""
+    argv = ["demo", "--jobs", "6", "--medical", "3", "--call-analytics", "4"]
+    argv += ["--medical-scribe", "3", "--longest", "0.3", "--seed", "3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "16 reported of 16, 0 wrong outcomes or outputs" in out
     assert "detection latency" in out
     assert "requests per job" in out
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
+    assert (rows["standard"], rows["medical"]) == ("6", "3")
+    assert (rows["call-analytics"], rows["medical-scribe"]) == ("4", "3")
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "6 standard, 3 medical, 4 call-analytics, 3 medical-scribe" in err
+
+
+def test_demo_of_one_kind_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """Kinds asked for none of are left out of what the demo says; no job at all is
+    a usage error."""
+    argv = ["demo", "--jobs", "0", "--medical", "0", "--call-analytics", "2"]
+    argv += ["--medical-scribe", "0", "--longest", "0.3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "2 reported of 2" in out
+    assert "standard" not in out
+    assert "  2 call-analytics\n" in err
+    assert main([*argv[:6], "0", *argv[7:]]) == 2
+    assert "needs at least one job" in capsys.readouterr().err
 
 
 def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_path: Path) -> None:

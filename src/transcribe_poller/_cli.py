@@ -202,10 +202,27 @@ def _add_demo_parser(
         "demo",
         parents=parents,
         help="run the poller on a local Transcribe test bed (no AWS account needed)",
-        description="Start a local Transcribe, start jobs on it, and wait for all of them.",
+        description=(
+            "Start a local Transcribe, start jobs of every kind on it (a few failing, some "
+            "redacted), wait for all of them, and check each was reported as scripted."
+        ),
     )
-    demo.add_argument("--jobs", type=count, default=150, help="standard jobs (default 150)")
+    demo.add_argument("--jobs", type=count, default=100, help="standard jobs (default 100)")
     demo.add_argument("--medical", type=count, default=50, help="medical jobs (default 50)")
+    demo.add_argument(
+        "--call-analytics",
+        type=count,
+        default=30,
+        metavar="N",
+        help="Call Analytics jobs, some redacted (default 30)",
+    )
+    demo.add_argument(
+        "--medical-scribe",
+        type=count,
+        default=20,
+        metavar="N",
+        help="Medical Scribe jobs (default 20)",
+    )
     demo.add_argument(
         "--quota",
         type=positive,
