@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import botocore.exceptions
@@ -19,7 +21,7 @@ import transcribe_poller
 from transcribe_poller._cli import could_not_reach, main
 from transcribe_poller._exceptions import ServiceUnreachableError
 from transcribe_poller._jobfile import JobFileError, parse_job_lines
-from transcribe_poller._jobs import JobRef
+from transcribe_poller._jobs import JobKind, JobRef
 from transcribe_poller.testing import LocalTranscribe
 
 KEYS = {
@@ -28,7 +30,11 @@ KEYS = {
     "outcome",
     "transcript_uri",
     "redacted_transcript_uri",
+    "subtitle_uris",
+    "clinical_document_uri",
+    "expires_at",
     "failure_reason",
+    "error",
     "polls",
     "waited",
 }
@@ -99,19 +105,120 @@ def test_all_completed_prints_json_lines_and_exits_0(
     assert "3 COMPLETED" in err
 
 
+def by_job(out: str) -> dict[tuple[object, object], dict[str, object]]:
+    return {(r["job"], r["kind"]): r for r in lines(out)}
+
+
+def expiry(record: dict[str, object]) -> datetime | None:
+    value = record["expires_at"]
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_every_kind_prints_what_it_produces(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--call-analytics and --medical-scribe: each JSON line carries its kind's output
+    (a redacted call, a clinical note) and when its presigned URIs expire."""
+    bed = local_transcribe
+    bed.start_job("talk", duration=0, subtitles=["vtt"])
+    bed.start_job("visit-1", kind="medical", duration=0)
+    bed.start_job("call-1", kind="call-analytics", duration=0.1, redaction="redacted")
+    bed.start_job("call-2", kind="call-analytics", duration=0)
+    bed.start_job("visit-1", kind="medical-scribe", duration=0.1)
+    argv = ["talk", "--medical", "visit-1", "--call-analytics", "call-1"]
+    argv += ["--medical-scribe", "visit-1", "--call-analytics", "call-2"]
+    started = datetime.now(timezone.utc)
+    assert run(bed, *argv) == 0
+    out, err = capsys.readouterr()
+    records = by_job(out)
+    assert set(records) == {
+        ("talk", "standard"),
+        ("visit-1", "medical"),
+        ("call-1", "call-analytics"),
+        ("call-2", "call-analytics"),
+        ("visit-1", "medical-scribe"),
+    }
+    assert {r["outcome"] for r in records.values()} == {"COMPLETED"}
+    call = records["call-1", "call-analytics"]
+    assert call["transcript_uri"] is None
+    assert "X-Amz-Signature=" in str(call["redacted_transcript_uri"])
+    assert call["clinical_document_uri"] is None
+    # Presigned in the service's bucket: they expire about 15 minutes after the Get.
+    for key in (("call-1", "call-analytics"), ("call-2", "call-analytics"), ("talk", "standard")):
+        expires = expiry(records[key])
+        assert expires is not None
+        assert started + timedelta(seconds=890) < expires < started + timedelta(seconds=910)
+    assert "X-Amz-Signature=" in str(records["call-2", "call-analytics"]["transcript_uri"])
+    assert len(records["talk", "standard"]["subtitle_uris"]) == 1  # type: ignore[arg-type]
+    scribe = records["visit-1", "medical-scribe"]
+    assert str(scribe["transcript_uri"]).endswith("/visit-1/transcript.json")
+    assert str(scribe["clinical_document_uri"]).endswith("/visit-1/summary.json")
+    assert scribe["redacted_transcript_uri"] is None
+    # The user's own bucket: nothing presigned, nothing expires.
+    assert scribe["expires_at"] is None
+    assert records["visit-1", "medical"]["expires_at"] is None
+    assert "5 jobs in" in err
+    assert "X-Amz-Signature" not in err
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("jobs", [1, 12], ids=["gets", "sweeps"])
+def test_waiting_again_renews_presigned_uris_at_the_first_get(
+    local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str], jobs: int
+) -> None:
+    """What the help promises: `wait` on finished jobs answers each at its first Get,
+    with URIs signed anew; also when there are enough jobs to sweep their kind."""
+    bed = local_transcribe
+    names = [f"done-{i}" for i in range(jobs)]
+    argv: list[str] = []
+    for name in names:
+        bed.start_job(name, duration=0, redaction="redacted_and_unredacted")
+        bed.start_job(name, kind="call-analytics", duration=0, redaction="redacted")
+        bed.start_job(name, kind="medical-scribe", duration=0)
+        argv += [name, "--call-analytics", name, "--medical-scribe", name]
+    assert run(bed, *argv) == 0
+    first = by_job(capsys.readouterr().out)
+    bed.reset_traffic()
+    again = datetime.now(timezone.utc).replace(microsecond=0)
+    assert run(bed, *argv) == 0
+    second = by_job(capsys.readouterr().out)
+    assert set(second) == set(first)
+    assert len(second) == 3 * jobs
+    for key, record in second.items():
+        assert (record["outcome"], record["polls"]) == ("COMPLETED", 1), key
+        expires = expiry(record)
+        if key[1] == "medical-scribe":
+            assert expires is None
+            continue
+        assert expires is not None
+        assert expires >= again + timedelta(seconds=900), key  # signed by this run's Get
+        assert expires >= expiry(first[key])  # type: ignore[operator]
+    requests = Counter[str]()
+    for operation, counts in bed.traffic().by_operation.items():
+        requests[operation[:3]] += counts.requests
+    assert requests["Get"] == 3 * jobs
+    assert (requests["Lis"] > 0) == (jobs >= 10)  # 10 pending jobs of a kind: it is swept
+
+
 @pytest.mark.usefixtures("aws_env")
 def test_mixed_outcomes_exit_1(
     local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A FAILED job and an unknown job make the exit status 1; both are reported."""
+    """FAILED jobs of any kind and an unknown job make the exit status 1; all reported."""
     local_transcribe.start_job("good", duration=0.1)
     local_transcribe.start_job("bad", duration=0.1, fail_with="Unsupported media")
-    assert run(local_transcribe, "good", "bad", "ghost") == 1
-    records = {r["job"]: r for r in lines(capsys.readouterr().out)}
-    assert records["good"]["outcome"] == "COMPLETED"
-    assert records["bad"]["outcome"] == "FAILED"
-    assert records["bad"]["failure_reason"] == "Unsupported media"
-    assert records["ghost"]["outcome"] == "NOT_FOUND"
+    local_transcribe.start_job("note", kind="medical-scribe", duration=0, fail_with="No speech")
+    argv = ["good", "bad", "ghost", "--medical-scribe", "note", "--call-analytics", "ghost"]
+    assert run(local_transcribe, *argv) == 1
+    records = by_job(capsys.readouterr().out)
+    assert records["good", "standard"]["outcome"] == "COMPLETED"
+    assert records["bad", "standard"]["outcome"] == "FAILED"
+    assert records["bad", "standard"]["failure_reason"] == "Unsupported media"
+    assert records["note", "medical-scribe"]["outcome"] == "FAILED"
+    assert records["note", "medical-scribe"]["failure_reason"] == "No speech"
+    assert records["ghost", "standard"]["outcome"] == "NOT_FOUND"
+    assert records["ghost", "call-analytics"]["outcome"] == "NOT_FOUND"
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -173,13 +280,25 @@ def test_missing_region_or_profile_is_a_usage_error(
 
 
 def test_job_file_lines() -> None:
-    """Blank lines and # comments are skipped; medical: and standard: prefixes pick kinds."""
-    text = "# a batch\n\nalpha\n  medical:alpha  \nstandard:beta # inline note\n"
+    """Blank lines and # comments are skipped; a kind's prefix picks the kind."""
+    text = (
+        "# a batch\n\nalpha\n  medical:alpha  \nstandard:beta # inline note\n"
+        "call-analytics:alpha\nmedical-scribe:visit-9\n"
+    )
     assert parse_job_lines(io.StringIO(text), "jobs.txt") == [
         JobRef.standard("alpha"),
         JobRef.medical("alpha"),
         JobRef.standard("beta"),
+        JobRef.call_analytics("alpha"),
+        JobRef.medical_scribe("visit-9"),
     ]
+
+
+def test_every_kind_has_a_job_file_prefix() -> None:
+    """Each JobKind's value is a prefix, and str(JobRef) reads back as the same job."""
+    refs = [JobRef(f"job-{kind.value}", kind) for kind in JobKind]
+    text = "".join(f"{ref}\n" for ref in refs)
+    assert parse_job_lines(io.StringIO(text), "jobs.txt") == refs
 
 
 @pytest.mark.parametrize(
@@ -203,8 +322,8 @@ def test_every_bad_job_file_line_is_reported() -> None:
         parse_job_lines(io.StringIO(text), "jobs.txt")
     assert str(caught.value).splitlines() == [
         "3 bad lines in jobs.txt:",
-        "jobs.txt:2: unknown prefix 'dental' in 'dental:x'; "
-        "use NAME, standard:NAME or medical:NAME",
+        "jobs.txt:2: unknown prefix 'dental' in 'dental:x'; use NAME, standard:NAME, "
+        "medical:NAME, call-analytics:NAME, medical-scribe:NAME",
         "jobs.txt:4: invalid job name 'bad name': may only hold 0-9 a-z A-Z . _ - (found ' ')",
         "jobs.txt:6: invalid job name '': must not be empty",
     ]
@@ -231,12 +350,16 @@ def test_from_file_and_stdin(
     """--from-file reads a file, and '-' reads standard input; a bad line exits 2."""
     local_transcribe.start_job("f1", duration=0)
     local_transcribe.start_job("f2", kind="medical", duration=0)
+    local_transcribe.start_job("f3", kind="call-analytics", duration=0)
+    local_transcribe.start_job("f4", kind="medical-scribe", duration=0)
     jobs = tmp_path / "jobs.txt"
-    jobs.write_text("# nightly\nf1\n\nmedical:f2\n")
+    jobs.write_text("# nightly\nf1\n\nmedical:f2\ncall-analytics:f3\nmedical-scribe:f4\n")
     assert run(local_transcribe, "--from-file", str(jobs)) == 0
     assert {(r["job"], r["kind"]) for r in lines(capsys.readouterr().out)} == {
         ("f1", "standard"),
         ("f2", "medical"),
+        ("f3", "call-analytics"),
+        ("f4", "medical-scribe"),
     }
     monkeypatch.setattr(sys, "stdin", io.StringIO("medical:f2\n"))
     assert run(local_transcribe, "--from-file", "-") == 0
@@ -254,12 +377,34 @@ def test_from_file_and_stdin(
 
 
 def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    """A small demo finishes with every job reported and no wrong outcome."""
-    assert main(["demo", "--jobs", "12", "--medical", "4", "--longest", "1.5", "--seed", "3"]) == 0
-    out = capsys.readouterr().out
-    assert "16 reported of 16, 0 wrong outcomes" in out
+    """A small demo of every kind finishes with every job reported as scripted, and
+    figures per kind, in 80 columns."""
+    argv = ["demo", "--jobs", "6", "--medical", "3", "--call-analytics", "4"]
+    argv += ["--medical-scribe", "3", "--longest", "0.3", "--seed", "3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "16 reported of 16, 0 wrong outcomes or outputs" in out
     assert "detection latency" in out
     assert "requests per job" in out
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
+    assert (rows["standard"], rows["medical"]) == ("6", "3")
+    assert (rows["call-analytics"], rows["medical-scribe"]) == ("4", "3")
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "6 standard, 3 medical, 4 call-analytics, 3 medical-scribe" in err
+
+
+def test_demo_of_one_kind_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """Kinds asked for none of are left out of what the demo says; no job at all is
+    a usage error."""
+    argv = ["demo", "--jobs", "0", "--medical", "0", "--call-analytics", "2"]
+    argv += ["--medical-scribe", "0", "--longest", "0.3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "2 reported of 2" in out
+    assert "standard" not in out
+    assert "  2 call-analytics\n" in err
+    assert main([*argv[:6], "0", *argv[7:]]) == 2
+    assert "needs at least one job" in capsys.readouterr().err
 
 
 def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_path: Path) -> None:
@@ -362,6 +507,23 @@ def test_verbose_goes_before_or_after_the_subcommand(
     argv = ["-v", "wait", "--region", "us-east-1", "--endpoint-url", url, "loud", "--verbose"]
     assert main(argv) == 0
     assert "[debug" in capsys.readouterr().err
+
+
+def test_wait_help_names_every_kind_and_when_uris_expire(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The help lists an option and a job file prefix per kind, expires_at, and the
+    way to fresh URIs."""
+    with pytest.raises(SystemExit):
+        main(["wait", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for kind in JobKind:
+        if kind is not JobKind.STANDARD:
+            assert f"--{kind.value} NAME" in text
+            assert f"{kind.value}:NAME" in text
+    assert "clinical_document_uri, expires_at" in text
+    assert "expire after about 15 minutes" in text
+    assert "run wait again on the same names" in text
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

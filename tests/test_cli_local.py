@@ -90,9 +90,20 @@ def test_two_terminal_workflow_and_clean_stop(
 ) -> None:
     """Serve, start jobs from its command line and from start-job, wait with the
     printed environment only, refuse bad jobs naming the field, stop on SIGTERM."""
-    served = Served("--job", "early:0.2", "--medical-job", "visit:0.1")
+    served = Served(
+        "--job",
+        "early:0.2",
+        "--medical-job",
+        "visit:0.1",
+        "--call-analytics-job",
+        "early:0.1",
+        "--medical-scribe-job",
+        "visit:0",
+    )
     try:
         assert served.line_starting("started standard job early")
+        assert served.line_starting("started call-analytics job early: COMPLETED in 0.1 s")
+        assert served.line_starting("started medical-scribe job visit: COMPLETED in 0 s")
         export = served.line_starting("  export AWS_ENDPOINT_URL_TRANSCRIBE=")
         url = export.partition("=")[2]
         assert url.startswith("http://127.0.0.1:")
@@ -123,8 +134,24 @@ def test_two_terminal_workflow_and_clean_stop(
         assert answer["error"].startswith("the body is not JSON")
         assert main(["local", "start-job", "call-1"]) == 2
         assert "a standard job named 'call-1' exists already" in capsys.readouterr().err
+        # The other kinds: --kind, with the options that apply to them.
+        argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "0.2"]
+        assert main([*argv, "--redaction", "redacted"]) == 0
+        assert "started call-analytics job call-1: COMPLETED" in capsys.readouterr().out
+        assert served.line_starting("started call-analytics job call-1")
+        argv = ["local", "start-job", "note", "--kind", "medical-scribe", "--duration", "0"]
+        assert main([*argv, "--fail-with", "No speech"]) == 0
+        assert main([*argv, "--redaction", "redacted"]) == 2
+        assert "medical-scribe jobs have no redacted transcript" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as caught:
+            main(["local", "start-job", "x", "--medical", "--kind", "call-analytics"])
+        assert caught.value.code == 2
+        assert "--medical and --kind call-analytics disagree" in capsys.readouterr().err
 
-        assert main(["wait", "early", "call-1", "--medical", "visit", "--medical", "bad"]) == 1
+        argv = ["wait", "early", "call-1", "--medical", "visit", "--medical", "bad"]
+        argv += ["--call-analytics", "early", "--call-analytics", "call-1"]
+        argv += ["--medical-scribe", "visit", "--medical-scribe", "note"]
+        assert main(argv) == 1
         records = {
             (r["job"], r["kind"]): r for r in map(json.loads, capsys.readouterr().out.splitlines())
         }
@@ -132,6 +159,12 @@ def test_two_terminal_workflow_and_clean_stop(
         assert records["visit", "medical"]["outcome"] == "COMPLETED"
         assert records["bad", "medical"]["failure_reason"] == "Bad audio"
         assert "X-Amz-Signature=" in records["call-1", "standard"]["redacted_transcript_uri"]
+        assert records["early", "call-analytics"]["outcome"] == "COMPLETED"
+        call = records["call-1", "call-analytics"]
+        assert "X-Amz-Signature=" in call["redacted_transcript_uri"]
+        assert call["expires_at"] is not None
+        assert records["visit", "medical-scribe"]["clinical_document_uri"] is not None
+        assert records["note", "medical-scribe"]["failure_reason"] == "No speech"
     finally:
         err = served.terminate()
     assert served.process.returncode == 0, err
@@ -161,6 +194,8 @@ def test_bad_jobs_on_the_command_line_are_all_reported(
     jobs.write_text(
         '# the nightly batch\n{"name": "ok", "duration": 2}\n'
         '{"name": "no", "fail_with": ""}\n\nnot json\n'
+        '{"name": "ca", "kind": "call-analytics", "redaction": "redacted"}\n'
+        '{"name": "note", "kind": "medical-scribe", "subtitles": ["vtt"]}\n'
     )
     with pytest.raises(SystemExit) as caught:
         main(["local", "--job", "a b:1", "--medical-job", "c;"])
@@ -169,14 +204,37 @@ def test_bad_jobs_on_the_command_line_are_all_reported(
     assert "--job a b: name: invalid job name 'a b'" in err
     assert "--medical-job c;: name: invalid job name 'c;'" in err
     with pytest.raises(SystemExit):
+        main(["local", "--medical-scribe-job", "d:x"])
+    assert "argument --medical-scribe-job: expected a number, got 'x'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["local", "--call-analytics-job", "e f", "--medical-scribe-job", "g h:2"])
+    err = capsys.readouterr().err
+    assert "--call-analytics-job e f: name: invalid job name 'e f'" in err
+    assert "--medical-scribe-job g h: name: invalid job name 'g h'" in err
+    with pytest.raises(SystemExit):
         main(["local", "--jobs-file", str(jobs)])
     err = capsys.readouterr().err
-    assert "2 bad lines in" in err
+    assert "3 bad lines in" in err
     assert f"{jobs}:3: fail_with must be a non-empty failure reason" in err
     assert f"{jobs}:5: " in err
+    assert f"{jobs}:6: " not in err
+    assert f"{jobs}:7: subtitles apply to standard jobs only" in err
     with pytest.raises(SystemExit):
         main(["local", "--job", "twice", "--job", "twice:3"])
     assert "the standard job 'twice' is given twice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "local",
+                "--job",
+                "once",
+                "--call-analytics-job",
+                "once",
+                "--call-analytics-job",
+                "once",
+            ]
+        )
+    assert "the call-analytics job 'once' is given twice" in capsys.readouterr().err
 
 
 def test_start_job_without_a_test_bed_says_so(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,10 +1,122 @@
-"""The demo's latency histogram: every bucket counted, the tail visible, 80 columns."""
+"""The demo: its mix of jobs of every kind, the check of what each reports, its tables
+(the latency histogram: every bucket counted, the tail visible), all in 80 columns."""
 
 from __future__ import annotations
 
+import argparse
+import random
 import re
+from typing import Any
 
-from transcribe_poller._demo import latency_histogram
+from transcribe_poller._demo import (
+    DemoResult,
+    as_scripted,
+    latency_histogram,
+    opening,
+    per_kind_table,
+    plan_jobs,
+)
+from transcribe_poller._events import CompletionEvent, Outcome
+from transcribe_poller._jobs import JobKind, JobRef
+from transcribe_poller._progress import LINE_WIDTH
+from transcribe_poller.testing import ScriptedJob
+from transcribe_poller.testing._control import SPEC_DEFAULTS
+from transcribe_poller.testing._script import default_bucket, make_script
+
+DEFAULT_MIX = {
+    JobKind.STANDARD: 100,
+    JobKind.MEDICAL: 50,
+    JobKind.CALL_ANALYTICS: 30,
+    JobKind.MEDICAL_SCRIBE: 20,
+}
+
+
+def test_the_mix_has_every_kind_a_few_failing_some_redacted() -> None:
+    """Each kind gets its jobs, 5% of them failing; Call Analytics and standard jobs
+    are sometimes redacted, never the medical kinds; every plan is a valid script."""
+    plans = plan_jobs(DEFAULT_MIX, random.Random(7), 30.0)
+    assert len(plans) == 200
+    for kind, count in DEFAULT_MIX.items():
+        mine = [plan for job, plan in plans.items() if job.kind is kind]
+        assert len(mine) == count
+        assert sum("fail_with" in plan for plan in mine) == round(count * 0.05)
+        redacted = sum("redaction" in plan for plan in mine)
+        if kind in (JobKind.STANDARD, JobKind.CALL_ANALYTICS):
+            assert 0 < redacted < count
+        else:
+            assert redacted == 0
+        assert all(2.0 <= plan["duration"] <= 30.0 for plan in mine)
+    for job, plan in plans.items():
+        spec = {**SPEC_DEFAULTS, **plan, "kind": job.kind}
+        spec["output_bucket"] = default_bucket(job.kind, None)
+        make_script(job.name, **spec)  # raises if the test bed would refuse it
+    assert plan_jobs(DEFAULT_MIX, random.Random(7), 30.0) == plans  # the seed decides
+
+
+def event(job: JobRef, **fields: Any) -> CompletionEvent:
+    return CompletionEvent(job=job, outcome=Outcome.COMPLETED, **fields)
+
+
+def script(job: JobRef, **fields: Any) -> ScriptedJob:
+    spec = {**SPEC_DEFAULTS, "kind": job.kind, **fields}
+    spec["output_bucket"] = default_bucket(job.kind, spec["output_bucket"])
+    return make_script(job.name, **spec)
+
+
+def test_an_event_must_tell_what_its_kind_produces() -> None:
+    """A right outcome is not enough: the outputs must be those of the job's kind and
+    redaction, and a failure must carry the job's reason."""
+    call = JobRef.call_analytics("call-1")
+    redacted = script(call, redaction="redacted")
+    assert as_scripted(event(call, redacted_transcript_uri="r"), redacted)
+    assert not as_scripted(event(call, transcript_uri="t"), redacted)
+    both = script(call, redaction="redacted_and_unredacted")
+    assert as_scripted(event(call, transcript_uri="t", redacted_transcript_uri="r"), both)
+    scribe = JobRef.medical_scribe("visit-1")
+    note = script(scribe)
+    assert as_scripted(event(scribe, transcript_uri="t", clinical_document_uri="c"), note)
+    assert not as_scripted(event(scribe, transcript_uri="t"), note)
+    failing = script(scribe, fail_with="No speech")
+    failed = CompletionEvent(job=scribe, outcome=Outcome.FAILED, failure_reason="No speech")
+    assert as_scripted(failed, failing)
+    assert not as_scripted(failed, note)
+    other = CompletionEvent(job=scribe, outcome=Outcome.FAILED, failure_reason="Other")
+    assert not as_scripted(other, failing)
+
+
+def test_per_kind_table_fits_80_columns() -> None:
+    """One row per kind started, within 80 columns even with large numbers."""
+    counts = {**DEFAULT_MIX, JobKind.MEDICAL: 0, JobKind.STANDARD: 123_456}
+    jobs = [JobRef(f"j{i}", kind) for kind in JobKind for i in range(3)]
+    result = DemoResult(
+        events=[event(job, redacted_transcript_uri="r") for job in jobs],
+        latencies=[123.4] * len(jobs),
+        wrong=0,
+        requests=99_999,
+        throttled=0,
+        faults=0,
+        elapsed=1.0,
+        requests_by_kind={kind: 33_333 for kind in JobKind},
+    )
+    rows = per_kind_table(result, counts)
+    assert [row.split()[0] for row in rows] == [
+        "kind",
+        "standard",
+        "call-analytics",
+        "medical-scribe",
+    ]
+    assert rows[1].split()[1:] == ["123456", "0", "3", "123.4", "s", "123.4", "s", "11111.00"]
+    assert max(map(len, rows)) <= LINE_WIDTH
+
+
+def test_opening_lines_fit_a_terminal() -> None:
+    """The demo says what it started, kind by kind, in lines of 80 columns at most."""
+    args = argparse.Namespace(longest=30.0, quota=12.5, faults=True)
+    counts = dict.fromkeys(JobKind, 99_999)
+    text = opening("http://127.0.0.1:65535", counts, args)
+    assert max(map(len, text.splitlines())) <= LINE_WIDTH
+    assert "99999 call-analytics, 99999 medical-scribe" in text
+    assert "399996 jobs started, each taking up to 30 s:" in text
 
 
 def test_histogram_counts_each_bucket() -> None:

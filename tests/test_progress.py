@@ -18,14 +18,26 @@ def stats(
     *,
     standard: tuple[int, int, int] | None = None,
     medical: tuple[int, int, int] | None = None,
+    call_analytics: tuple[int, int, int] | None = None,
+    medical_scribe: tuple[int, int, int] | None = None,
     requests: int = 0,
     throttled: int = 0,
     faults: int = 0,
     rate: float = 0.0,
+    every_kind: bool = False,
 ) -> PollerStatistics:
-    """Statistics from (pending, completed, failed) per kind."""
+    """Statistics from (pending, completed, failed) per kind; ``every_kind`` lists the
+    kinds not given with no job, as a poller's statistics do."""
+    given = {
+        JobKind.STANDARD: standard,
+        JobKind.MEDICAL: medical,
+        JobKind.CALL_ANALYTICS: call_analytics,
+        JobKind.MEDICAL_SCRIBE: medical_scribe,
+    }
     kinds = {}
-    for kind, numbers in ((JobKind.STANDARD, standard), (JobKind.MEDICAL, medical)):
+    for kind, numbers in given.items():
+        if numbers is None and every_kind:
+            numbers = (0, 0, 0)
         if numbers is not None:
             pending, completed, failed = numbers
             kinds[kind] = KindStatistics(
@@ -73,6 +85,76 @@ def test_progress_line_fits_80_columns(throttled: int, faults: int, kept: str) -
         assert "medical" in line
     small = stats(standard=(32, 117, 1), requests=1234, throttled=throttled, faults=faults)
     assert kept in describe(small, 150, LINE_WIDTH)
+
+
+FOUR_KINDS_BIG = {
+    "standard": (1200, 7000, 300),
+    "medical": (150, 2000, 150),
+    "call_analytics": (400, 3000, 120),
+    "medical_scribe": (90, 900, 10),
+}
+# As in the demo: 100 standard, 50 medical, 30 Call Analytics, 20 Medical Scribe.
+FOUR_KINDS_DEMO = {
+    "standard": (5, 90, 5),
+    "medical": (0, 48, 2),
+    "call_analytics": (3, 26, 1),
+    "medical_scribe": (2, 17, 1),
+}
+
+
+@pytest.mark.parametrize(
+    ("throttled", "faults", "kept"),
+    # Faults that were retried matter less than the request rate (as with two kinds).
+    [(0, 0, "24.9 req/s"), (12, 0, "12 throttled"), (0, 3, "24.9 req/s"), (12, 3, "12 throttled")],
+)
+def test_progress_line_fits_80_columns_with_four_kinds(
+    throttled: int, faults: int, kept: str
+) -> None:
+    """Four kinds of jobs: each kind still counted, named std, med, ca and scribe when
+    their full names would not fit; the counters that moved stay."""
+    numbers = {"requests": 123_456, "throttled": throttled, "faults": faults, "rate": 24.9}
+    demo = describe(stats(**FOUR_KINDS_DEMO, **numbers), 200, LINE_WIDTH)
+    assert len(demo) <= LINE_WIDTH, demo
+    assert demo.startswith("95/100 std, 50/50 med, 27/30 ca, 18/20 scribe · 9 not completed · ")
+    assert kept in demo
+    big = describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270, LINE_WIDTH)
+    assert len(big) <= LINE_WIDTH, big
+    assert big == "7300/8500 std, 2150/2300 med, 3120/3520 ca, 910/1000 scribe · 580 not completed"
+    # Without a width nothing is dropped or shortened.
+    assert "3120/3520 call-analytics" in describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270)
+
+
+def test_full_kind_names_while_they_fit() -> None:
+    """Abbreviated only when needed: full names when they fit with the moved
+    counters; short ones rather than losing the count of jobs not completed."""
+    few = stats(standard=(3, 1, 0), medical=(1, 1, 0), call_analytics=(2, 0, 0), rate=2.0)
+    line = describe(few, 8, LINE_WIDTH)
+    assert line.startswith("1/4 standard, 1/2 medical, 0/2 call-analytics · 2.0 req/s")
+    crowded = stats(
+        standard=(32, 117, 1),
+        medical=(10, 40, 0),
+        call_analytics=(5, 20, 5),
+        medical_scribe=(8, 12, 0),
+        requests=1234,
+        rate=24.96,
+    )
+    line = describe(crowded, 250, LINE_WIDTH)
+    assert line.startswith("118/150 std, 40/50 med, 25/30 ca, 12/20 scribe · 6 not completed")
+    assert len(line) <= LINE_WIDTH
+
+
+def test_kinds_without_jobs_are_left_out() -> None:
+    """A poller's statistics list every kind; the line names only those with jobs."""
+    line = describe(stats(standard=(1, 1, 0), medical_scribe=(1, 0, 0), every_kind=True), 3)
+    assert line.startswith("1/2 standard, 0/1 medical-scribe · ")
+    assert describe(stats(every_kind=True), 3).startswith("0/3 jobs · ")
+
+
+def test_kinds_give_way_to_the_total_when_nothing_else_fits() -> None:
+    """On a very narrow line, jobs done of jobs watched in all, and never wider."""
+    line = describe(stats(**FOUR_KINDS_BIG), 15_270, 30)
+    assert line == "13480/15270 jobs"
+    assert describe(stats(**FOUR_KINDS_BIG), 15_270, 10) == "13480/1527"
 
 
 def test_progress_line_before_any_job_is_registered() -> None:

@@ -41,6 +41,9 @@ def test_a_full_spec_is_accepted() -> None:
         "name": "m",
         "kind": "medical",
     }
+    ca = {"name": "c", "kind": "call-analytics", "redaction": "redacted_and_unredacted"}
+    assert job_spec(ca) == {**SPEC_DEFAULTS, **ca}
+    assert job_spec({"name": "s", "kind": "medical-scribe"})["kind"] == "medical-scribe"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +56,8 @@ def test_a_full_spec_is_accepted() -> None:
         ({"name": 7}, "name: invalid job name 7: must be a str"),
         (
             {"name": "x", "kind": "dental"},
-            "kind must be one of 'standard', 'medical', 'call-analytics', 'medical-scribe', got 'dental'",
+            "kind must be one of 'standard', 'medical', 'call-analytics', 'medical-scribe', "
+            "got 'dental'",
         ),
         ({"name": "x", "duration": -1}, "duration must be finite and >= 0, got -1"),
         ({"name": "x", "duration": "5"}, "duration must be a number of seconds, got '5'"),
@@ -61,6 +65,14 @@ def test_a_full_spec_is_accepted() -> None:
         ({"name": "x", "fail_with": ""}, "fail_with must be a non-empty failure reason, got ''"),
         ({"name": "x", "redaction": "yes"}, "redaction must be one of"),
         ({"name": "x", "kind": "medical", "redaction": "redacted"}, "medical jobs have no"),
+        (
+            {"name": "x", "kind": "medical-scribe", "redaction": "redacted"},
+            "medical-scribe jobs have no redacted transcript",
+        ),
+        (
+            {"name": "x", "kind": "call-analytics", "subtitles": ["vtt"]},
+            "subtitles apply to standard jobs only",
+        ),
         (
             {"name": "x", "subtitles": "vtt"},
             "subtitles must be a list such as [\"vtt\"], got 'vtt'",

@@ -26,6 +26,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Sequence
@@ -40,7 +41,7 @@ from ._cliargs import UsageError, count, non_negative, positive
 from ._events import CompletionEvent, Outcome
 from ._exceptions import InvalidJobNameError, ServiceUnreachableError
 from ._jobfile import JobFileError, parse_job_lines
-from ._jobs import JobRef, as_job_refs
+from ._jobs import JobKind, JobRef, as_job_refs
 from ._oneshot import open_poller
 from ._poller import DEFAULT_MAX_RATE
 from ._progress import Progress, summary
@@ -49,14 +50,31 @@ EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
 _EXIT_ON_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
-WAIT_HELP = """\
+# wait's option for each kind but standard (whose jobs are plain NAMEs): --medical,
+# --call-analytics, --medical-scribe; a new JobKind gets one of its own.
+KIND_OPTIONS = {kind: f"--{kind.value}" for kind in JobKind if kind is not JobKind.STANDARD}
+_KIND_OPTIONS_TEXT = ", ".join(KIND_OPTIONS.values())
+_PREFIXES_TEXT = ", ".join(f"{kind.value}:NAME" for kind in KIND_OPTIONS)
+
+_KINDS_HELP = textwrap.fill(
+    f"A NAME is a standard job; {_KIND_OPTIONS_TEXT} name jobs of the other kinds "
+    f"(repeatable), and a job file spells them {_PREFIXES_TEXT}. Standard and Call "
+    "Analytics jobs may have a redacted transcript (redacted_transcript_uri), standard "
+    "jobs subtitles (subtitle_uris); a Medical Scribe job's clinical note is its "
+    "clinical_document_uri.",
+    width=79,
+)
+WAIT_HELP = f"""\
 Wait for jobs and print one JSON object per line on stdout as each finishes:
 job, kind, outcome, transcript_uri, redacted_transcript_uri, subtitle_uris,
-failure_reason, error, polls, waited.
+clinical_document_uri, expires_at, failure_reason, error, polls, waited.
+
+{_KINDS_HELP}
 
 URIs of output in the service's own bucket are presigned and expire after about
-15 minutes. Run wait again on the same names for fresh ones: a finished job
-answers at once.
+15 minutes; expires_at says when (null when the output is in your own bucket).
+For fresh ones, run wait again on the same names: a finished job answers at
+its first Get.
 
 Exit status:
   0    every job COMPLETED
@@ -121,6 +139,10 @@ def verbosity(args: argparse.Namespace) -> int:
     return sum(value for key, value in vars(args).items() if key.startswith("verbose"))
 
 
+def _dest(kind: JobKind) -> str:
+    return kind.value.replace("-", "_")
+
+
 def _add_wait_parser(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     parents: list[argparse.ArgumentParser],
@@ -133,13 +155,19 @@ def _add_wait_parser(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     wait.add_argument("names", nargs="*", metavar="NAME", help="a standard job's name")
-    wait.add_argument(
-        "--medical", action="append", default=[], metavar="NAME", help="a medical job (repeatable)"
-    )
+    for kind, option in KIND_OPTIONS.items():
+        wait.add_argument(
+            option,
+            action="append",
+            default=[],
+            metavar="NAME",
+            dest=_dest(kind),
+            help=f"a {kind.value.replace('-', ' ')} job (repeatable)",
+        )
     wait.add_argument(
         "--from-file",
         metavar="FILE",
-        help="one job per line, medical:NAME for medical jobs; '-' for stdin",
+        help="one job per line: NAME, or KIND:NAME such as medical:NAME; '-' for stdin",
     )
     wait.add_argument("--region", help="AWS region (default: from the AWS configuration)")
     wait.add_argument(
@@ -174,10 +202,27 @@ def _add_demo_parser(
         "demo",
         parents=parents,
         help="run the poller on a local Transcribe test bed (no AWS account needed)",
-        description="Start a local Transcribe, start jobs on it, and wait for all of them.",
+        description=(
+            "Start a local Transcribe, start jobs of every kind on it (a few failing, some "
+            "redacted), wait for all of them, and check each was reported as scripted."
+        ),
     )
-    demo.add_argument("--jobs", type=count, default=150, help="standard jobs (default 150)")
+    demo.add_argument("--jobs", type=count, default=100, help="standard jobs (default 100)")
     demo.add_argument("--medical", type=count, default=50, help="medical jobs (default 50)")
+    demo.add_argument(
+        "--call-analytics",
+        type=count,
+        default=30,
+        metavar="N",
+        help="Call Analytics jobs, some redacted (default 30)",
+    )
+    demo.add_argument(
+        "--medical-scribe",
+        type=count,
+        default=20,
+        metavar="N",
+        help="Medical Scribe jobs (default 20)",
+    )
     demo.add_argument(
         "--quota",
         type=positive,
@@ -198,7 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="transcribe-poller",
-        description="Wait for Amazon Transcribe batch jobs, standard and medical.",
+        description=(
+            "Wait for Amazon Transcribe batch jobs: standard, medical, Call Analytics "
+            "and Medical Scribe."
+        ),
     )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more on stderr (-v info, -vv debug)"
@@ -230,7 +278,8 @@ def configure_logging(verbosity: int) -> None:
 def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
     try:
         jobs = [JobRef.standard(name) for name in args.names]
-        jobs += [JobRef.medical(name) for name in args.medical]
+        for kind in KIND_OPTIONS:
+            jobs += [JobRef(name, kind) for name in getattr(args, _dest(kind))]
         if args.from_file == "-":
             jobs += parse_job_lines(sys.stdin, "<stdin>")
         elif args.from_file is not None:
@@ -243,7 +292,7 @@ def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
         raise UsageError(str(error)) from None
     jobs = as_job_refs(jobs)
     if not jobs:
-        raise UsageError("no jobs given: name them, or use --medical or --from-file")
+        raise UsageError(f"no jobs given: name them, or use {_KIND_OPTIONS_TEXT} or --from-file")
     return jobs
 
 

@@ -10,19 +10,20 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from ._events import CompletionEvent, Outcome
 from ._jobs import JobKind, JobRef
+from ._kinds import KINDS
 from ._poller import Poller
-from ._progress import LINE_WIDTH, Progress, summary
+from ._progress import LINE_WIDTH, Progress, plural, summary
 
 if TYPE_CHECKING:
-    from .testing import LocalTranscribe
+    from .testing import LocalTranscribe, ScriptedJob
 
 FAILURE_REASONS = (
     "The media format provided does not match the detected media format.",
@@ -35,26 +36,65 @@ FAILURE_REASONS = (
 LATENCY_EDGES = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
+# Share of each kind's jobs that fail, and of those that could be redacted that are.
+FAILING = 0.05
+REDACTED = {JobKind.STANDARD: 0.15, JobKind.CALL_ANALYTICS: 0.4}
+CONTENT_IDENTIFIED = 0.3  # medical jobs reporting ContentIdentificationType PHI
+
+
 @dataclass(frozen=True)
 class DemoResult:
     events: list[CompletionEvent]
-    latencies: list[float]
+    latencies: list[float]  # of each event, in the same order
     wrong: int
     requests: int
     throttled: int
     faults: int
     elapsed: float
+    requests_by_kind: Mapping[JobKind, int] = field(default_factory=dict)
 
 
-def _plan(rng: random.Random, longest: float) -> dict[str, object]:
-    """A realistic spread: most jobs take a while, a few are quick, a few fail."""
+def plan_jobs(
+    counts: Mapping[JobKind, int], rng: random.Random, longest: float
+) -> dict[JobRef, dict[str, Any]]:
+    """Each job's start_job arguments: a realistic spread of durations (most jobs take
+    a while, a few are quick), a few failing of every kind, some redacted standard and
+    Call Analytics jobs, some medical ones reporting PHI."""
+    plans: dict[JobRef, dict[str, Any]] = {}
     shortest = min(2.0, longest)
-    duration = shortest + (longest - shortest) * rng.betavariate(1.6, 2.2)
-    plan: dict[str, object] = {"duration": duration}
-    roll = rng.random()
-    if roll < 0.05:
-        plan["fail_with"] = rng.choice(FAILURE_REASONS)
-    return plan
+    for kind, count in counts.items():
+        failing = set(rng.sample(range(count), round(count * FAILING)))
+        for i in range(count):
+            plan: dict[str, Any] = {
+                "duration": shortest + (longest - shortest) * rng.betavariate(1.6, 2.2)
+            }
+            if i in failing:
+                plan["fail_with"] = rng.choice(FAILURE_REASONS)
+            elif rng.random() < REDACTED.get(kind, 0.0):
+                plan["redaction"] = rng.choice(("redacted", "redacted_and_unredacted"))
+            if kind is JobKind.MEDICAL and rng.random() < CONTENT_IDENTIFIED:
+                plan["content_identification"] = True
+            plans[JobRef(f"demo-{kind.value}-{i:04d}", kind)] = plan
+    return plans
+
+
+def as_scripted(event: CompletionEvent, script: ScriptedJob) -> bool:
+    """Whether an event tells what the job's script says: its outcome, its reason for
+    failing, and exactly the outputs its kind and redaction produce."""
+    if event.outcome.value != script.outcome:
+        return False
+    if event.outcome is Outcome.FAILED:
+        return event.failure_reason == script.failure_reason
+    produced = {
+        "transcript": event.transcript_uri is not None,
+        "redacted": event.redacted_transcript_uri is not None,
+        "clinical document": event.clinical_document_uri is not None,
+    }
+    return produced == {
+        "transcript": script.redaction != "redacted",
+        "redacted": script.redaction is not None,
+        "clinical document": script.kind is JobKind.MEDICAL_SCRIBE,
+    }
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -97,85 +137,142 @@ def latency_histogram(
     return lines
 
 
+def kind_counts(args: argparse.Namespace) -> dict[JobKind, int]:
+    """How many jobs of each kind the demo starts, from its options."""
+    return {
+        JobKind.STANDARD: args.jobs,
+        JobKind.MEDICAL: args.medical,
+        JobKind.CALL_ANALYTICS: args.call_analytics,
+        JobKind.MEDICAL_SCRIBE: args.medical_scribe,
+    }
+
+
+def opening(endpoint_url: str, counts: Mapping[JobKind, int], args: argparse.Namespace) -> str:
+    """What the demo does, in lines that fit a terminal."""
+    mix = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
+    lines = [
+        f"Local Transcribe at {endpoint_url}",
+        f"{plural(sum(counts.values()), 'job')} started, each taking up to {args.longest:g} s:",
+        f"  {mix}",
+    ]
+    if args.quota:
+        lines.append(f"quota {args.quota:g} requests/s per operation")
+    if args.faults:
+        lines.append("injecting HTTP 500s and dropped connections")
+    return "\n".join(lines)
+
+
 def run_demo(args: argparse.Namespace) -> int:
     try:
         from .testing import LocalTranscribe
     except ImportError:  # pragma: no cover - depends on the install
         print("the demo needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
         return 2
-    if args.jobs + args.medical == 0:
+    counts = kind_counts(args)
+    if sum(counts.values()) == 0:
         print("transcribe-poller: error: the demo needs at least one job", file=sys.stderr)
         return 2
-    rng = random.Random(args.seed)
+    plans = plan_jobs(counts, random.Random(args.seed), args.longest)
     with LocalTranscribe() as bed:
-        expected: dict[JobRef, Outcome] = {}
-        for kind, count in ((JobKind.STANDARD, args.jobs), (JobKind.MEDICAL, args.medical)):
-            for i in range(count):
-                name = f"demo-{kind.value}-{i:04d}"
-                plan = _plan(rng, args.longest)
-                if kind is JobKind.STANDARD and "fail_with" not in plan and rng.random() < 0.15:
-                    plan["redaction"] = rng.choice(("redacted", "redacted_and_unredacted"))
-                if kind is JobKind.MEDICAL and rng.random() < 0.3:
-                    plan["content_identification"] = True
-                bed.start_job(name, kind=kind, **plan)  # type: ignore[arg-type]
-                expected[JobRef(name, kind)] = (
-                    Outcome.FAILED if "fail_with" in plan else Outcome.COMPLETED
-                )
+        for job, plan in plans.items():
+            bed.start_job(job.name, kind=job.kind, **plan)
         if args.quota or args.faults:
             bed.set_faults(
                 quota=args.quota,
                 error_rate=0.05 if args.faults else 0.0,
                 drop_rate=0.02 if args.faults else 0.0,
             )
-        print(
-            f"Local Transcribe at {bed.endpoint_url}\n{args.jobs} standard and "
-            f"{args.medical} medical jobs started, each taking up to {args.longest:g} s"
-            + (f"\nquota {args.quota:g} requests/s per operation" if args.quota else "")
-            + ("\ninjecting HTTP 500s and dropped connections" if args.faults else ""),
-            file=sys.stderr,
-            flush=True,
-        )
-        result = anyio.run(_watch, bed, expected)
-    _print_table(result, expected)
-    return 0 if result.wrong == 0 and len(result.events) == len(expected) else 1
+        print(opening(bed.endpoint_url, counts, args), file=sys.stderr, flush=True)
+        result = anyio.run(_watch, bed, list(plans))
+    _print_table(result, counts)
+    return 0 if result.wrong == 0 and len(result.events) == len(plans) else 1
 
 
-async def _watch(bed: LocalTranscribe, expected: dict[JobRef, Outcome]) -> DemoResult:
+async def _watch(bed: LocalTranscribe, jobs: list[JobRef]) -> DemoResult:
     started = time.monotonic()
     events: list[CompletionEvent] = []
     latencies: list[float] = []
+    wrong = 0
     # A client that does not retry, as the README recommends: every request and
     # fault is the poller's, so its summary and the service's counts agree.
     async with bed.client(max_attempts=1) as client, Poller(client) as poller:
-        progress = Progress(poller, len(expected))
+        progress = Progress(poller, len(jobs))
         async with anyio.create_task_group() as tg:
             tg.start_soon(progress.run)
-            async with poller.watch(expected) as stream:
+            async with poller.watch(jobs) as stream:
                 async for event in stream:
                     script = bed.script(event.job.name, event.job.kind)
                     latencies.append(time.time() - script.terminal_at)
                     events.append(event)
+                    wrong += not as_scripted(event, script)
             progress.stop()
         stats = poller.statistics()
     elapsed = time.monotonic() - started
-    print(summary(stats, len(expected), elapsed), file=sys.stderr)
-    traffic = bed.traffic().total
+    print(summary(stats, len(jobs), elapsed), file=sys.stderr)
+    traffic = bed.traffic()
     return DemoResult(
         events=events,
         latencies=latencies,
-        wrong=sum(1 for e in events if e.outcome is not expected[e.job]),
-        requests=traffic.requests,
-        throttled=traffic.throttled,
-        faults=traffic.errors + traffic.dropped,
+        wrong=wrong,
+        requests=traffic.total.requests,
+        throttled=traffic.total.throttled,
+        faults=traffic.total.errors + traffic.total.dropped,
         elapsed=elapsed,
+        requests_by_kind={
+            kind: sum(
+                traffic.by_operation[operation].requests
+                for operation in (spec.get_operation, spec.list_operation)
+                if operation in traffic.by_operation
+            )
+            for kind, spec in KINDS.items()
+        },
     )
 
 
-def _print_table(result: DemoResult, expected: dict[JobRef, Outcome]) -> None:
+def per_kind_table(result: DemoResult, counts: Mapping[JobKind, int]) -> list[str]:
+    """One row per kind of job started: jobs, failed, redacted, detection latency and
+    requests per job (its Gets and Lists), within 80 columns."""
+    header = ("kind", "jobs", "failed", "redacted", "p50", "p95", "requests/job")
+    rows = [header]
+    for kind, count in counts.items():
+        if not count:
+            continue
+        mine = [
+            (e, lat)
+            for e, lat in zip(result.events, result.latencies, strict=True)
+            if e.job.kind is kind
+        ]
+        latencies = [latency for _, latency in mine]
+        rows.append(
+            (
+                kind.value,
+                str(count),
+                str(sum(e.outcome is Outcome.FAILED for e, _ in mine)),
+                str(sum(e.redacted_transcript_uri is not None for e, _ in mine)),
+                f"{_percentile(latencies, 0.5):.1f} s",
+                f"{_percentile(latencies, 0.95):.1f} s",
+                f"{result.requests_by_kind.get(kind, 0) / max(len(mine), 1):.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return [
+        "  "
+        + "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+
+
+def _print_table(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
     outcomes = Counter(event.outcome for event in result.events)
     jobs = len(result.events)
     rows = [
-        ("jobs", f"{jobs} reported of {len(expected)}, {result.wrong} wrong outcomes"),
+        (
+            "jobs",
+            f"{jobs} reported of {sum(counts.values())}, {result.wrong} wrong outcomes or outputs",
+        ),
         ("outcomes", ", ".join(f"{o.value} {outcomes[o]}" for o in Outcome if outcomes[o])),
         (
             "detection latency",
@@ -201,6 +298,8 @@ def _print_table(result: DemoResult, expected: dict[JobRef, Outcome]) -> None:
     print()
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    print("\n  per kind of job (detection latency p50, p95):")
+    print("\n".join(per_kind_table(result, counts)))
     histogram = latency_histogram(result.latencies)
     if histogram:
         print("\n  detection latency, jobs per bucket:")

@@ -1,4 +1,4 @@
-"""Reading job lists for the command line: one job per line, ``medical:NAME`` for medical."""
+"""Reading job lists for the command line: one job per line, ``KIND:NAME`` for other kinds."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from collections.abc import Iterable, Sequence
 from ._jobs import JobKind, JobRef
 
 MAX_REPORTED = 20  # bad lines shown; a wrong file (a WAV, a CSV) would bury the terminal
+
+# Every kind's value is its prefix (medical:NAME, call-analytics:NAME, ...), so a new
+# kind is readable from job files the day it joins JobKind.
+PREFIXES = {kind.value: kind for kind in JobKind}
+SPELLINGS = ", ".join(["NAME", *(f"{prefix}:NAME" for prefix in PREFIXES)])
 
 
 class JobFileError(ValueError):
@@ -28,19 +33,20 @@ def _job_from_line(line: str) -> JobRef:
     prefix, colon, name = line.partition(":")
     if not colon:
         return JobRef(line, JobKind.STANDARD)
-    if prefix not in ("medical", "standard"):
-        raise ValueError(
-            f"unknown prefix {prefix!r} in {line!r}; use NAME, standard:NAME or medical:NAME"
-        )
-    return JobRef(name.strip(), JobKind(prefix))
+    kind = PREFIXES.get(prefix)
+    if kind is None:
+        raise ValueError(f"unknown prefix {prefix!r} in {line!r}; use {SPELLINGS}")
+    return JobRef(name.strip(), kind)
 
 
 def parse_job_lines(lines: Iterable[str], source: str) -> list[JobRef]:
     """Jobs from lines: blank lines and ``#`` comments are skipped.
 
-    ``NAME`` or ``standard:NAME`` is a standard job, ``medical:NAME`` a medical one.
-    A ``#`` starts a comment anywhere, since job names cannot contain one. Every bad
-    line is reported at once, so a long file is mended in one pass.
+    ``NAME`` or ``standard:NAME`` is a standard job; ``medical:NAME``,
+    ``call-analytics:NAME`` and ``medical-scribe:NAME`` the other kinds (each
+    JobKind's value is its prefix). A ``#`` starts a comment anywhere, since job
+    names cannot contain one. Every bad line is reported at once, so a long file is
+    mended in one pass.
     """
     jobs: list[JobRef] = []
     problems: list[str] = []

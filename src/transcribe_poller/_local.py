@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cliargs import UsageError, non_negative, port, positive
 from ._jobfile import JobFileError
+from ._jobs import JobKind
 
 if TYPE_CHECKING:
     from .testing import LocalTranscribe, ScriptedJob
@@ -34,26 +36,44 @@ JOBS_PATH = "/_local/jobs"  # testing._control.JOBS_PATH, without importing aioh
 # local: stopped cleanly / could not start; start-job: started / unreachable / refused.
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
+KIND_VALUES = tuple(kind.value for kind in JobKind)
+# local's option for starting jobs of each kind: --job (standard), --medical-job,
+# --call-analytics-job, --medical-scribe-job; a new JobKind gets one of its own.
+JOB_OPTIONS = {
+    kind: "--job" if kind is JobKind.STANDARD else f"--{kind.value}-job" for kind in JobKind
+}
+
+
+_START_JOB_TEXT = textwrap.fill(
+    "Start a scripted job on a running `transcribe-poller local`: QUEUED, then "
+    "IN_PROGRESS, then COMPLETED (or FAILED with --fail-with) DURATION seconds later. "
+    f"--kind picks the kind of job ({', '.join(KIND_VALUES)}); --medical is "
+    "--kind medical. The test bed is found at --at, else $AWS_ENDPOINT_URL_TRANSCRIBE, "
+    f"else http://127.0.0.1:{DEFAULT_PORT}.",
+    width=79,
+)
 START_JOB_HELP = f"""\
-Start a scripted job on a running `transcribe-poller local`: QUEUED, then
-IN_PROGRESS, then COMPLETED (or FAILED with --fail-with) DURATION seconds later.
-The test bed is found at --at, else $AWS_ENDPOINT_URL_TRANSCRIBE, else
-http://127.0.0.1:{DEFAULT_PORT}.
+{_START_JOB_TEXT}
 
 Exit status: 0 started, 1 the test bed could not be reached, 2 refused (a bad
 field, a name already taken) or a usage error.
 """
 
+_LOCAL_JOBS_TEXT = textwrap.fill(
+    f"Scripted jobs (a name, a duration, an outcome) of every kind "
+    f"({', '.join(KIND_VALUES)}) start from this command line "
+    f"({', '.join(JOB_OPTIONS.values())}, --jobs-file) or, while it runs, with "
+    f"`transcribe-poller local start-job NAME [--kind KIND]` or POST {JOBS_PATH} (a "
+    "JSON object with the fields name, kind, duration, queued_for, fail_with, "
+    "redaction, subtitles, content_identification, output_bucket).",
+    width=79,
+)
 LOCAL_HELP = f"""\
 Serve a local Amazon Transcribe (moto behind a fault-injecting proxy) on
 127.0.0.1:PORT until Ctrl-C or SIGTERM, and print the environment to use it.
 No AWS account is needed; it accepts any credentials, so use dummy ones.
 
-Scripted jobs (a name, a duration, an outcome) start from this command line
-(--job, --medical-job, --jobs-file) or, while it runs, with
-`transcribe-poller local start-job NAME` or POST {JOBS_PATH} (a JSON object with
-the fields name, kind, duration, queued_for, fail_with, redaction, subtitles,
-content_identification, output_bucket).
+{_LOCAL_JOBS_TEXT}
 
 Exit status: 0 after a clean stop, 1 when it cannot start (the port is taken),
 2 for a usage error.
@@ -61,7 +81,7 @@ Exit status: 0 after a clean stop, 1 when it cannot start (the port is taken),
 
 
 def _job_option(text: str) -> dict[str, Any]:
-    """``NAME`` or ``NAME:SECONDS``, for --job and --medical-job."""
+    """``NAME`` or ``NAME:SECONDS``, for --job, --medical-job and their siblings."""
     name, colon, seconds = text.partition(":")
     return {"name": name, "duration": non_negative(seconds) if colon else DEFAULT_DURATION}
 
@@ -77,6 +97,9 @@ def add_parser(
         help="serve a local Transcribe on 127.0.0.1 for other terminals (no AWS account)",
         description=LOCAL_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        # Abbreviations would make start-job's --medical ambiguous here, between
+        # --medical-job and --medical-scribe-job, before start-job could parse it.
+        allow_abbrev=False,
     )
     local.add_argument(
         "--port",
@@ -85,22 +108,19 @@ def add_parser(
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     local.add_argument("--region", default="us-east-1", help="its region (default us-east-1)")
-    local.add_argument(
-        "--job",
-        type=_job_option,
-        action="append",
-        default=[],
-        metavar="NAME[:S]",
-        help=f"start a standard job lasting S seconds (default {DEFAULT_DURATION:g}); repeatable",
-    )
-    local.add_argument(
-        "--medical-job",
-        type=_job_option,
-        action="append",
-        default=[],
-        metavar="NAME[:S]",
-        help="start a medical job lasting S seconds; repeatable",
-    )
+    for kind, option in JOB_OPTIONS.items():
+        local.add_argument(
+            option,
+            type=_job_option,
+            action="append",
+            default=[],
+            metavar="NAME[:S]",
+            dest=_job_dest(kind),
+            help=(
+                f"start a {kind.value.replace('-', ' ')} job lasting S seconds "
+                f"(default {DEFAULT_DURATION:g}); repeatable"
+            ),
+        )
     local.add_argument(
         "--jobs-file",
         metavar="FILE",
@@ -131,12 +151,18 @@ def add_parser(
     start.add_argument(
         "--queued-for", type=non_negative, metavar="S", help="seconds QUEUED (default a quarter)"
     )
-    start.add_argument("--medical", action="store_true", help="a medical job")
+    start.add_argument(
+        "--kind",
+        choices=KIND_VALUES,
+        metavar="KIND",
+        help=f"the kind of job: {', '.join(KIND_VALUES)} (default standard)",
+    )
+    start.add_argument("--medical", action="store_true", help="a medical job: --kind medical")
     start.add_argument("--fail-with", metavar="REASON", help="end FAILED with this reason")
     start.add_argument(
         "--redaction",
         choices=("redacted", "redacted_and_unredacted"),
-        help="standard jobs: produce a redacted transcript",
+        help="standard and call-analytics jobs: produce a redacted transcript",
     )
     start.add_argument(
         "--subtitles",
@@ -151,6 +177,10 @@ def add_parser(
         help="medical jobs: report ContentIdentificationType PHI",
     )
     start.add_argument("--at", metavar="URL", help="the test bed's endpoint URL")
+
+
+def _job_dest(kind: JobKind) -> str:
+    return JOB_OPTIONS[kind].lstrip("-").replace("-", "_")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -188,8 +218,11 @@ def startup_specs(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every job to start with the test bed, checked before anything starts."""
     from .testing._control import job_spec
 
-    given = [("--job", {**spec, "kind": "standard"}) for spec in args.job]
-    given += [("--medical-job", {**spec, "kind": "medical"}) for spec in args.medical_job]
+    given = [
+        (option, {**spec, "kind": kind.value})
+        for kind, option in JOB_OPTIONS.items()
+        for spec in getattr(args, _job_dest(kind))
+    ]
     specs, problems = [], []
     for option, payload in given:
         try:
@@ -273,7 +306,8 @@ In another terminal:
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export AWS_DEFAULT_REGION={bed.region}
   transcribe-poller local start-job call-1 --duration 5
-  transcribe-poller wait call-1
+  transcribe-poller local start-job visit-1 --kind medical-scribe --duration 3
+  transcribe-poller wait call-1 --medical-scribe visit-1
 
 More jobs: transcribe-poller local start-job --help,
 or POST a JSON job to {url}{JOBS_PATH}.
@@ -335,9 +369,11 @@ def _endpoint(args: argparse.Namespace) -> str:
 
 
 def _payload(args: argparse.Namespace) -> dict[str, Any]:
+    if args.medical and args.kind not in (None, JobKind.MEDICAL.value):
+        raise UsageError(f"--medical and --kind {args.kind} disagree: give one of them")
     payload: dict[str, Any] = {
         "name": args.name,
-        "kind": "medical" if args.medical else "standard",
+        "kind": JobKind.MEDICAL.value if args.medical else args.kind or JobKind.STANDARD.value,
         "duration": args.duration,
     }
     optional = {

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TextIO
 
 import anyio
 
 from ._events import Outcome
+from ._jobs import JobKind
 from ._poller import Poller
 from ._stats import PollerStatistics
 
@@ -23,35 +25,80 @@ def plural(n: int, noun: str, plural_form: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural_form or noun + 's'}"
 
 
-def _jobs_done(stats: PollerStatistics, total: int) -> str:
-    """Jobs finished of jobs watched, per kind (``118/150 standard, 40/50 medical``)."""
-    if not stats.kinds:  # nothing registered yet
-        return f"0/{total} jobs"
-    return ", ".join(
-        f"{kind_stats.finished}/{kind_stats.finished + kind_stats.pending} {kind.value}"
-        for kind, kind_stats in stats.kinds.items()
-    )
+# On a crowded line kinds go by these names (``118/150 std, 20/30 ca``).
+SHORT_NAMES = {
+    JobKind.STANDARD: "std",
+    JobKind.MEDICAL: "med",
+    JobKind.CALL_ANALYTICS: "ca",
+    JobKind.MEDICAL_SCRIBE: "scribe",
+}
+
+# What the line tells, ranked: when it is too wide, the lowest rank goes first. Jobs
+# done is always shown; per kind while that fits at all; with the kinds' full names
+# unless that would cost a counter that has moved (throttled answers, faults, jobs
+# not completed). Counters still at 0 say little and go before the request rate.
+_RANK_JOBS = 9.0
+_RANK_PER_KIND = 8.5
+_RANK_NOT_COMPLETED = 8.0
+_RANK_FULL_NAMES = 6.5
+_RANK_RATE = 6.0
+
+
+def _jobs_done_forms(stats: PollerStatistics, total: int) -> list[tuple[str, list[float]]]:
+    """Jobs finished of jobs watched, from the most telling form to the shortest, each
+    with the ranks of what it tells: per kind with full names (``118/150 standard,
+    40/50 medical``), per kind with short ones (``118/150 std, 40/50 med``), in all
+    (``158/200 jobs``)."""
+    kinds = [(kind, k) for kind, k in stats.kinds.items() if k.finished + k.pending]
+    overall = f"{sum(k.finished for _, k in kinds)}/{total} jobs"
+    if not kinds:  # nothing registered yet
+        return [(overall, [])]
+
+    def per_kind(name: Callable[[JobKind], str]) -> str:
+        return ", ".join(f"{k.finished}/{k.finished + k.pending} {name(kind)}" for kind, k in kinds)
+
+    return [
+        (per_kind(lambda kind: kind.value), [_RANK_PER_KIND, _RANK_FULL_NAMES]),
+        (per_kind(lambda kind: SHORT_NAMES.get(kind, kind.value)), [_RANK_PER_KIND]),
+        (overall, []),
+    ]
+
+
+def _fit(parts: list[tuple[str, float]], width: int | None) -> list[tuple[str, float]] | None:
+    """The parts left once the lowest-ranked (never the first) are dropped until the
+    line fits ``width``; None if even the first alone is too wide."""
+    parts = list(parts)
+    while width is not None and len(SEPARATOR.join(text for text, _ in parts)) > width:
+        if len(parts) == 1:
+            return None
+        parts.remove(min(parts[1:], key=lambda part: part[1]))
+    return parts
 
 
 def describe(stats: PollerStatistics, total: int, width: int | None = None) -> str:
     """One progress line; with ``width``, the least telling parts go until it fits."""
     not_completed = stats.jobs_finished - stats.outcomes[Outcome.COMPLETED]
-    # (text, rank): the lowest rank goes first when the line is too wide. A counter
-    # that is still 0 says little, so it goes before one that has moved.
-    parts = [
-        (_jobs_done(stats, total), 9),
-        (f"{not_completed} not completed" if not_completed else "", 8),
-        (f"{stats.request_rate:.1f} req/s", 6),
+    counters = [
+        (f"{not_completed} not completed" if not_completed else "", _RANK_NOT_COMPLETED),
+        (f"{stats.request_rate:.1f} req/s", _RANK_RATE),
         (plural(stats.requests, "request"), 3),
         (f"{stats.throttled} throttled", 7 if stats.throttled else 2),
         (plural(stats.retried_faults, "fault"), 5 if stats.retried_faults else 1),
     ]
-    parts = [(text, rank) for text, rank in parts if text]
-    line = SEPARATOR.join(text for text, _ in parts)
-    while width is not None and len(line) > width and len(parts) > 1:
-        parts.remove(min(parts[1:], key=lambda part: part[1]))
-        line = SEPARATOR.join(text for text, _ in parts)
-    return line
+    counters = [(text, rank) for text, rank in counters if text]
+    forms = _jobs_done_forms(stats, total)
+    best: tuple[list[float], list[tuple[str, float]]] | None = None
+    for jobs_done, tells in forms:
+        kept = _fit([(jobs_done, _RANK_JOBS), *counters], width)
+        if kept is None:
+            continue
+        # The form that keeps the most telling things wins; the earlier on a tie.
+        score = sorted([*tells, *(rank for _, rank in kept)], reverse=True)
+        if best is None or score > best[0]:
+            best = (score, kept)
+    if best is None:  # not even "n/m jobs" fits: cut it
+        return forms[-1][0][:width]
+    return SEPARATOR.join(text for text, _ in best[1])
 
 
 def summary(stats: PollerStatistics, total: int, elapsed: float) -> str:
