@@ -1,7 +1,7 @@
 """A batch script: wait for the jobs listed in a file and write one JSON line per job.
 
     python examples/batch_from_file.py             # makes a file and jobs locally
-    python examples/batch_from_file.py jobs.txt    # your file: NAME or medical:NAME per line
+    python examples/batch_from_file.py jobs.txt    # your file: NAME or KIND:NAME per line
 
 With a file of your own it waits on AWS with your configured credentials and
 region; with none it starts a local test bed and writes a sample file first.
@@ -20,17 +20,20 @@ from pathlib import Path
 import anyio
 import structlog
 
-from transcribe_poller import JobRef, Outcome, wait_for_jobs
+from transcribe_poller import JobKind, JobRef, Outcome, wait_for_jobs
 from transcribe_poller.testing import LocalTranscribe
 
 
 def read_jobs(path: Path) -> list[JobRef]:
-    """NAME or medical:NAME per line; blank lines and # comments are skipped."""
+    """NAME or KIND:NAME per line (medical:, call-analytics:, medical-scribe:);
+    blank lines and # comments are skipped."""
+    kinds = {kind.value for kind in JobKind}
     jobs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
-        if line.startswith("medical:"):
-            jobs.append(JobRef.medical(line.removeprefix("medical:")))
+        kind, _, name = line.partition(":")
+        if name and kind in kinds:
+            jobs.append(JobRef(name, kind))  # type: ignore[arg-type]  # a JobKind value
         elif line:
             jobs.append(JobRef.standard(line))  # InvalidJobNameError names a bad one
     return jobs
@@ -54,10 +57,13 @@ def main() -> int:
         return anyio.run(run, args.file, None, None)
     with LocalTranscribe() as bed, tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "jobs.txt"
-        listing.write_text("# tonight's batch\nnews-1\nnews-2\n\nmedical:ward-3\nnews-404\n")
+        listing.write_text(
+            "# tonight's batch\nnews-1\nnews-2\n\nmedical:ward-3\ncall-analytics:desk-4\nnews-404\n"
+        )
         bed.start_job("news-1", duration=1)
         bed.start_job("news-2", duration=2, redaction="redacted")
         bed.start_job("ward-3", kind="medical", duration=1.5)
+        bed.start_job("desk-4", kind="call-analytics", duration=1, redaction="redacted")
         # Credentials for the local test bed; real ones come from your AWS setup.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -205,5 +205,6 @@ def test_batch_from_file() -> None:
         "news-1": "COMPLETED",
         "news-2": "COMPLETED",
         "medical:ward-3": "COMPLETED",
+        "call-analytics:desk-4": "COMPLETED",
         "news-404": "NOT_FOUND",
     }

@@ -1,4 +1,4 @@
-"""Await Amazon Transcribe batch jobs, standard and medical, from async Python.
+"""Await Amazon Transcribe batch jobs of every kind from async Python.
 
 async with Poller(client) as poller:
     event = await poller.wait("interview-1")

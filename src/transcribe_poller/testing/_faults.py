@@ -154,8 +154,9 @@ class TrafficReport:
     """A snapshot of the proxy's counters.
 
     ``by_operation`` is keyed by operation name, ``by_job`` by ``(kind, name)`` where
-    kind is ``"standard"`` or ``"medical"``. Connections refused during an outage
-    never reach the proxy, so they are not counted; ``outages`` says how many began.
+    kind is a JobKind's value (``"standard"``, ``"medical"``, ...). Connections
+    refused during an outage never reach the proxy, so they are not counted;
+    ``outages`` says how many began.
     """
 
     by_operation: Mapping[str, Counts]
