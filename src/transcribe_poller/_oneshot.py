@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 
 from ._backoff import Backoff
+from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent
 from ._jobs import JobLike, as_job_refs
 from ._poller import DEFAULT_MAX_RATE, Poller
@@ -26,33 +27,48 @@ async def open_poller(
     max_faults: int = 10,
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+    queue_url: str | None = None,
 ) -> AsyncIterator[Poller]:
     """A Poller with its own aiobotocore client, closed on exit.
 
     ``region``, ``endpoint_url`` and ``profile`` pick the service as the AWS CLI
     would; the other options are :class:`Poller`'s. The client makes one attempt
     per request: the poller does the retrying, so its rate limit sees every request.
+    ``queue_url`` names an SQS queue of Transcribe's EventBridge events: the poller
+    then learns of standard and Call Analytics jobs' ends from it (an
+    :class:`EventBridgeQueue` with its own SQS client, from the same session and
+    region; ``AWS_ENDPOINT_URL_SQS`` points it elsewhere, as for the AWS CLI).
     """
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
 
     session = AioSession(profile=profile)
     config = AioConfig(retries={"total_max_attempts": 1})
-    async with (
-        session.create_client(
-            "transcribe", region_name=region, endpoint_url=endpoint_url, config=config
-        ) as client,
-        Poller(
-            client,
-            backoff=backoff,
-            max_rate=max_rate,
-            job_timeout=job_timeout,
-            not_found_grace=not_found_grace,
-            max_faults=max_faults,
-            sweep=sweep,
-            unreachable_after=unreachable_after,
-        ) as poller,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            session.create_client(
+                "transcribe", region_name=region, endpoint_url=endpoint_url, config=config
+            )
+        )
+        notifications = None
+        if queue_url is not None:
+            sqs = await stack.enter_async_context(
+                session.create_client("sqs", region_name=region, config=config)
+            )
+            notifications = EventBridgeQueue(sqs, queue_url)
+        poller = await stack.enter_async_context(
+            Poller(
+                client,
+                backoff=backoff,
+                max_rate=max_rate,
+                job_timeout=job_timeout,
+                not_found_grace=not_found_grace,
+                max_faults=max_faults,
+                sweep=sweep,
+                unreachable_after=unreachable_after,
+                notifications=notifications,
+            )
+        )
         yield poller
 
 
@@ -69,6 +85,7 @@ async def wait_for_jobs(
     max_faults: int = 10,
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+    queue_url: str | None = None,
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
@@ -91,6 +108,7 @@ async def wait_for_jobs(
             max_faults=max_faults,
             sweep=sweep,
             unreachable_after=unreachable_after,
+            queue_url=queue_url,
         ) as poller,
         poller.watch(refs) as events,
     ):
