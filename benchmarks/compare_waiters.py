@@ -451,8 +451,16 @@ async def _child_main(args: argparse.Namespace) -> dict[str, Any]:
     from aiobotocore.session import get_session
 
     # The poller logs through structlog; keep this process's stdout for the protocol and
-    # log only warnings and above (to stderr), like a quiet production service.
+    # log only warnings and above (to stderr), like a quiet production service. Count
+    # them too: a poller that stops sweeping says so only in a warning.
+    warnings: collections.Counter[str] = collections.Counter()
+
+    def count_warnings(logger: Any, method: str, event_dict: Any) -> Any:
+        warnings[str(event_dict.get("event"))] += 1
+        return event_dict
+
     structlog.configure(
+        processors=[count_warnings, *structlog.get_config()["processors"]],
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
@@ -487,6 +495,7 @@ async def _child_main(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 raise SystemExit(f"unknown contender {args.child!r}")
         extra["deadline_hit"] = deadline_scope.cancelled_caught
+        extra["log_warnings"] = dict(warnings)
         ended = time.time()
         cpu = time.process_time() - cpu_started
     for kind, name in jobs:
@@ -743,6 +752,7 @@ def summarise(
         "bed_cpu_s": bed_cpu,
         "deadline_hit": bool(outcome.get("deadline_hit")),
         "poller_statistics": outcome.get("poller_statistics"),
+        "log_warnings": outcome.get("log_warnings", {}),
         "records": outcome["records"],
     }
 
@@ -866,17 +876,327 @@ def render_targets(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# -- replicas: many processes, one account --------------------------------------------
+
+NAMINGS = ("prefixed", "shared")
+# Targets for "many replicas in one account", by number of replicas.
+REPLICA_TARGETS: dict[int, dict[str, float]] = {
+    4: {
+        "lost": 0,
+        "throttled_share": 0.02,
+        "requests_per_job": 2.0,
+        "p95_s": 2.5,
+        "p95_spread": 1.25,
+    },
+    8: {"lost": 0, "throttled_share": 0.05},
+}
+
+
+def replica_profile(replicas: int) -> Profile:
+    """About 300 jobs of 5-45 s in all, split between the processes: 60 standard + 15
+    medical each for 4 replicas, 30 + 8 for 8; the account's quotas, shared by all."""
+    return replace(
+        DEFAULT_PROFILE,
+        standard=math.ceil(240 / replicas),
+        medical=math.ceil(60 / replicas),
+        call_analytics=0,
+        medical_scribe=0,
+        shortest=5.0,
+        longest=45.0,
+        grace=60.0,
+    )
+
+
+def replica_name(job: PlannedJob, replica: int, replicas: int, naming: str) -> str:
+    """A job's name in one replica's batch.
+
+    ``prefixed``: ``r0-std-0001``; a replica's names share ``r0-std-00``, which no other
+    replica's contain, so its sweeps (JobNameContains) list its own jobs only.
+    ``shared``: one naming scheme for the whole fleet, ``std-00004``; replica r takes
+    every replicas-th number, so what its names share (``std-00``) every other
+    replica's names contain too, and its sweeps list every unfinished job of the
+    account, as with names that share nothing.
+    """
+    if naming == "prefixed":
+        return job.name(f"r{replica}")
+    return f"{KINDS[job.kind].short}-{job.index * replicas + replica:05d}"
+
+
+def run_replicas(
+    bed: Any, profile: Profile, replicas: int, naming: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """N poller processes, each watching its own batch, all at once on one bed."""
+    paths = [RESULTS / f".child-r{r}-{os.getpid()}.json" for r in range(replicas)]
+    children = [spawn_child("poller", bed, path, args) for path in paths]
+    try:
+        # Every process is ready (imports done, client open) before any job starts.
+        for replica, child in enumerate(children):
+            await_ready(child, f"replica {replica}")
+        apply_quota(bed, profile)
+        bed.reset_traffic()
+        bed_cpu_started = time.process_time()
+        batches = [
+            start_batch(
+                bed,
+                # Each replica its own batch: other durations and FAILED jobs.
+                plan_batch(profile, args.seed * 1000 + replica),
+                lambda job, r=replica: replica_name(job, r, replicas, naming),
+            )
+            for replica in range(replicas)
+        ]
+        deadline = time.time() + profile.longest + profile.grace
+        for child, scripts in zip(children, batches, strict=True):
+            hand_over(child, scripts, deadline)
+        outcomes = [
+            collect(child, path, f"replica {r}", profile)
+            for r, (child, path) in enumerate(zip(children, paths, strict=True))
+        ]
+        bed_cpu = time.process_time() - bed_cpu_started
+    finally:
+        for child in children:
+            stop_child(child)
+    return summarise_replicas(outcomes, batches, bed.traffic(), bed_cpu)
+
+
+def summarise_replica(replica: int, outcome: dict[str, Any], scripts: Scripts) -> dict[str, Any]:
+    """One process: its jobs judged, and its requests as its poller counted them (the
+    proxy cannot tell processes apart; with a legacy client and no faults but
+    throttling, botocore retries nothing, so the poller's count is the wire's)."""
+    records = {(r["kind"], r["name"]): r for r in outcome["records"]}
+    stats = outcome.get("poller_statistics") or {}
+    requests = stats.get("requests", 0)
+    throttled = stats.get("throttled", 0)
+    figures = tally(scripts, records).figures()
+    return {
+        "replica": replica,
+        **figures,
+        "requests": requests,
+        "requests_per_job": requests / figures["jobs"] if figures["jobs"] else 0.0,
+        "list_requests": stats.get("list_requests", 0),
+        "throttled": throttled,
+        "throttled_share": throttled / requests if requests else 0.0,
+        "sweeps": stats.get("sweeps", 0),
+        "list_pages": stats.get("list_pages", 0),
+        "wall_s": outcome["wall_s"],
+        "client_cpu_s": outcome["client_cpu_s"],
+        "client_max_rss_mb": outcome["client_max_rss_mb"],
+        "deadline_hit": bool(outcome.get("deadline_hit")),
+        "log_warnings": outcome.get("log_warnings", {}),
+        "poller_statistics": stats,
+        "records": outcome["records"],
+    }
+
+
+def summarise_replicas(
+    outcomes: list[dict[str, Any]], batches: list[Scripts], traffic: Any, bed_cpu: float
+) -> dict[str, Any]:
+    from transcribe_poller.testing import Counts
+
+    processes = [
+        summarise_replica(r, outcome, scripts)
+        for r, (outcome, scripts) in enumerate(zip(outcomes, batches, strict=True))
+    ]
+    every_script = {key: value for scripts in batches for key, value in scripts.items()}
+    every_record = {(r["kind"], r["name"]): r for outcome in outcomes for r in outcome["records"]}
+    overall = tally(every_script, every_record).figures()
+    # Counts were reset when the replicas began: the proxy saw every process's requests.
+    listing = Counts()
+    for op in LIST_OPERATIONS:
+        listing = listing + traffic.by_operation.get(op, Counts())
+    requests, throttled = traffic.total.requests, traffic.total.throttled
+    p95s = [p["latency_s"]["p95"] for p in processes if p["latency_s"]["p95"] is not None]
+    aggregate = {
+        **overall,
+        "requests": requests,
+        "requests_per_job": requests / overall["jobs"],
+        "throttled": throttled,
+        "throttled_share": throttled / requests if requests else 0.0,
+        "list_requests": listing.requests,
+        "list_throttled": listing.throttled,
+        "list_throttled_share": listing.throttled / listing.requests if listing.requests else 0.0,
+        "requests_counted_by_pollers": sum(p["requests"] for p in processes),
+        "sweeps": sum(p["sweeps"] for p in processes),
+        "list_pages": sum(p["list_pages"] for p in processes),
+        "p95_spread": max(p95s) / min(p95s)
+        if len(p95s) == len(processes) and min(p95s) > 0
+        else None,
+        "wall_s": max(p["wall_s"] for p in processes),
+        "client_cpu_s": sum(p["client_cpu_s"] for p in processes),
+        "bed_cpu_s": bed_cpu,
+        "traffic_by_operation": {op: asdict(counts) for op, counts in traffic.by_operation.items()},
+    }
+    return {"aggregate": aggregate, "processes": processes}
+
+
+def render_replicas(
+    summary: dict[str, Any], profile: Profile, replicas: int, naming: str, args: argparse.Namespace
+) -> str:
+    header = (
+        f"{'process':<8}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}{'req/job':>8}"
+        f"{'requests':>9}{'of which List':>14}{'throttled':>16}{'p50 s':>7}{'p95 s':>7}"
+        f"{'wall s':>8}{'CPU s':>7}"
+    )
+    rows = [(f"r{p['replica']}", p) for p in summary["processes"]]
+    rows.append(("all", summary["aggregate"]))
+    lines = [header, "-" * len(header)]
+    for label, row in rows:
+        if label == "all":
+            lines.append("-" * len(header))
+        share = f"{row['throttled']} ({100 * row['throttled_share']:.1f}%)"
+        lat = row["latency_s"]
+        lines.append(
+            f"{label:<8}{row['jobs']:>5}{row['reported']:>9}{row['lost']:>6}"
+            f"{row['wrong_outcomes']:>6}{row['requests_per_job']:>8.2f}{row['requests']:>9}"
+            f"{row['list_requests']:>14}{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}"
+            f"{row['wall_s']:>8.1f}{row['client_cpu_s']:>7.2f}"
+        )
+    agg = summary["aggregate"]
+    spread = agg["p95_spread"]
+    lines += ["", *_replica_notes(summary)]
+    lines += [
+        f"List requests throttled: {agg['list_throttled']} of {agg['list_requests']} "
+        f"({100 * agg['list_throttled_share']:.1f}%); sweeps {agg['sweeps']}, "
+        f"{agg['list_pages']} List pages in all.",
+        f"Spread of per-process p95: max/min = {_fmt(spread, 2)}.",
+        f"Requests counted by the pollers: {agg['requests_counted_by_pollers']}; "
+        f"seen by the proxy: {agg['requests']}.",
+        "",
+        f"{replicas} processes at once, each a Poller with its defaults (legacy client) "
+        f"watching its own batch; names {naming}. {profile.describe_quota()}",
+        f"Per process: {profile.describe_batch()}, seed {args.seed} * 1000 + process.",
+        "all: requests, List and throttled as the proxy saw them (every process); "
+        "req/job = requests / jobs; p50/p95 over every reported job. Per process: "
+        "requests and throttled as that process's poller counted them (statistics()).",
+    ]
+    return "\n".join(lines)
+
+
+def _replica_notes(summary: dict[str, Any]) -> list[str]:
+    """Why jobs were lost, and warnings the pollers logged, per process."""
+    notes = []
+    for p in summary["processes"]:
+        if p["lost_reasons"]:
+            reasons = ", ".join(f"{n} {why}" for why, n in p["lost_reasons"].items())
+            notes.append(f"lost by r{p['replica']}: {reasons}")
+        if p["uri_mismatches"]:
+            notes.append(f"URI mismatches by r{p['replica']}: {p['uri_mismatches']}")
+        if p["log_warnings"]:
+            said = ", ".join(f"{n} x {event!r}" for event, n in p["log_warnings"].items())
+            notes.append(f"warnings logged by r{p['replica']}: {said}")
+    return notes
+
+
+def replica_checks(
+    summary: dict[str, Any], targets: dict[str, float]
+) -> list[tuple[str, bool, str]]:
+    """(label, met, measured) for each target set for this number of replicas."""
+    agg = summary["aggregate"]
+    checks = []
+    if "lost" in targets:
+        checks.append(("lost == 0", agg["lost"] <= targets["lost"], str(agg["lost"])))
+        checks.append(("wrong == 0", agg["wrong_outcomes"] == 0, str(agg["wrong_outcomes"])))
+    if "throttled_share" in targets:
+        limit = targets["throttled_share"]
+        share = agg["throttled_share"]
+        checks.append((f"throttled <= {limit:.0%}", share <= limit, f"{100 * share:.2f}%"))
+    if "requests_per_job" in targets:
+        limit = targets["requests_per_job"]
+        per_job = agg["requests_per_job"]
+        checks.append((f"req/job <= {limit:.1f}", per_job <= limit, f"{per_job:.2f}"))
+    if "p95_s" in targets:
+        limit = targets["p95_s"]
+        p95 = agg["latency_s"]["p95"]
+        checks.append((f"p95 <= {limit:g} s", p95 is not None and p95 <= limit, _fmt(p95, 2)))
+    if "p95_spread" in targets:
+        limit = targets["p95_spread"]
+        spread = agg["p95_spread"]
+        met = spread is not None and spread <= limit
+        checks.append((f"p95 max/min <= {limit:.2f}", met, _fmt(spread, 2)))
+    return checks
+
+
+def render_replica_targets(summary: dict[str, Any], replicas: int) -> str:
+    targets = REPLICA_TARGETS.get(replicas)
+    if targets is None:
+        known = " and ".join(str(n) for n in REPLICA_TARGETS)
+        return f"No targets set for {replicas} replicas (they are set for {known})."
+    lines = [f"Targets ({replicas} replicas):"]
+    for label, ok, measured in replica_checks(summary, targets):
+        lines.append(f"  {label:<22} measured {measured:<8} {'met' if ok else 'NOT MET'}")
+    return "\n".join(lines)
+
+
+def replicas_main(args: argparse.Namespace) -> None:
+    from transcribe_poller.testing import LocalTranscribe
+
+    if args.quick or args.large:
+        raise SystemExit("--replicas has its own profile; --quick and --large do not apply")
+    if args.replicas < 1:
+        raise SystemExit("--replicas must be at least 1")
+    replicas, naming = args.replicas, args.replica_names
+    profile = profile_with_overrides(replica_profile(replicas), args)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    print(f"{replicas} replicas, names {naming}, per process: {profile}", flush=True)
+    with LocalTranscribe(region=REGION) as bed:
+        summary = run_replicas(bed, profile, replicas, naming, args)
+    table = render_replicas(summary, profile, replicas, naming, args)
+    targets = render_replica_targets(summary, replicas)
+    print()
+    print(table)
+    print()
+    print(targets)
+    name = f"compare_waiters-replicas{replicas}-{naming}"
+    write_json(
+        args,
+        name,
+        {
+            "profile": {"name": "replicas", **asdict(profile)},
+            "replicas": replicas,
+            "replica_names": naming,
+            "targets": REPLICA_TARGETS.get(replicas),
+            **summary,
+            "table": table,
+            "targets_table": targets,
+        },
+    )
+
+
+def profile_with_overrides(base: Profile, args: argparse.Namespace) -> Profile:
+    """The profile with whatever the command line set (--standard, --quota, ...)."""
+    overrides = {
+        name: getattr(args, name)
+        for name in Profile.__dataclass_fields__
+        if getattr(args, name, None) is not None
+    }
+    return replace(base, **overrides)
+
+
+def write_json(args: argparse.Namespace, name: str, body: dict[str, Any]) -> None:
+    """The results with what they were measured on, to --output or benchmarks/results/."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    output = Path(args.output) if args.output else RESULTS / f"{name}-{now:%Y%m%dT%H%M%SZ}.json"
+    document = {
+        "benchmark": "compare_waiters",
+        "date_utc": now.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "versions": versions(),
+        "git": git_revision(),
+        "seed": args.seed,
+        **body,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=1))
+    print(f"\nJSON written to {output}")
+
+
 def parent_main(args: argparse.Namespace) -> None:
     from transcribe_poller.testing import LocalTranscribe
 
+    if args.replicas is not None:
+        replicas_main(args)
+        return
     profile_name = "quick" if args.quick else "large" if args.large else "default"
-    base = PROFILES[profile_name]
-    overrides = {
-        field: getattr(args, field)
-        for field in Profile.__dataclass_fields__
-        if getattr(args, field, None) is not None
-    }
-    profile = Profile(**{**asdict(base), **overrides})
+    profile = profile_with_overrides(PROFILES[profile_name], args)
     contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
     for contender in contenders:
         if contender not in CONTENDERS:
@@ -909,28 +1229,17 @@ def parent_main(args: argparse.Namespace) -> None:
     if targets.count("\n"):
         print()
         print(targets)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    output = (
-        Path(args.output)
-        if args.output
-        else RESULTS / (f"compare_waiters-{profile_name}-{now:%Y%m%dT%H%M%SZ}.json")
+    write_json(
+        args,
+        f"compare_waiters-{profile_name}",
+        {
+            "profile": {"name": profile_name, **asdict(profile)},
+            "adaptive_attempts": args.adaptive_attempts,
+            "loop_interval_s": args.loop_interval,
+            "contenders": results,
+            "table": table,
+        },
     )
-    document = {
-        "benchmark": "compare_waiters",
-        "date_utc": now.isoformat(timespec="seconds"),
-        "machine": machine(),
-        "versions": versions(),
-        "git": git_revision(),
-        "profile": {"name": profile_name, **asdict(profile)},
-        "seed": args.seed,
-        "adaptive_attempts": args.adaptive_attempts,
-        "loop_interval_s": args.loop_interval,
-        "contenders": results,
-        "table": table,
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, indent=1))
-    print(f"\nJSON written to {output}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -955,8 +1264,14 @@ def build_parser() -> argparse.ArgumentParser:
         "of 15-90 s; meant for "
         "--contenders poller,poller-get-only",
     )
-    parser.add_argument("--standard", type=int, help="standard jobs per contender [300]")
-    parser.add_argument("--medical", type=int, help="medical jobs per contender [100]")
+    parser.add_argument(
+        "--standard",
+        type=int,
+        help="standard jobs per contender (per process with --replicas) [300]",
+    )
+    parser.add_argument(
+        "--medical", type=int, help="medical jobs per contender (per process with --replicas) [100]"
+    )
     parser.add_argument(
         "--call-analytics",
         type=int,
@@ -1002,6 +1317,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=5.0,
         help="seconds between polls of fixed-loop (default %(default)s)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        help="instead of the contenders: N poller processes at once, each watching its own "
+        "batch (240/N standard + 60/N medical jobs of 5-45 s, rounded up; --standard and "
+        "--medical set them per process) under one shared set of quotas",
+    )
+    parser.add_argument(
+        "--replica-names",
+        choices=NAMINGS,
+        default="prefixed",
+        help="with --replicas: 'prefixed' names each process's jobs r0-..., r1-..., so its "
+        "sweeps list its own jobs; 'shared' gives every process the same naming scheme, so "
+        "each lists every unfinished job of the account (default %(default)s)",
     )
     parser.add_argument("--output", help="JSON path (default: benchmarks/results/<name>.json)")
     # Internal: run one contender in a child process.
