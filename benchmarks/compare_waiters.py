@@ -710,6 +710,18 @@ def kind_traffic(traffic: Any, kind: str, jobs: int) -> dict[str, Any]:
     }
 
 
+def kind_figures(
+    scripts: Scripts, records: dict[tuple[str, str], Any], traffic: Any
+) -> dict[str, dict[str, Any]]:
+    """Per kind of job in the batch: its jobs judged, and its own operations' requests."""
+    kinds = {}
+    for kind in KINDS:
+        of_kind = tally(scripts, records, kind)
+        if of_kind.jobs:
+            kinds[kind] = {**of_kind.figures(), **kind_traffic(traffic, kind, of_kind.jobs)}
+    return kinds
+
+
 def summarise(
     contender: str,
     outcome: dict[str, Any],
@@ -727,11 +739,6 @@ def summarise(
     throttled = traffic.total.throttled
     list_requests = sum(traffic.by_operation.get(op, Counts()).requests for op in LIST_OPERATIONS)
     per_job_requests = [traffic.job(name, kind).requests for kind, name in scripts]
-    kinds = {}
-    for kind in KINDS:
-        of_kind = tally(scripts, records, kind)
-        if of_kind.jobs:
-            kinds[kind] = {**of_kind.figures(), **kind_traffic(traffic, kind, of_kind.jobs)}
     return {
         "contender": contender,
         "description": CONTENDERS[contender],
@@ -745,7 +752,7 @@ def summarise(
         "throttled": throttled,
         "throttled_share": throttled / requests if requests else 0.0,
         "traffic_by_operation": {op: asdict(counts) for op, counts in traffic.by_operation.items()},
-        "kinds": kinds,
+        "kinds": kind_figures(scripts, records, traffic),
         "wall_s": outcome["wall_s"],
         "client_cpu_s": outcome["client_cpu_s"],
         "client_max_rss_mb": outcome["client_max_rss_mb"],
@@ -807,30 +814,37 @@ def render(results: list[dict[str, Any]], profile: Profile, args: argparse.Names
     return "\n".join(lines)
 
 
+KIND_HEADER = (
+    f"{'kind':<16}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}{'req/job':>8}"
+    f"{'requests':>9}{'of which List':>14}{'throttled':>16}{'p50 s':>7}{'p95 s':>7}"
+)
+KIND_NOTE = (
+    "per kind: requests are those of the kind's own Get and List operations "
+    "(each has its own quota); latency over the kind's reported jobs."
+)
+
+
+def kind_row(kind: str, k: dict[str, Any]) -> str:
+    share = f"{k['throttled']} ({100 * k['throttled_share']:.1f}%)"
+    lat = k["latency_s"]
+    return (
+        f"{kind:<16}{k['jobs']:>5}{k['reported']:>9}{k['lost']:>6}{k['wrong_outcomes']:>6}"
+        f"{k['requests_per_job']:>8.2f}{k['requests']:>9}{k['list_requests']:>14}{share:>16}"
+        f"{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}"
+    )
+
+
 def render_kinds(results: list[dict[str, Any]]) -> str:
     """Per kind of job, for the poller contenders (every contender's are in the JSON)."""
     pollers = [r for r in results if r["contender"].startswith("poller")]
     if not pollers:
         return ""
-    header = (
-        f"{'per kind':<16}{'kind':<16}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}"
-        f"{'req/job':>8}{'requests':>9}{'of which List':>14}{'throttled':>16}"
-        f"{'p50 s':>7}{'p95 s':>7}"
-    )
+    header = f"{'per kind':<16}{KIND_HEADER}"
     lines = [header, "-" * len(header)]
     for r in pollers:
         for kind, k in r["kinds"].items():
-            share = f"{k['throttled']} ({100 * k['throttled_share']:.1f}%)"
-            lat = k["latency_s"]
-            lines.append(
-                f"{r['contender']:<16}{kind:<16}{k['jobs']:>5}{k['reported']:>9}{k['lost']:>6}"
-                f"{k['wrong_outcomes']:>6}{k['requests_per_job']:>8.2f}{k['requests']:>9}"
-                f"{k['list_requests']:>14}{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}"
-            )
-    lines.append(
-        "per kind: requests are those of the kind's own Get and List operations "
-        "(each has its own quota); latency over the kind's reported jobs."
-    )
+            lines.append(f"{r['contender']:<16}{kind_row(kind, k)}")
+    lines.append(KIND_NOTE)
     return "\n".join(lines)
 
 
@@ -999,6 +1013,7 @@ def summarise_replicas(
     every_script = {key: value for scripts in batches for key, value in scripts.items()}
     every_record = {(r["kind"], r["name"]): r for outcome in outcomes for r in outcome["records"]}
     overall = tally(every_script, every_record).figures()
+    kinds = kind_figures(every_script, every_record, traffic)
     # Counts were reset when the replicas began: the proxy saw every process's requests.
     listing = Counts()
     for op in LIST_OPERATIONS:
@@ -1025,7 +1040,7 @@ def summarise_replicas(
         "bed_cpu_s": bed_cpu,
         "traffic_by_operation": {op: asdict(counts) for op, counts in traffic.by_operation.items()},
     }
-    return {"aggregate": aggregate, "processes": processes}
+    return {"aggregate": aggregate, "kinds": kinds, "processes": processes}
 
 
 def render_replicas(
@@ -1052,6 +1067,8 @@ def render_replicas(
         )
     agg = summary["aggregate"]
     spread = agg["p95_spread"]
+    lines += ["", f"{'all, by':<8}{KIND_HEADER}"]
+    lines += [f"{'':<8}{kind_row(kind, k)}" for kind, k in summary["kinds"].items()]
     lines += ["", *_replica_notes(summary)]
     lines += [
         f"List requests throttled: {agg['list_throttled']} of {agg['list_requests']} "
@@ -1067,6 +1084,7 @@ def render_replicas(
         "all: requests, List and throttled as the proxy saw them (every process); "
         "req/job = requests / jobs; p50/p95 over every reported job. Per process: "
         "requests and throttled as that process's poller counted them (statistics()).",
+        KIND_NOTE,
     ]
     return "\n".join(lines)
 
