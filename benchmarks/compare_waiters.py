@@ -1001,6 +1001,14 @@ def summarise_replica(replica: int, outcome: dict[str, Any], scripts: Scripts) -
     }
 
 
+def p95_spread(processes: list[dict[str, Any]]) -> float | None:
+    """The largest per-process p95 over the smallest; None unless every process has one."""
+    p95s = [p["latency_s"]["p95"] for p in processes]
+    if None in p95s or min(p95s) <= 0:
+        return None
+    return max(p95s) / min(p95s)
+
+
 def summarise_replicas(
     outcomes: list[dict[str, Any]], batches: list[Scripts], traffic: Any, bed_cpu: float
 ) -> dict[str, Any]:
@@ -1019,7 +1027,6 @@ def summarise_replicas(
     for op in LIST_OPERATIONS:
         listing = listing + traffic.by_operation.get(op, Counts())
     requests, throttled = traffic.total.requests, traffic.total.throttled
-    p95s = [p["latency_s"]["p95"] for p in processes if p["latency_s"]["p95"] is not None]
     aggregate = {
         **overall,
         "requests": requests,
@@ -1032,9 +1039,7 @@ def summarise_replicas(
         "requests_counted_by_pollers": sum(p["requests"] for p in processes),
         "sweeps": sum(p["sweeps"] for p in processes),
         "list_pages": sum(p["list_pages"] for p in processes),
-        "p95_spread": max(p95s) / min(p95s)
-        if len(p95s) == len(processes) and min(p95s) > 0
-        else None,
+        "p95_spread": p95_spread(processes),
         "wall_s": max(p["wall_s"] for p in processes),
         "client_cpu_s": sum(p["client_cpu_s"] for p in processes),
         "bed_cpu_s": bed_cpu,
@@ -1046,35 +1051,18 @@ def summarise_replicas(
 def render_replicas(
     summary: dict[str, Any], profile: Profile, replicas: int, naming: str, args: argparse.Namespace
 ) -> str:
-    header = (
-        f"{'process':<8}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}{'req/job':>8}"
-        f"{'requests':>9}{'of which List':>14}{'throttled':>16}{'p50 s':>7}{'p95 s':>7}"
-        f"{'wall s':>8}{'CPU s':>7}"
-    )
-    rows = [(f"r{p['replica']}", p) for p in summary["processes"]]
-    rows.append(("all", summary["aggregate"]))
-    lines = [header, "-" * len(header)]
-    for label, row in rows:
-        if label == "all":
-            lines.append("-" * len(header))
-        share = f"{row['throttled']} ({100 * row['throttled_share']:.1f}%)"
-        lat = row["latency_s"]
-        lines.append(
-            f"{label:<8}{row['jobs']:>5}{row['reported']:>9}{row['lost']:>6}"
-            f"{row['wrong_outcomes']:>6}{row['requests_per_job']:>8.2f}{row['requests']:>9}"
-            f"{row['list_requests']:>14}{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}"
-            f"{row['wall_s']:>8.1f}{row['client_cpu_s']:>7.2f}"
-        )
     agg = summary["aggregate"]
-    spread = agg["p95_spread"]
-    lines += ["", f"{'all, by':<8}{KIND_HEADER}"]
-    lines += [f"{'':<8}{kind_row(kind, k)}" for kind, k in summary["kinds"].items()]
-    lines += ["", *_replica_notes(summary)]
-    lines += [
+    lines = [
+        *_process_table(summary),
+        "",
+        f"{'all, by':<8}{KIND_HEADER}",
+        *(f"{'':<8}{kind_row(kind, k)}" for kind, k in summary["kinds"].items()),
+        "",
+        *_replica_notes(summary),
         f"List requests throttled: {agg['list_throttled']} of {agg['list_requests']} "
         f"({100 * agg['list_throttled_share']:.1f}%); sweeps {agg['sweeps']}, "
         f"{agg['list_pages']} List pages in all.",
-        f"Spread of per-process p95: max/min = {_fmt(spread, 2)}.",
+        f"Spread of per-process p95: max/min = {_fmt(agg['p95_spread'], 2)}.",
         f"Requests counted by the pollers: {agg['requests_counted_by_pollers']}; "
         f"seen by the proxy: {agg['requests']}.",
         "",
@@ -1087,6 +1075,29 @@ def render_replicas(
         KIND_NOTE,
     ]
     return "\n".join(lines)
+
+
+def _process_table(summary: dict[str, Any]) -> list[str]:
+    """A row per process, then the row of all of them."""
+    header = (
+        f"{'process':<8}{'jobs':>5}{'reported':>9}{'lost':>6}{'wrong':>6}{'req/job':>8}"
+        f"{'requests':>9}{'of which List':>14}{'throttled':>16}{'p50 s':>7}{'p95 s':>7}"
+        f"{'wall s':>8}{'CPU s':>7}"
+    )
+    rule = "-" * len(header)
+    rows = [_process_row(f"r{p['replica']}", p) for p in summary["processes"]]
+    return [header, rule, *rows, rule, _process_row("all", summary["aggregate"])]
+
+
+def _process_row(label: str, row: dict[str, Any]) -> str:
+    share = f"{row['throttled']} ({100 * row['throttled_share']:.1f}%)"
+    lat = row["latency_s"]
+    return (
+        f"{label:<8}{row['jobs']:>5}{row['reported']:>9}{row['lost']:>6}"
+        f"{row['wrong_outcomes']:>6}{row['requests_per_job']:>8.2f}{row['requests']:>9}"
+        f"{row['list_requests']:>14}{share:>16}{_fmt(lat['p50']):>7}{_fmt(lat['p95']):>7}"
+        f"{row['wall_s']:>8.1f}{row['client_cpu_s']:>7.2f}"
+    )
 
 
 def _replica_notes(summary: dict[str, Any]) -> list[str]:
