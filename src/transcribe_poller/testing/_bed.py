@@ -24,6 +24,8 @@ from ._script import ScriptedJob, default_bucket, make_script
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
 
+    from ._emitter import EventEmitter, EventStatistics
+
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 ACCOUNT_ID = "123456789012"  # moto's account for credentials it does not know
@@ -62,7 +64,10 @@ class LocalTranscribe:
     free one when 0). ``endpoint_url`` is the proxy, which passes requests through
     untouched until :meth:`set_faults` or :meth:`outage` says otherwise, and counts
     them either way (:meth:`traffic`).
-    moto keeps its jobs in process-wide state: two beds in one process share them.
+    :meth:`enable_events` sends Transcribe's job state events through moto's
+    EventBridge to an SQS queue, as AWS does.
+    moto keeps its jobs, queues and rules in process-wide state: two beds in one
+    process share them, and one's :meth:`reset` clears the other's.
     """
 
     def __init__(self, *, region: str = "us-east-1", port: int = 0) -> None:
@@ -73,6 +78,9 @@ class LocalTranscribe:
         self._server: Any = None
         self._proxy: Any = None
         self._scripts: dict[tuple[JobKind, str], ScriptedJob] = {}
+        self._emitter: EventEmitter | None = None
+        self._queue_url: str | None = None
+        self._botocore: Any = None  # a botocore session for the bed's own set-up calls
 
     def __repr__(self) -> str:
         where = f" at {self.endpoint_url}" if self._state == "running" else ""
@@ -119,6 +127,7 @@ class LocalTranscribe:
                 self._state = "stopped"
                 return
             self._state = "stopped"
+            self._disable_events()
             self._unset_time_progression()
             self._proxy.stop()
             self._server.stop()
@@ -256,6 +265,7 @@ class LocalTranscribe:
 
                 raise ConflictException(f"The requested job name already exists: {name}")
             self._scripts[(script.kind, name)] = script
+            self._plan_events(script)
             return script
         from . import _moto_patch
 
@@ -299,6 +309,7 @@ class LocalTranscribe:
             job = backend.transcriptions[name]
         _moto_patch.attach_script(job, script)
         self._scripts[(script.kind, name)] = script
+        self._plan_events(script)
         return script
 
     def _answer_locally(self, operation: str, body: bytes) -> tuple[int, bytes] | None:
@@ -342,14 +353,140 @@ class LocalTranscribe:
         return dict(self._scripts)
 
     def reset(self) -> None:
-        """Forget every job, fault and count, as if freshly started."""
+        """Forget every job, fault and count, as if freshly started.
+
+        Events stop too: moto's reset deletes the queue and the rule along with
+        everything else, so call :meth:`enable_events` again for a new queue.
+        """
         self._running()
+        # Before moto's reset, so no event is sent into the state being cleared.
+        self._disable_events()
         self._post("/moto-api/reset", {})
         self._unset_time_progression()
         self._scripts.clear()
         self._proxy.set_faults(Faults())
         self._proxy.end_outage()
         self._proxy.reset_counts()
+
+    # -- Transcribe's job state events -----------------------------------------------
+
+    def enable_events(
+        self,
+        *,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        delay: tuple[float, float] = (0.0, 0.0),
+        seed: int | None = None,
+    ) -> str:
+        """Send Transcribe's job state events to an SQS queue in moto; return its URL.
+
+        Creates in moto what the README sets up on AWS: the queue, a rule on the
+        default bus matching "Transcribe Job State Change" and "Call Analytics Job
+        State Change" events of COMPLETED and FAILED jobs, the queue as its target,
+        and the queue policy letting the rule send (moto does not enforce it). From
+        then on, each standard and Call Analytics job, started before or after, puts
+        on the bus, when it ends, the event :class:`FakeEventQueue` delivers, and
+        moto's rule delivers the whole event JSON as the message body. Medical and
+        Medical Scribe jobs send none, as on AWS. A job that ended before this call
+        sends none either.
+
+        Best effort, like the service: ``loss`` and ``duplicate`` are the shares of
+        events lost and sent twice; each is sent ``delay`` seconds (a
+        ``(shortest, longest)`` range) after its job's end; ``seed`` makes the
+        draws repeatable. :meth:`event_sent_at` and :meth:`event_statistics` tell
+        what was sent.
+
+        SQS is reached at moto's own URL, not through the fault proxy: on AWS it is
+        another endpoint, and the proxy's faults, counts and outages are
+        Transcribe's. Use :meth:`sqs_client` or :meth:`sqs_client_kwargs`. (An SQS
+        client given :attr:`endpoint_url` works too: the proxy passes other
+        services' requests through uncounted and unfaulted, but an :meth:`outage`
+        refuses them with the rest.)
+
+        Events stay on until :meth:`reset` or :meth:`stop`; calling this again
+        before then raises RuntimeError.
+        """
+        from ._emitter import EventEmitter, check_options, create_route
+
+        # Jobs ending while moto is being set up still count as ending after the call.
+        since = time.time()
+        check_options(loss, duplicate, delay)
+        self._running()
+        if self._emitter is not None:
+            raise RuntimeError("events are enabled already; reset() turns them off")
+        sqs, events = self._setup_client("sqs"), self._setup_client("events")
+        queue_url, _ = create_route(sqs, events, self.region)
+        emitter = EventEmitter(
+            events, self.region, loss=loss, duplicate=duplicate, delay=delay, seed=seed, since=since
+        )
+        for script in list(self._scripts.values()):
+            emitter.add(script)
+        emitter.start()
+        self._emitter, self._queue_url = emitter, queue_url
+        return queue_url
+
+    @property
+    def events_queue_url(self) -> str:
+        """The URL of the queue :meth:`enable_events` made."""
+        self._running()
+        if self._queue_url is None:
+            raise RuntimeError("events are not enabled: call enable_events() first")
+        return self._queue_url
+
+    def event_sent_at(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> float | None:
+        """When the job's first event was sent (``time.time()``), or None if none was.
+
+        Taken just before the PutEvents call, which moto answers once the message is
+        in the queue: no consumer can have it earlier. The ground truth for how soon
+        a consumer of the queue learns of a job's end, as
+        :attr:`ScriptedJob.first_terminal_read_at` is for Gets.
+        """
+        if self._emitter is None:
+            return None
+        return self._emitter.sent_at(JobKind(kind), name)
+
+    def event_statistics(self) -> EventStatistics:
+        """Events sent, lost, duplicated and still to send since :meth:`enable_events`."""
+        from ._emitter import EventStatistics
+
+        return EventStatistics() if self._emitter is None else self._emitter.statistics()
+
+    def sqs_client_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``session.create_client("sqs", **kwargs)``: moto's own URL."""
+        return {**self.client_kwargs(), "endpoint_url": self.moto_url}
+
+    @contextlib.asynccontextmanager
+    async def sqs_client(self, **config: Any) -> AsyncIterator[Any]:
+        """An aiobotocore SQS client of this bed's moto, with dummy credentials.
+
+        aiobotocore's default read timeout (60 s) is above SQS's longest poll (20 s),
+        as the README asks of a client given to ``EventBridgeQueue``.
+        """
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import get_session
+
+        async with get_session().create_client(
+            "sqs", config=AioConfig(**config), **self.sqs_client_kwargs()
+        ) as client:
+            yield client
+
+    def _setup_client(self, service: str) -> Any:
+        """A blocking botocore client of moto, for set-up calls and the emitter's sends."""
+        import botocore.session
+
+        if self._botocore is None:
+            self._botocore = botocore.session.get_session()
+        return self._botocore.create_client(service, **self.sqs_client_kwargs())
+
+    def _plan_events(self, script: ScriptedJob) -> None:
+        emitter = self._emitter  # read once: reset() may clear it from another thread
+        if emitter is not None:
+            emitter.add(script)
+
+    def _disable_events(self) -> None:
+        emitter, self._emitter, self._queue_url = self._emitter, None, None
+        if emitter is not None:
+            emitter.stop()
 
     # -- moto's own progression ----------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 It runs its own asyncio loop in a daemon thread, so the test bed can be started and
 stopped from synchronous code (a session-scoped pytest fixture, a script) and serves
-clients on any event loop. Every request passes through it, faults or not, so it can
-count requests per operation and per job.
+clients on any event loop. Every Transcribe request passes through it, faults or not, so it can
+count requests per operation and per job; other services' requests pass untouched.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ LocalAnswer = Callable[[str, bytes], "tuple[int, bytes] | None"]
 # Answers the test bed's own control paths (see _control.py), never counted or faulted.
 ControlHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_local/"
+# The X-Amz-Target prefix of Transcribe's operations (awsJson1_1).
+TRANSCRIBE_TARGET = "Transcribe."
 
 # Hop-by-hop headers and those aiohttp sets itself must not be copied across.
 _SKIP_HEADERS = frozenset(
@@ -254,7 +256,12 @@ class FaultProxy:
             # Before faults and counts: starting a job is not traffic of the service.
             return await control(request)
         body = await request.read()
-        operation = request.headers.get("X-Amz-Target", "").rpartition(".")[2] or "unknown"
+        target = request.headers.get("X-Amz-Target", "")
+        if target and not target.startswith(TRANSCRIBE_TARGET):
+            # Another service's client (SQS, for the bed's events) given this URL: its
+            # requests are not Transcribe's traffic, so neither counted nor faulted.
+            return await self._forward(request, body)
+        operation = target.rpartition(".")[2] or "unknown"
         job = _job_key(body)
         with self._lock:
             faults = self._faults

@@ -40,3 +40,12 @@ def local_transcribe(local_transcribe_server: LocalTranscribe) -> Iterator[Local
     local_transcribe_server.reset()
     yield local_transcribe_server
     local_transcribe_server.reset()
+
+
+@pytest.fixture
+def local_transcribe_events(local_transcribe: LocalTranscribe) -> LocalTranscribe:
+    """``local_transcribe`` with job state events on: every standard and Call Analytics
+    job's end reaches the SQS queue at ``events_queue_url`` (read it with
+    ``sqs_client()``). The reset after the test turns them off."""
+    local_transcribe.enable_events()
+    return local_transcribe
