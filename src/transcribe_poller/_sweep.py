@@ -10,11 +10,13 @@ never a wrong event.
 Listing the unfinished jobs rather than the finished ones keeps a sweep's cost
 bounded by the jobs running in the account (the service caps concurrent jobs), not
 by the 90 days of finished jobs it keeps, and needs no particular order of
-summaries. When the watched names share a part, ``JobNameContains`` narrows the
-listing to them. A sweep that would need more than ``max_pages`` pages gives no
-hints at all (absence from a partial listing means nothing), and polling of that
-kind falls back to per-job Gets for a while; so do List faults in a row, and List
-throttled for ten intervals without a complete sweep.
+summaries. Once every awaited job has been listed IN_PROGRESS, the QUEUED listing
+is skipped: jobs never go back to QUEUED. When the watched names share a part,
+``JobNameContains`` narrows the listing to them. A sweep that would need more than
+``max_pages`` pages gives no hints at all (absence from a partial listing means
+nothing), and polling of that kind falls back to per-job Gets for a while; so do
+List faults in a row, and List throttled for ten intervals without a complete
+sweep.
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class Sweeper:
         self._retry = retry
         self._pace = SweepPace(settings.interval, retry.rng)
         self._throttled = False  # in the sweep under way
+        self._seen_running: set[str] = set()  # awaited jobs a listing showed IN_PROGRESS
         self._last_complete = -math.inf
 
     def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
@@ -169,7 +172,7 @@ class Sweeper:
                 started = anyio.current_time()
                 before = list(feed.pending())  # only jobs awaited before the listing began
                 self._throttled = False
-                listed = await self._list_unfinished(shared_part(before))
+                listed = await self._list_unfinished(shared_part(before), before)
                 if isinstance(listed, _Stop):
                     return self._stop(listed)
                 self._counters.sweeps += 1
@@ -184,11 +187,16 @@ class Sweeper:
             # A malformed listing, say: per-job Gets still do the job.
             return self._stop(_Stop(describe(error), math.inf))
 
-    async def _list_unfinished(self, contains: str | None) -> set[str] | _Stop:
-        """Names of every unfinished job (matching ``contains``), or why there are none."""
+    async def _list_unfinished(self, contains: str | None, awaited: list[str]) -> set[str] | _Stop:
+        """Names of every unfinished job (matching ``contains``) that may be one of
+        ``awaited``, or why there are none."""
         names: set[str] = set()
         pages = 0
-        for status in _UNFINISHED:
+        # Jobs only move forward: one seen IN_PROGRESS is never QUEUED again. Once
+        # every awaited job has been, the QUEUED listing can only be empty of them.
+        running = self._seen_running
+        statuses = _UNFINISHED if any(n not in running for n in awaited) else ("IN_PROGRESS",)
+        for status in statuses:
             token: str | None = None
             while True:
                 if pages >= self.settings.max_pages:
@@ -203,12 +211,17 @@ class Sweeper:
                     return page
                 pages += 1
                 self._counters.list_pages += 1
-                names.update(
+                listed = [
                     s[self._spec.name_field] for s in page.get(self._spec.summaries_field, ())
-                )
+                ]
+                names.update(listed)
+                if status == "IN_PROGRESS":
+                    running.update(listed)
                 token = page.get("NextToken")
                 if not token:
                     break
+        # Forget jobs no longer awaited, so the set stays the size of the batch.
+        self._seen_running = running & set(awaited)
         return names
 
     async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
