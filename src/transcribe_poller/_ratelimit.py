@@ -3,19 +3,22 @@
 Pacing is decided at the moment each request goes out, never booked in advance, so a
 cut after a throttled answer applies at once to every request already waiting. On
 throttling the rate is multiplied by ``decrease`` (at most once per round trip: an
-answer to a request sent before the last cut does not cut again), and it climbs back
+answer to a request sent before the last cut does not cut again) from the lower of
+the limit and the rate really sent over the last two seconds, and it climbs back
 linearly with time, reaching ``max_rate`` from half of it within ``recovery``
 seconds. A ``Retry-After`` hint pauses all requests until it has passed.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 from collections.abc import Callable
 
 import anyio
 
 MAX_RETRY_AFTER = 60.0  # never let one answer stall everything for longer
+SENT_WINDOW = 2.0  # seconds over which the rate really sent is measured
 
 
 class RateLimiter:
@@ -43,6 +46,8 @@ class RateLimiter:
         self._paused_until = -math.inf
         self._lock = anyio.Lock()
         self._changed = anyio.Event()
+        self._sends: collections.deque[float] = collections.deque()
+        self._first_send = math.inf
         self.cuts = 0
 
     @property
@@ -68,11 +73,27 @@ class RateLimiter:
         interval = 1.0 / self.rate
         return max(self._last_send + interval, self._paused_until), interval
 
+    def _sent_rate(self, now: float) -> float | None:
+        """Requests per second sent over the last ``SENT_WINDOW`` seconds; None until
+        the limiter has been in use that long (too little to tell)."""
+        if now - self._first_send < SENT_WINDOW:
+            return None
+        sends = self._sends
+        while sends and sends[0] < now - SENT_WINDOW:
+            sends.popleft()
+        return len(sends) / SENT_WINDOW
+
     def _take_if_due(self) -> float | None:
         now = self._clock()
         due, interval = self._due()
         if now < due:
             return None
+        sends = self._sends
+        sends.append(now)
+        if self._first_send == math.inf:
+            self._first_send = now
+        if len(sends) > self.max_rate * SENT_WINDOW + 1:
+            sends.popleft()  # never more than a window's worth at the limit
         # Keep the cadence after a slightly late wake-up, but an idle spell earns no
         # burst beyond one request.
         self._last_send = now if now - due > interval else max(due, self._last_send)
@@ -106,7 +127,11 @@ class RateLimiter:
                 self._wake()
             return False
         self._recover()
-        self._rate = max(self.min_rate, self._rate * self.decrease)
+        # Cut from what was really sent, when that is below the limit: a process
+        # sending 8/s into a quota shared with others must slow below 8/s, and a cut
+        # from its 25/s limit would change nothing for several round trips.
+        sent = self._sent_rate(now)
+        self._rate = max(self.min_rate, min(self._rate, sent or self._rate) * self.decrease)
         self._last_cut = now
         self.cuts += 1
         self._wake()

@@ -168,11 +168,18 @@ class Sweeper:
             return self._stop(_Stop(f"the client has no {self._spec.list_method}()", math.inf))
         self._last_complete = anyio.current_time()
         try:
+            if feed.pushed() is None:
+                # Processes started together would otherwise all list at once, and
+                # at once again: start somewhere in the first interval.
+                await anyio.sleep(self._retry.rng.uniform(0, self.settings.interval))
             while True:
                 started = anyio.current_time()
                 before = list(feed.pending())  # only jobs awaited before the listing began
                 self._throttled = False
                 listed = await self._list_unfinished(shared_part(before), before)
+                if isinstance(listed, _Skipped):
+                    await anyio.sleep(self._pace.next(throttled=True))
+                    continue
                 if isinstance(listed, _Stop):
                     return self._stop(listed)
                 self._counters.sweeps += 1
@@ -187,7 +194,9 @@ class Sweeper:
             # A malformed listing, say: per-job Gets still do the job.
             return self._stop(_Stop(describe(error), math.inf))
 
-    async def _list_unfinished(self, contains: str | None, awaited: list[str]) -> set[str] | _Stop:
+    async def _list_unfinished(
+        self, contains: str | None, awaited: list[str]
+    ) -> set[str] | _Stop | _Skipped:
         """Names of every unfinished job (matching ``contains``) that may be one of
         ``awaited``, or why there are none."""
         names: set[str] = set()
@@ -207,7 +216,7 @@ class Sweeper:
                 if token:
                     params["NextToken"] = token
                 page = await self._request(params)
-                if isinstance(page, _Stop):
+                if isinstance(page, (_Stop, _Skipped)):
                     return page
                 pages += 1
                 self._counters.list_pages += 1
@@ -224,7 +233,7 @@ class Sweeper:
         self._seen_running = running & set(awaited)
         return names
 
-    async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
+    async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop | _Skipped:
         call = self._list
         assert call is not None  # checked when the sweep began
         faults = throttles = 0
@@ -247,6 +256,9 @@ class Sweeper:
                     # Throttled (or 503) for so long that jobs waiting for hints
                     # would wait for their reconciliation read: let Gets carry on.
                     return _Stop(f"no complete sweep for {stalled:.0f} s: List throttled")
+                # Give this sweep up rather than retry it: other processes share the
+                # quota, and the next sweep comes after a stretched interval.
+                return _SKIPPED
             elif reply.verdict is Verdict.TRANSIENT:
                 faults += 1
                 if faults > MAX_LIST_FAULTS:
@@ -298,6 +310,13 @@ class SweepPace:
         if self.current == self.base:
             return self.base  # nobody else seems to list: keep the exact pace
         return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
+
+
+class _Skipped:
+    """A sweep given up after a throttled answer: no hints this time."""
+
+
+_SKIPPED = _Skipped()
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,3 +108,15 @@ def test_bad_rate_is_rejected() -> None:
     """max_rate must be a positive, finite number."""
     with pytest.raises(ValueError, match="max_rate"):
         RateLimiter(0)
+
+
+def test_a_cut_starts_from_the_rate_really_sent() -> None:
+    """A limiter allowing 25/s but sending 4/s is cut below 4/s on a throttle: other
+    processes share the quota, and a cut from 25/s would change nothing."""
+    clock = FakeClock()
+    limiter = RateLimiter(25, decrease=0.5, clock=clock)
+    for _ in range(12):  # 4 sends a second for 3 s
+        clock.now += 0.25
+        assert limiter._take_if_due() is not None
+    limiter.on_throttle(sent_at=clock.now)
+    assert limiter.rate == pytest.approx(2.0, rel=0.15)

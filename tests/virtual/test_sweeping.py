@@ -127,8 +127,9 @@ async def test_sweeping_stops_below_half_the_threshold(fake: FakeTranscribe) -> 
     fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
     async with Poller(fake) as poller:
         await collect(poller, [f"h-{i:02d}" for i in range(12)])
-    # The 8th job ends at 80 s, leaving 4 pending: the last List is before 82 s.
-    assert lists_at[0] == 0
+    # The first sweep starts within one interval; the 8th job ends at 80 s, leaving
+    # 4 pending: the last List is before 82 s.
+    assert lists_at[0] <= 1.5
     assert 80 <= max(lists_at) < 82
 
 
@@ -230,7 +231,7 @@ async def test_queued_is_listed_only_while_an_awaited_job_may_be(fake: FakeTrans
         tg.start_soon(late)
         await collect(poller, [f"q-{i:02d}" for i in range(12)])
     queued = [t for t, status in statuses if status == "QUEUED"]
-    assert queued[0] == 0
+    assert queued[0] <= 1.5  # the first sweep, within one interval
     assert not [t for t in queued if 5 < t < 20]  # all seen running by then
     assert [t for t in queued if 20 <= t <= 27]  # the late job, QUEUED until 25 s
     assert not [t for t in queued if t > 28]
