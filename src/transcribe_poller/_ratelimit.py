@@ -74,14 +74,14 @@ class RateLimiter:
         return max(self._last_send + interval, self._paused_until), interval
 
     def _sent_rate(self, now: float) -> float | None:
-        """Requests per second sent over the last ``SENT_WINDOW`` seconds; None until
-        the limiter has been in use that long (too little to tell)."""
-        if now - self._first_send < SENT_WINDOW:
+        """Requests per second sent over the last ``SENT_WINDOW`` seconds (or since
+        the first, if sooner, but over at least half a second); None before any."""
+        if self._first_send == math.inf:
             return None
         sends = self._sends
         while sends and sends[0] < now - SENT_WINDOW:
             sends.popleft()
-        return len(sends) / SENT_WINDOW
+        return len(sends) / max(0.5, min(SENT_WINDOW, now - self._first_send))
 
     def _take_if_due(self) -> float | None:
         now = self._clock()

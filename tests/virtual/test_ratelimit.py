@@ -78,7 +78,8 @@ async def test_waiters_are_served_first_come_first_served() -> None:
 
 @pytest.mark.anyio
 async def test_a_cut_reaches_a_request_already_waiting() -> None:
-    """A request sleeping towards its turn at 0.1 s is held to 1 s when a cut to 1/s comes."""
+    """A request sleeping towards its turn at 0.1 s is held to 2 s when a cut to the
+    floor of 0.5/s comes."""
     limiter = RateLimiter(10, decrease=0.1, min_rate=0.5)
     first = await limiter.acquire()
     taken: list[float] = []
@@ -90,8 +91,9 @@ async def test_a_cut_reaches_a_request_already_waiting() -> None:
         tg.start_soon(waiter)
         await anyio.sleep(0.05)  # virtual time: the waiter now sleeps towards 0.1 s
         assert taken == []
-        limiter.on_throttle(sent_at=first)  # now 1 request/s
-    assert taken[0] - first == pytest.approx(1.0, abs=0.01)
+        limiter.on_throttle(sent_at=first)  # now 0.5 request/s, the floor
+    assert limiter.rate == 0.5
+    assert taken[0] - first == pytest.approx(2.0, abs=0.01)
 
 
 @pytest.mark.anyio
