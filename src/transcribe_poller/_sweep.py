@@ -56,8 +56,8 @@ LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM = 0.5, 5.0
 class Sweep:
     """When and how the poller lists jobs instead of polling each one.
 
-    ``mode``: ``"auto"`` sweeps a kind of job while at least ``threshold`` of them
-    are pending (and stops below half that), ``"always"`` whenever any is pending,
+    ``mode``: ``"auto"`` starts sweeping a kind of job once ``threshold`` of them
+    are pending, and goes on until none is, ``"always"`` whenever any is pending,
     ``"never"`` polls each job with Get only. ``max_list_rate`` is the List request
     budget per List operation (AWS's default quota is 5/s). Sweeps start every
     ``interval`` seconds. While List answers are throttled (other processes list
@@ -99,7 +99,9 @@ class Sweep:
             return False
         if self.mode == "always":
             return True
-        return pending >= (self.threshold / 2 if running else self.threshold)
+        # Once started, until none is left: with QUEUED no longer listed, a sweep is one
+        # request, no dearer than a few jobs' Gets, and it finds the last ones sooner.
+        return pending >= (1 if running else self.threshold)
 
 
 def shared_part(names: Iterable[str]) -> str | None:

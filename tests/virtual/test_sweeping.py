@@ -113,8 +113,11 @@ async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
     assert "ListTranscriptionJobs" not in fake.traffic().by_operation
 
 
-async def test_sweeping_stops_below_half_the_threshold(fake: FakeTranscribe) -> None:
-    """Sweeps start at 10 pending jobs and go on until fewer than 5 remain."""
+async def test_sweeping_starts_at_the_threshold_and_goes_on_to_the_last_job(
+    fake: FakeTranscribe,
+) -> None:
+    """Sweeps start with the 10th pending job and go on until the last job has ended;
+    a batch smaller than the threshold is never swept."""
     for i in range(12):
         fake.start_job(f"h-{i:02d}", duration=10 * (i + 1))
     lists_at: list[float] = []
@@ -126,11 +129,15 @@ async def test_sweeping_stops_below_half_the_threshold(fake: FakeTranscribe) -> 
 
     fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
     async with Poller(fake) as poller:
-        await collect(poller, [f"h-{i:02d}" for i in range(12)])
-    # The first sweep starts within one interval; the 8th job ends at 80 s, leaving
-    # 4 pending: the last List is before 82 s.
-    assert lists_at[0] <= 1.5
-    assert 80 <= max(lists_at) < 82
+        events = await collect(poller, [f"h-{i:02d}" for i in range(12)])
+        assert lists_at[0] <= 1.5  # the first sweep, within one interval
+        # With one job left (after 110 s) sweeps go on; none after the last ends.
+        assert 110 < max(lists_at) <= 120
+        assert all(e.polls == 1 for e in events)
+        lists_at.clear()
+        fake.start_job("small", duration=30)
+        await poller.wait("small")
+    assert lists_at == []
 
 
 async def test_list_throttled_for_long_gives_way_to_gets(fake: FakeTranscribe) -> None:
