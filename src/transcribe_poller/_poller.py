@@ -63,7 +63,7 @@ class Poller:
       a row that one job may meet before it ends with ERROR (default 10).
     * ``sweep``: when to list unfinished jobs instead of polling each one
       (:class:`Sweep`, or its mode ``"auto"``, ``"always"`` or ``"never"``; by
-      default while 10 or more jobs of a kind are pending).
+      by default once 5 jobs of a kind are pending, until none is).
     * ``unreachable_after``: seconds of failed connections, with no request ever
       answered, after which every job ends with ERROR and a
       :class:`ServiceUnreachableError` naming the endpoint (default 15). Missing

@@ -105,7 +105,7 @@ async def test_sweeps_follow_next_token_across_pages(fake: FakeTranscribe) -> No
 
 async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
     """Below the threshold the poller never lists: per-job Gets are cheaper."""
-    refs = start_many(fake, "few", 5)
+    refs = start_many(fake, "few", 4)
     async with Poller(fake) as poller:
         await collect(poller, refs)
         stats = poller.statistics()
@@ -116,8 +116,8 @@ async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
 async def test_sweeping_starts_at_the_threshold_and_goes_on_to_the_last_job(
     fake: FakeTranscribe,
 ) -> None:
-    """Sweeps start with the 10th pending job and go on until the last job has ended;
-    a batch smaller than the threshold is never swept."""
+    """Sweeps start with the threshold's pending job and go on until the last job has
+    ended; a batch smaller than the threshold is never swept."""
     for i in range(12):
         fake.start_job(f"h-{i:02d}", duration=10 * (i + 1))
     lists_at: list[float] = []
