@@ -1,4 +1,5 @@
-"""Side by side: aiobotocore's waiters, a hand-written loop and transcribe_poller.Poller.
+"""Side by side: aiobotocore's waiters, a hand-written loop and transcribe_poller.Poller
+(sweeping, Gets only, and fed by EventBridge events through SQS).
 
 Against the local test bed (moto behind the fault proxy, 127.0.0.1 only) with a quota
 on each Get and List operation, every contender in turn waits for its own fresh batch
@@ -12,8 +13,8 @@ The bed (moto and the proxy) runs in this process; each contender runs in a chil
 process (this same file with the hidden ``--child`` option), so the CPU time reported
 for a contender is the client's alone, not the server's.
 
-    .venv/bin/python benchmarks/compare_waiters.py --quick   # about 2 minutes
-    .venv/bin/python benchmarks/compare_waiters.py           # about 9 minutes
+    .venv/bin/python benchmarks/compare_waiters.py --quick   # about 2.5 minutes
+    .venv/bin/python benchmarks/compare_waiters.py           # about 11 minutes
 
 A benchmark prints figures; it is not a test and does not run in CI.
 """
@@ -538,6 +539,7 @@ async def _child_main(args: argparse.Namespace) -> dict[str, Any]:
             elif args.child == "poller-push":
                 from transcribe_poller import EventBridgeQueue
 
+                assert sqs is not None  # opened before READY for this contender
                 options = {}
                 if args.reconcile_interval is not None:
                     options["reconcile_interval"] = args.reconcile_interval
@@ -1637,7 +1639,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="about 2 minutes: 100 standard + 30 medical + 20 call analytics + 10 medical "
+        help="about 2.5 minutes: 100 standard + 30 medical + 20 call analytics + 10 medical "
         "scribe jobs of 5-15 s per contender",
     )
     parser.add_argument(
