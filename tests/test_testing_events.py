@@ -207,10 +207,10 @@ async def test_a_poller_fed_by_the_queue_learns_every_end_with_one_get(
     jobs: list[JobRef] = []
     for i in range(30):
         failing = "Unsupported media." if i % 7 == 0 else None
-        bed.start_job(f"std-{i}", duration=rng.uniform(1, 4), fail_with=failing)
+        bed.start_job(f"std-{i}", duration=rng.uniform(0.5, 2), fail_with=failing)
         jobs.append(JobRef.standard(f"std-{i}"))
     for i in range(10):
-        bed.start_job(f"med-{i}", kind="medical", duration=rng.uniform(1, 4))
+        bed.start_job(f"med-{i}", kind="medical", duration=rng.uniform(0.5, 2))
         jobs.append(JobRef.medical(f"med-{i}"))
     async with bed.client() as transcribe, bed.sqs_client() as sqs:
         queue = EventBridgeQueue(sqs, bed.events_queue_url)
