@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -442,6 +443,7 @@ def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_pa
         ("--max-rate", "nan", "expected a positive number"),
         ("--not-found-grace", "-1", "expected a number >= 0"),
         ("--max-rate", "fast", "expected a number"),
+        ("--queue-url", "transcribe-events", "expected the queue's URL"),
     ],
 )
 def test_bad_option_values_are_usage_errors(
@@ -596,3 +598,83 @@ def test_no_credentials_exits_3(
 def test_what_counts_as_could_not_reach(error: BaseException | None, expected: bool) -> None:
     """Unreachable, or credentials missing, invalid or expired: exit 3. Access denied: 1."""
     assert could_not_reach(error) is expected
+
+
+def queue_figures(err: str) -> tuple[int, int]:
+    """The SQS requests and messages the summary counts."""
+    found = re.search(r"Queue: (\d+) SQS requests?, (\d+) messages?\.", err)
+    assert found is not None, err
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_queue_url_brings_job_ends_as_events(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--queue-url with AWS_ENDPOINT_URL_SQS: standard and Call Analytics jobs are read
+    once, when their event comes; medical jobs are polled as before."""
+    bed = local_transcribe_events
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    bed.start_job("pushed", duration=0.3)
+    bed.start_job("call", kind="call-analytics", duration=0.2)
+    bed.start_job("polled", kind="medical", duration=0.1)
+    argv = ["pushed", "--call-analytics", "call", "--medical", "polled"]
+    assert run(bed, *argv, "--queue-url", bed.events_queue_url) == 0
+    out, err = capsys.readouterr()
+    assert {(r["job"], r["outcome"]) for r in lines(out)} == {
+        ("pushed", "COMPLETED"),
+        ("call", "COMPLETED"),
+        ("polled", "COMPLETED"),
+    }
+    traffic = bed.traffic()
+    # One Get each: the event asked for it (the reconciling sweep is 30 s away).
+    assert traffic.job(JobRef.standard("pushed")).requests == 1
+    assert traffic.job(JobRef.call_analytics("call")).requests == 1
+    requests, messages = queue_figures(err)
+    assert requests >= 2
+    assert messages == 2
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_queue_that_cannot_be_read_exits_4(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A queue missing at the SQS endpoint: exit 4 at once, saying what to check;
+    nothing is printed on stdout and Transcribe is never asked."""
+    bed = local_transcribe_events
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    bed.start_job("never-asked", duration=0)
+    missing = bed.events_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    assert run(bed, "never-asked", "--queue-url", missing) == 4
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"cannot use the queue {missing}" in err
+    assert "AWS_ENDPOINT_URL_SQS" in err
+    assert "sqs:ReceiveMessage" in err
+    assert "Traceback" not in err
+    assert bed.traffic().total.requests == 0
+
+
+def test_a_queue_without_credentials_exits_3(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """No credentials to read the queue with: exit 3, as for Transcribe, not 4."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", local_transcribe_events.moto_url)
+    url = local_transcribe_events.events_queue_url
+    assert run(local_transcribe_events, "signed", "--queue-url", url) == 3
+    err = capsys.readouterr().err
+    assert "could not reach SQS or sign in" in err
+    assert "no AWS credentials found" in err
