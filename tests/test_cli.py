@@ -678,3 +678,41 @@ def test_a_queue_without_credentials_exits_3(
     err = capsys.readouterr().err
     assert "could not reach SQS or sign in" in err
     assert "no AWS credentials found" in err
+
+
+def test_demo_with_push_tells_what_events_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    """demo --push: events through the local SQS queue, half of them lost; the summary
+    accounts for every standard job (after its event, before it, or event lost and
+    found by a sweep) and gives requests to Transcribe and SQS per job, in 80 columns."""
+    argv = ["demo", "--push", "--loss", "0.5", "--duplicate", "0.2", "--reconcile", "0.5"]
+    argv += ["--jobs", "8", "--medical", "2", "--call-analytics", "3", "--medical-scribe", "0"]
+    argv += ["--longest", "0.3", "--seed", "3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "13 reported of 13, 0 wrong outcomes or outputs" in out
+    assert "push: job state events to an SQS queue, 50% lost, 20% duplicated," in err
+    assert "Queue: " in err
+    assert max(len(line) for line in out.splitlines()) <= 80
+    rows = {
+        line.split("  ")[2]: line.split("  ", 3)[3].strip()
+        for line in out.splitlines()
+        if line.startswith("    ") and not line.startswith("     ")
+    }
+    counted = [
+        int(rows[name].split()[0]) for name in ("after its event", "before its event", "event lost")
+    ]
+    assert sum(counted) == 8
+    assert counted[2] > 0  # the seed loses some: they were found anyway
+    assert "found by sweeps" in rows["event lost"]
+    assert re.fullmatch(r"\d+\.\d\d requests per job \(Get and List\)", rows["Transcribe"])
+    assert re.match(r"\d+\.\d\d requests per job \(\d+ requests, \d+ messages\)", rows["SQS"])
+
+
+def test_push_options_need_push(capsys: pytest.CaptureFixture[str]) -> None:
+    """--loss, --duplicate and --reconcile without --push: a usage error, nothing run."""
+    assert main(["demo", "--loss", "0.2", "--reconcile", "5"]) == 2
+    assert "--loss, --reconcile only apply with --push" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["demo", "--push", "--loss", "1.5"])
+    assert caught.value.code == 2
+    assert "expected a fraction from 0 to 1, got '1.5'" in capsys.readouterr().err

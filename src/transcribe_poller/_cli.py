@@ -40,7 +40,8 @@ import botocore.exceptions
 import structlog
 
 from . import __version__
-from ._cliargs import UsageError, count, non_negative, positive, queue_url
+from ._cliargs import UsageError, count, non_negative, positive, queue_url, share
+from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE
 from ._events import CompletionEvent, Outcome
 from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
 from ._jobfile import JobFileError, parse_job_lines
@@ -257,6 +258,33 @@ def _add_demo_parser(
         "--longest", type=positive, default=30.0, metavar="S", help="longest job (default 30 s)"
     )
     demo.add_argument("--seed", type=int, default=7, help="seed for durations and outcomes")
+    push = demo.add_argument_group(
+        "push",
+        "Learn of standard and Call Analytics jobs' ends from Transcribe's job state "
+        "events: the local test bed sends them through EventBridge to an SQS queue, best "
+        "effort (each 0 to 1 s after its job's end; --seed also decides which are lost), "
+        "and the poller reads them. The summary tells what that changed for standard jobs: "
+        "compare it with the standard row of the same demo without --push.",
+    )
+    push.add_argument("--push", action="store_true", help="read job state events from an SQS queue")
+    push.add_argument(
+        "--loss",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events lost (default {PUSH_LOSS:g})",
+    )
+    push.add_argument(
+        "--duplicate",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events sent twice (default {PUSH_DUPLICATE:g})",
+    )
+    push.add_argument(
+        "--reconcile",
+        type=positive,
+        metavar="S",
+        help=f"sweep every S seconds anyway, for lost events (default {PUSH_RECONCILE:g})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

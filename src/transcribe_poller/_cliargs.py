@@ -48,6 +48,14 @@ def port(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """A fraction from 0 to 1, for --loss and --duplicate."""
+    value = non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}")
+    return value
+
+
 def queue_url(text: str) -> str:
     """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it."""
     if not text.startswith(("https://", "http://")) or len(text) <= len("https://"):
