@@ -68,7 +68,6 @@ class PushSettings:
     loss: float
     duplicate: float
     reconcile: float
-    delay: tuple[float, float] = PUSH_DELAY
 
 
 @dataclass(frozen=True)
