@@ -617,10 +617,14 @@ def test_a_queue_url_brings_job_ends_as_events(
     once, when their event comes; medical jobs are polled as before."""
     bed = local_transcribe_events
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    # No List for the kinds the queue covers: no sweep can find their jobs first, so
+    # each is found by its event whenever the poller starts (else per-job Gets
+    # would come only after 300 s, and --job-timeout would end it).
+    bed.set_faults(denied=["ListTranscriptionJobs", "ListCallAnalyticsJobs"])
     bed.start_job("pushed", duration=0.3)
     bed.start_job("call", kind="call-analytics", duration=0.2)
     bed.start_job("polled", kind="medical", duration=0.1)
-    argv = ["pushed", "--call-analytics", "call", "--medical", "polled"]
+    argv = ["pushed", "--call-analytics", "call", "--medical", "polled", "--job-timeout", "30"]
     assert run(bed, *argv, "--queue-url", bed.events_queue_url) == 0
     out, err = capsys.readouterr()
     assert {(r["job"], r["outcome"]) for r in lines(out)} == {
@@ -629,7 +633,7 @@ def test_a_queue_url_brings_job_ends_as_events(
         ("polled", "COMPLETED"),
     }
     traffic = bed.traffic()
-    # One Get each: the event asked for it (the reconciling sweep is 30 s away).
+    # One Get each, which the event asked for.
     assert traffic.job(JobRef.standard("pushed")).requests == 1
     assert traffic.job(JobRef.call_analytics("call")).requests == 1
     requests, messages = queue_figures(err)

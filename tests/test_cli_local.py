@@ -282,7 +282,9 @@ def test_events_reach_wait_in_another_terminal(
         ):
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_PROFILE", raising=False)
-        argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "0.3"]
+        # Long enough to outlast wait's start: its first sweep sees it running, the
+        # next is 30 s away, so its event ends it. early's two are in the queue already.
+        argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "2"]
         assert main(argv) == 0
         capsys.readouterr()
         assert main(["wait", "early", "--call-analytics", "call-1", option, queue]) == 0
@@ -292,7 +294,6 @@ def test_events_reach_wait_in_another_terminal(
             ("early", "standard", "COMPLETED"),
             ("call-1", "call-analytics", "COMPLETED"),
         }
-        # call-1's event at least (early's may have come and gone before wait began).
         assert re.search(r"Queue: \d+ SQS requests, [1-9]\d* messages?\.", err), err
     finally:
         err = served.terminate()
