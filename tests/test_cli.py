@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -442,6 +443,7 @@ def test_ctrl_c_stops_cleanly_with_130(local_transcribe: LocalTranscribe, tmp_pa
         ("--max-rate", "nan", "expected a positive number"),
         ("--not-found-grace", "-1", "expected a number >= 0"),
         ("--max-rate", "fast", "expected a number"),
+        ("--queue-url", "transcribe-events", "expected the queue's URL"),
     ],
 )
 def test_bad_option_values_are_usage_errors(
@@ -596,3 +598,125 @@ def test_no_credentials_exits_3(
 def test_what_counts_as_could_not_reach(error: BaseException | None, expected: bool) -> None:
     """Unreachable, or credentials missing, invalid or expired: exit 3. Access denied: 1."""
     assert could_not_reach(error) is expected
+
+
+def queue_figures(err: str) -> tuple[int, int]:
+    """The SQS requests and messages the summary counts."""
+    found = re.search(r"Queue: (\d+) SQS requests?, (\d+) messages?\.", err)
+    assert found is not None, err
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_queue_url_brings_job_ends_as_events(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--queue-url with AWS_ENDPOINT_URL_SQS: standard and Call Analytics jobs are read
+    once, when their event comes; medical jobs are polled as before."""
+    bed = local_transcribe_events
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    # No List for the kinds the queue covers: no sweep can find their jobs first, so
+    # each is found by its event whenever the poller starts (else per-job Gets
+    # would come only after 300 s, and --job-timeout would end it).
+    bed.set_faults(denied=["ListTranscriptionJobs", "ListCallAnalyticsJobs"])
+    bed.start_job("pushed", duration=0.3)
+    bed.start_job("call", kind="call-analytics", duration=0.2)
+    bed.start_job("polled", kind="medical", duration=0.1)
+    argv = ["pushed", "--call-analytics", "call", "--medical", "polled", "--job-timeout", "30"]
+    assert run(bed, *argv, "--queue-url", bed.events_queue_url) == 0
+    out, err = capsys.readouterr()
+    assert {(r["job"], r["outcome"]) for r in lines(out)} == {
+        ("pushed", "COMPLETED"),
+        ("call", "COMPLETED"),
+        ("polled", "COMPLETED"),
+    }
+    traffic = bed.traffic()
+    # One Get each, which the event asked for.
+    assert traffic.job(JobRef.standard("pushed")).requests == 1
+    assert traffic.job(JobRef.call_analytics("call")).requests == 1
+    requests, messages = queue_figures(err)
+    assert requests >= 2
+    assert messages == 2
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_a_queue_that_cannot_be_read_exits_4(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A queue missing at the SQS endpoint: exit 4 at once, saying what to check;
+    nothing is printed on stdout and Transcribe is never asked."""
+    bed = local_transcribe_events
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    bed.start_job("never-asked", duration=0)
+    missing = bed.events_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    assert run(bed, "never-asked", "--queue-url", missing) == 4
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"cannot use the queue {missing}" in err
+    assert "AWS_ENDPOINT_URL_SQS" in err
+    assert "sqs:ReceiveMessage" in err
+    assert "Traceback" not in err
+    assert bed.traffic().total.requests == 0
+
+
+def test_a_queue_without_credentials_exits_3(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """No credentials to read the queue with: exit 3, as for Transcribe, not 4."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", local_transcribe_events.moto_url)
+    url = local_transcribe_events.events_queue_url
+    assert run(local_transcribe_events, "signed", "--queue-url", url) == 3
+    err = capsys.readouterr().err
+    assert "could not reach SQS or sign in" in err
+    assert "no AWS credentials found" in err
+
+
+def test_demo_with_push_tells_what_events_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    """demo --push: events through the local SQS queue, half of them lost; the summary
+    accounts for every standard job (after its event, before it, or event lost and
+    found by a sweep) and gives requests to Transcribe and SQS per job, in 80 columns."""
+    argv = ["demo", "--push", "--loss", "0.5", "--duplicate", "0.2", "--reconcile", "0.5"]
+    argv += ["--jobs", "8", "--medical", "2", "--call-analytics", "3", "--medical-scribe", "0"]
+    argv += ["--longest", "0.3", "--seed", "3"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "13 reported of 13, 0 wrong outcomes or outputs" in out
+    assert "push: job state events to an SQS queue, 50% lost, 20% duplicated," in err
+    assert "Queue: " in err
+    assert max(len(line) for line in out.splitlines()) <= 80
+    rows = {
+        line.split("  ")[2]: line.split("  ", 3)[3].strip()
+        for line in out.splitlines()
+        if line.startswith("    ") and not line.startswith("     ")
+    }
+    counted = [
+        int(rows[name].split()[0]) for name in ("after its event", "before its event", "event lost")
+    ]
+    assert sum(counted) == 8
+    assert counted[2] > 0  # the seed loses some: they were found anyway
+    assert "found by sweeps" in rows["event lost"]
+    assert re.fullmatch(r"\d+\.\d\d requests per job \(Get and List\)", rows["Transcribe"])
+    assert re.match(r"\d+\.\d\d requests per job \(\d+ requests, \d+ messages\)", rows["SQS"])
+
+
+def test_push_options_need_push(capsys: pytest.CaptureFixture[str]) -> None:
+    """--loss, --duplicate and --reconcile without --push: a usage error, nothing run."""
+    assert main(["demo", "--loss", "0.2", "--reconcile", "5"]) == 2
+    assert "--loss, --reconcile only apply with --push" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["demo", "--push", "--loss", "1.5"])
+    assert caught.value.code == 2
+    assert "expected a fraction from 0 to 1, got '1.5'" in capsys.readouterr().err

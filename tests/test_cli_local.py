@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -251,3 +252,57 @@ def test_start_job_without_a_test_bed_says_so(capsys: pytest.CaptureFixture[str]
 def test_the_command_line_knows_the_control_path() -> None:
     """start-job posts where the control endpoint listens (kept apart to import less)."""
     assert _local.JOBS_PATH == JOBS_PATH
+
+
+def test_events_reach_wait_in_another_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """local --events prints the SQS endpoint and the queue's URL; with them, and
+    nothing else, wait --queue-url hears of jobs' ends from their events."""
+    served = Served("--events", "--duplicate", "1", "--job", "early:0.2")
+    try:
+        assert served.line_starting("started standard job early")
+        queue_line = served.line_starting("queue http://127.0.0.1:")
+        assert queue_line.endswith("/transcribe-events (100% sent twice).")
+        url = served.line_starting("  export AWS_ENDPOINT_URL_TRANSCRIBE=").partition("=")[2]
+        sqs = served.line_starting("  export AWS_ENDPOINT_URL_SQS=").partition("=")[2]
+        assert sqs.startswith("http://127.0.0.1:")
+        assert sqs != url  # SQS is another endpoint, as on AWS
+        region = served.line_starting("  export AWS_DEFAULT_REGION=").partition("=")[2]
+        served.line_starting("  transcribe-poller wait ")
+        option, queue = served.line_starting("      --queue-url ").split()
+        assert queue == queue_line.split()[1]
+        served.line_starting("Stop with Ctrl-C")
+        for name, value in (
+            ("AWS_ENDPOINT_URL_TRANSCRIBE", url),
+            ("AWS_ENDPOINT_URL_SQS", sqs),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", region),
+        ):
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        # Long enough to outlast wait's start: its first sweep sees it running, the
+        # next is 30 s away, so its event ends it. early's two are in the queue already.
+        argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "2"]
+        assert main(argv) == 0
+        capsys.readouterr()
+        assert main(["wait", "early", "--call-analytics", "call-1", option, queue]) == 0
+        out, err = capsys.readouterr()
+        outcomes = {(r["job"], r["kind"], r["outcome"]) for r in map(json.loads, out.splitlines())}
+        assert outcomes == {
+            ("early", "standard", "COMPLETED"),
+            ("call-1", "call-analytics", "COMPLETED"),
+        }
+        assert re.search(r"Queue: \d+ SQS requests, [1-9]\d* messages?\.", err), err
+    finally:
+        err = served.terminate()
+    assert served.process.returncode == 0, err
+
+
+def test_event_options_need_events(capsys: pytest.CaptureFixture[str]) -> None:
+    """--loss and --duplicate without --events: a usage error before anything starts."""
+    with pytest.raises(SystemExit) as caught:
+        main(["local", "--loss", "0.1", "--duplicate", "0.2"])
+    assert caught.value.code == 2
+    assert "--loss and --duplicate only apply with --events" in capsys.readouterr().err

@@ -10,11 +10,14 @@ from typing import Any
 
 from transcribe_poller._demo import (
     DemoResult,
+    PushResult,
+    PushSettings,
     as_scripted,
     latency_histogram,
     opening,
     per_kind_table,
     plan_jobs,
+    push_report,
 )
 from transcribe_poller._events import CompletionEvent, Outcome
 from transcribe_poller._jobs import JobKind, JobRef
@@ -111,12 +114,95 @@ def test_per_kind_table_fits_80_columns() -> None:
 
 def test_opening_lines_fit_a_terminal() -> None:
     """The demo says what it started, kind by kind, in lines of 80 columns at most."""
-    args = argparse.Namespace(longest=30.0, quota=12.5, faults=True)
+    args = argparse.Namespace(longest=30.0, quota=12.5, faults=True, push=False)
     counts = dict.fromkeys(JobKind, 99_999)
     text = opening("http://127.0.0.1:65535", counts, args)
     assert max(map(len, text.splitlines())) <= LINE_WIDTH
     assert "99999 call-analytics, 99999 medical-scribe" in text
     assert "399996 jobs started, each taking up to 30 s:" in text
+    assert "push" not in text
+    pushed = argparse.Namespace(**vars(args), loss=0.125, duplicate=1.0, reconcile=1234.5)
+    pushed.push = True
+    text = opening("http://127.0.0.1:65535", counts, pushed)
+    assert max(map(len, text.splitlines())) <= LINE_WIDTH
+    assert "12.5% lost, 100% duplicated" in text
+    assert "reconciling sweeps every 1234.5 s" in text
+
+
+def push_result(after: int, before: int, lost: int, *, big: bool = False) -> DemoResult:
+    """A demo's result with push: standard jobs seen after their event, before it, or
+    with their event lost; huge numbers when ``big``."""
+    n = after + before + lost
+    jobs = [JobRef.standard(f"s{i}") for i in range(n)] + [JobRef.medical("m")]
+    scale = 1000.0 if big else 1.0
+    push = PushResult(
+        settings=PushSettings("http://127.0.0.1:1/123456789012/q", 0.1, 0.05, 30.0),
+        after_event=[0.03 * scale] * after,
+        before_event=before,
+        lost=[(5.0 + i) * scale for i in range(lost)],
+        sent=after + before,
+        lost_events=lost + 3,
+        duplicated=2,
+        queue_requests=(after + before) * 2,
+        queue_messages=after + before + 2,
+    )
+    return DemoResult(
+        events=[event(job) for job in jobs],
+        latencies=[0.5 * scale] * n + [1.0],
+        wrong=0,
+        requests=n + 3,
+        throttled=0,
+        faults=0,
+        elapsed=1.0,
+        requests_by_kind={JobKind.STANDARD: n + 4, JobKind.MEDICAL: 3},
+        push=push,
+    )
+
+
+def rows_of(lines: list[str]) -> dict[str, str]:
+    """Each row's name and its value, continuation lines joined."""
+    rows: dict[str, str] = {}
+    name = ""
+    for line in lines:
+        if line.startswith("     "):
+            rows[name] += " " + line.strip()
+        elif line.startswith("    "):
+            name, value = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+            rows[name] = value
+    return rows
+
+
+def test_push_report_accounts_for_every_standard_job() -> None:
+    """How many standard jobs were seen after their event, before it, or with it lost
+    (found by sweeps, how long after their end), and the requests per standard job."""
+    lines = push_report(push_result(85, 2, 13), 100)
+    assert lines[0] == "  push, standard jobs (10% of events lost, reconciling sweeps every 30 s):"
+    rows = rows_of(lines)
+    assert rows == {
+        "after its event": "85 jobs seen p50 0.03 s, p95 0.03 s after it was sent",
+        "before its event": "2 jobs (a sweep or a Get came first)",
+        "event lost": "13 jobs, found by sweeps 5.0-17.0 s after the end",
+        "every job": "p50 0.5 s, p95 0.5 s, max 0.5 s after the end",
+        "Transcribe": "1.04 requests per job (Get and List)",
+        "SQS": "1.74 requests per job (174 requests, 89 messages)",
+        "events": "87 sent (2 duplicates), 16 lost, call-analytics included",
+    }
+    assert "standard row of `transcribe-poller demo`" in " ".join(" ".join(lines).split())
+    assert rows_of(push_report(push_result(1, 0, 0), 1))["event lost"] == "0 jobs"
+
+
+def test_push_report_fits_80_columns() -> None:
+    """Huge counts and latencies wrap under their row, never past 80 columns."""
+    lines = push_report(push_result(123_456, 7_890, 12_345, big=True), 143_691)
+    assert max(map(len, lines)) <= LINE_WIDTH
+    rows = rows_of(lines)
+    assert rows["event lost"].startswith("12345 jobs, found by sweeps 5000.0-12349000.0 s")
+
+
+def test_push_report_without_standard_jobs() -> None:
+    """No standard job: only what the queue did (Call Analytics jobs send events too)."""
+    rows = rows_of(push_report(push_result(0, 0, 0), 0))
+    assert set(rows) == {"SQS", "events"}
 
 
 def test_histogram_counts_each_bucket() -> None:

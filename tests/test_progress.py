@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from transcribe_poller._events import Outcome
@@ -178,3 +180,24 @@ def test_summary_with_nothing_finished_gives_no_ratio() -> None:
     """No job finished: the unfinished count, and no '0.0 per finished job'."""
     text = summary(stats(standard=(2, 0, 0), requests=4), 2, 3.0)
     assert text == "2 jobs in 3.0 s: 2 unfinished. 4 requests, 0 throttled, 0 faults retried."
+
+
+def test_with_a_queue_its_messages_are_counted_apart() -> None:
+    """Push: the line counts the queue's messages while they fit, after the counters
+    that moved; the summary gives SQS requests and messages apart from Transcribe's."""
+    pushed = dataclasses.replace(
+        stats(**FOUR_KINDS_DEMO, requests=123_456, rate=24.9), queue_requests=234, queue_messages=1
+    )
+    line = describe(pushed, 200, LINE_WIDTH)
+    assert len(line) <= LINE_WIDTH, line
+    assert describe(pushed, 200).endswith(" · 1 queue message")
+    crowded = dataclasses.replace(pushed, throttled=12, retried_faults=3)
+    line = describe(crowded, 200, LINE_WIDTH)
+    assert len(line) <= LINE_WIDTH, line
+    assert "12 throttled" in line
+    assert "queue message" not in line
+    few = dataclasses.replace(stats(standard=(1, 1, 0), rate=2.0), queue_requests=3)
+    assert describe(few, 2, LINE_WIDTH).endswith(" · 0 queue messages")
+    text = summary(dataclasses.replace(pushed, queue_messages=117), 200, 30.0)
+    assert text.endswith(" Queue: 234 SQS requests, 117 messages.")
+    assert "Queue" not in summary(stats(standard=(0, 1, 0), requests=1), 1, 1.0)

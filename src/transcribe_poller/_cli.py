@@ -10,7 +10,10 @@ Exit status of ``wait``:
 - 3: Transcribe could not be reached or would not take the credentials, for at least
   one job: its ERROR is a ServiceUnreachableError, no or unusable credentials, a
   connection that never opened, or a security token that is invalid or expired.
-  Waiting again later may succeed. It wins over 1;
+  Waiting again later may succeed. It wins over 1. Also when the queue of
+  ``--queue-url`` refuses the credentials;
+- 4: the queue of ``--queue-url`` cannot be used: it does not exist (at that SQS
+  endpoint) or this identity may not read it; nothing was waited for;
 - 130: stopped by Ctrl-C (SIGINT), 143: stopped by SIGTERM; both after printing the
   summary of what was done.
 
@@ -37,9 +40,10 @@ import botocore.exceptions
 import structlog
 
 from . import __version__
-from ._cliargs import UsageError, count, non_negative, positive
+from ._cliargs import UsageError, count, non_negative, positive, queue_url, share
+from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE
 from ._events import CompletionEvent, Outcome
-from ._exceptions import InvalidJobNameError, ServiceUnreachableError
+from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
 from ._jobfile import JobFileError, parse_job_lines
 from ._jobs import JobKind, JobRef, as_job_refs
 from ._oneshot import open_poller
@@ -47,6 +51,7 @@ from ._poller import DEFAULT_MAX_RATE
 from ._progress import Progress, summary
 
 EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_QUEUE = 4  # --queue-url names a queue that does not exist or may not be read
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as shells report
 _EXIT_ON_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
@@ -76,12 +81,20 @@ URIs of output in the service's own bucket are presigned and expire after about
 For fresh ones, run wait again on the same names: a finished job answers at
 its first Get.
 
+--queue-url URL reads Transcribe's job state events from an SQS queue fed by an
+EventBridge rule: standard and Call Analytics jobs are then seen within a
+second of their end, with about one Get each; the others are polled as usual.
+The SQS client uses the same profile and region; its endpoint follows
+AWS_ENDPOINT_URL_SQS (or the profile's configuration), not --endpoint-url. It
+needs sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes.
+
 Exit status:
   0    every job COMPLETED
   1    some job did not (FAILED, NOT_FOUND, TIMED_OUT, ERROR)
   2    usage error (bad option, invalid name, bad job file line); nothing sent
   3    Transcribe could not be reached, or the credentials were missing, invalid
        or expired, for at least one job (wins over 1); try again later
+  4    the --queue-url queue does not exist or may not be read; nothing waited
   130  stopped by Ctrl-C, after printing the summary
   143  stopped by SIGTERM, after printing the summary
 """
@@ -192,6 +205,15 @@ def _add_wait_parser(
         metavar="N",
         help=f"requests per second per Get operation (default {DEFAULT_MAX_RATE:g})",
     )
+    wait.add_argument(
+        "--queue-url",
+        type=queue_url,
+        metavar="URL",
+        help=(
+            "an SQS queue of Transcribe's EventBridge events: hear of standard and Call "
+            "Analytics jobs' ends as they happen (endpoint: $AWS_ENDPOINT_URL_SQS)"
+        ),
+    )
 
 
 def _add_demo_parser(
@@ -236,6 +258,33 @@ def _add_demo_parser(
         "--longest", type=positive, default=30.0, metavar="S", help="longest job (default 30 s)"
     )
     demo.add_argument("--seed", type=int, default=7, help="seed for durations and outcomes")
+    push = demo.add_argument_group(
+        "push",
+        "Learn of standard and Call Analytics jobs' ends from Transcribe's job state "
+        "events: the local test bed sends them through EventBridge to an SQS queue, best "
+        "effort (each 0 to 1 s after its job's end; --seed also decides which are lost), "
+        "and the poller reads them. The summary tells what that changed for standard jobs: "
+        "compare it with the standard row of the same demo without --push.",
+    )
+    push.add_argument("--push", action="store_true", help="read job state events from an SQS queue")
+    push.add_argument(
+        "--loss",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events lost (default {PUSH_LOSS:g})",
+    )
+    push.add_argument(
+        "--duplicate",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events sent twice (default {PUSH_DUPLICATE:g})",
+    )
+    push.add_argument(
+        "--reconcile",
+        type=positive,
+        metavar="S",
+        help=f"sweep every S seconds anyway, for lost events (default {PUSH_RECONCILE:g})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,6 +376,25 @@ async def _cancel_on_signal(
             return
 
 
+def _report_queue_error(error: NotificationsError) -> int:
+    """Say why the queue of --queue-url cannot be used; the exit status for it."""
+    if could_not_reach(error.__cause__):
+        print(
+            f"transcribe-poller: could not reach SQS or sign in: {str(error).rstrip('.')}. "
+            "Check AWS_ENDPOINT_URL_SQS, --region and the AWS credentials.",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    print(
+        f"transcribe-poller: error: {str(error).rstrip('.')}. Check --queue-url, the SQS endpoint "
+        "(AWS_ENDPOINT_URL_SQS, or the profile's configuration) and the permissions "
+        "sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes. "
+        "Nothing was waited for.",
+        file=sys.stderr,
+    )
+    return EXIT_QUEUE
+
+
 def _report_unreachable(event: CompletionEvent) -> None:
     print(
         f"transcribe-poller: could not reach Transcribe or sign in: {event.to_dict()['error']}. "
@@ -348,6 +416,7 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
             job_timeout=args.job_timeout,
             max_rate=args.max_rate,
             not_found_grace=args.not_found_grace,
+            queue_url=args.queue_url,
         ) as poller:
             progress = Progress(poller, len(jobs))
             try:
@@ -373,6 +442,8 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
         raise UsageError("no AWS region: pass --region or configure one") from None
     except botocore.exceptions.ProfileNotFound as error:
         raise UsageError(f"{error}; pass another --profile") from None
+    except NotificationsError as error:  # only raised while the poller opens
+        return _report_queue_error(error)
     if unreachable is not None:
         _report_unreachable(unreachable)
         return EXIT_UNREACHABLE

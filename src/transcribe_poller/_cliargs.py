@@ -46,3 +46,21 @@ def port(text: str) -> int:
     if value > 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
     return value
+
+
+def share(text: str) -> float:
+    """A fraction from 0 to 1, for --loss and --duplicate."""
+    value = non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to 1, got {text!r}")
+    return value
+
+
+def queue_url(text: str) -> str:
+    """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it."""
+    if not text.startswith(("https://", "http://")) or len(text) <= len("https://"):
+        raise argparse.ArgumentTypeError(
+            f"expected the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), "
+            f"got {text!r}"
+        )
+    return text

@@ -1,13 +1,21 @@
-"""``transcribe-poller demo``: the whole product on a local Transcribe, in one command."""
+"""``transcribe-poller demo``: the whole product on a local Transcribe, in one command.
+
+With ``--push`` the local test bed also sends Transcribe's job state events through
+moto's EventBridge to an SQS queue, best effort (a share lost, some duplicated, each
+a little late), and the poller reads them with an :class:`EventBridgeQueue`; the
+summary then tells what push changed for standard jobs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import itertools
 import random
 import statistics
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -16,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._jobs import JobKind, JobRef
 from ._kinds import KINDS
 from ._poller import Poller
 from ._progress import LINE_WIDTH, Progress, plural, summary
+from ._stats import PollerStatistics
 
 if TYPE_CHECKING:
     from .testing import LocalTranscribe, ScriptedJob
@@ -41,6 +51,47 @@ FAILING = 0.05
 REDACTED = {JobKind.STANDARD: 0.15, JobKind.CALL_ANALYTICS: 0.4}
 CONTENT_IDENTIFIED = 0.3  # medical jobs reporting ContentIdentificationType PHI
 
+# --push: each event is sent this long after its job's end (seconds, shortest and
+# longest), as the service's are a little late; the defaults of --loss, --duplicate
+# and --reconcile.
+PUSH_DELAY = (0.0, 1.0)
+PUSH_LOSS, PUSH_DUPLICATE, PUSH_RECONCILE = 0.1, 0.05, 30.0
+# After the last job, how long to wait for events still due (their delay at most).
+SETTLE_WITHIN = PUSH_DELAY[1] + 5.0
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """What ``--push`` asked for, and the queue the test bed made."""
+
+    queue_url: str
+    loss: float
+    duplicate: float
+    reconcile: float
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What push did for the standard jobs, from the test bed's ground truth.
+
+    ``after_event``: of each standard job reported after its first event was sent,
+    how long after (seconds). ``before_event``: standard jobs reported before their
+    event was sent (a sweep or a Get came first). ``lost``: of each standard job whose
+    event was lost, how long after its end it was reported (by a reconciling sweep).
+    ``sent``, ``lost_events`` and ``duplicated`` count the events of every kind that
+    sends them (standard and Call Analytics).
+    """
+
+    settings: PushSettings
+    after_event: list[float]
+    before_event: int
+    lost: list[float]
+    sent: int
+    lost_events: int
+    duplicated: int
+    queue_requests: int
+    queue_messages: int
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -52,6 +103,7 @@ class DemoResult:
     faults: int
     elapsed: float
     requests_by_kind: Mapping[JobKind, int] = field(default_factory=dict)
+    push: PushResult | None = None
 
 
 def plan_jobs(
@@ -159,7 +211,37 @@ def opening(endpoint_url: str, counts: Mapping[JobKind, int], args: argparse.Nam
         lines.append(f"quota {args.quota:g} requests/s per operation")
     if args.faults:
         lines.append("injecting HTTP 500s and dropped connections")
+    if getattr(args, "push", False):
+        lines += [
+            f"push: job state events to an SQS queue, {_percent(args.loss)} lost, "
+            f"{_percent(args.duplicate)} duplicated,",
+            f"  each {PUSH_DELAY[0]:g}-{PUSH_DELAY[1]:g} s late; "
+            f"reconciling sweeps every {args.reconcile:g} s",
+        ]
     return "\n".join(lines)
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.3g}%"
+
+
+def push_options(args: argparse.Namespace) -> str | None:
+    """Fill in --push's options; what is wrong with them, if anything."""
+    given = [
+        option
+        for option, value in (
+            ("--loss", args.loss),
+            ("--duplicate", args.duplicate),
+            ("--reconcile", args.reconcile),
+        )
+        if value is not None
+    ]
+    if given and not args.push:
+        return f"{', '.join(given)} only apply with --push"
+    args.loss = PUSH_LOSS if args.loss is None else args.loss
+    args.duplicate = PUSH_DUPLICATE if args.duplicate is None else args.duplicate
+    args.reconcile = PUSH_RECONCILE if args.reconcile is None else args.reconcile
+    return None
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -169,11 +251,21 @@ def run_demo(args: argparse.Namespace) -> int:
         print("the demo needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
         return 2
     counts = kind_counts(args)
+    problem = push_options(args)
     if sum(counts.values()) == 0:
-        print("transcribe-poller: error: the demo needs at least one job", file=sys.stderr)
+        problem = "the demo needs at least one job"
+    if problem is not None:
+        print(f"transcribe-poller: error: {problem}", file=sys.stderr)
         return 2
     plans = plan_jobs(counts, random.Random(args.seed), args.longest)
     with LocalTranscribe() as bed:
+        push = None
+        if args.push:
+            # Before the jobs start: every standard and Call Analytics job sends one.
+            url = bed.enable_events(
+                loss=args.loss, duplicate=args.duplicate, delay=PUSH_DELAY, seed=args.seed
+            )
+            push = PushSettings(url, args.loss, args.duplicate, args.reconcile)
         for job, plan in plans.items():
             bed.start_job(job.name, kind=job.kind, **plan)
         if args.quota or args.faults:
@@ -183,32 +275,48 @@ def run_demo(args: argparse.Namespace) -> int:
                 drop_rate=0.02 if args.faults else 0.0,
             )
         print(opening(bed.endpoint_url, counts, args), file=sys.stderr, flush=True)
-        result = anyio.run(_watch, bed, list(plans))
+        result = anyio.run(_watch, bed, list(plans), push)
     _print_table(result, counts)
+    if result.push is not None:
+        print()
+        print("\n".join(push_report(result, counts[JobKind.STANDARD])))
     return 0 if result.wrong == 0 and len(result.events) == len(plans) else 1
 
 
-async def _watch(bed: LocalTranscribe, jobs: list[JobRef]) -> DemoResult:
+async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | None) -> DemoResult:
     started = time.monotonic()
     events: list[CompletionEvent] = []
     latencies: list[float] = []
+    reported_at: list[float] = []
     wrong = 0
-    # A client that does not retry, as the README recommends: every request and
-    # fault is the poller's, so its summary and the service's counts agree.
-    async with bed.client(max_attempts=1) as client, Poller(client) as poller:
+    async with contextlib.AsyncExitStack() as stack:
+        # Clients that do not retry, as the README recommends: every request and
+        # fault is the poller's, so its summary and the service's counts agree.
+        client = await stack.enter_async_context(bed.client(max_attempts=1))
+        notifications = None
+        if push is not None:
+            # SQS at moto's own URL: on AWS another endpoint than Transcribe's.
+            sqs = await stack.enter_async_context(bed.sqs_client(retries={"total_max_attempts": 1}))
+            notifications = EventBridgeQueue(sqs, push.queue_url, reconcile_interval=push.reconcile)
+        poller = await stack.enter_async_context(Poller(client, notifications=notifications))
         progress = Progress(poller, len(jobs))
         async with anyio.create_task_group() as tg:
             tg.start_soon(progress.run)
             async with poller.watch(jobs) as stream:
                 async for event in stream:
+                    now = time.time()
                     script = bed.script(event.job.name, event.job.kind)
-                    latencies.append(time.time() - script.terminal_at)
+                    latencies.append(now - script.terminal_at)
+                    reported_at.append(now)
                     events.append(event)
                     wrong += not as_scripted(event, script)
             progress.stop()
         stats = poller.statistics()
     elapsed = time.monotonic() - started
     print(summary(stats, len(jobs), elapsed), file=sys.stderr)
+    push_result = None
+    if push is not None:
+        push_result = await _push_result(bed, push, events, reported_at, stats)
     traffic = bed.traffic()
     return DemoResult(
         events=events,
@@ -226,7 +334,125 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef]) -> DemoResult:
             )
             for kind, spec in KINDS.items()
         },
+        push=push_result,
     )
+
+
+async def _push_result(
+    bed: LocalTranscribe,
+    push: PushSettings,
+    events: Sequence[CompletionEvent],
+    reported_at: Sequence[float],
+    stats: PollerStatistics,
+) -> PushResult:
+    """What push did, once the events still due (a job found before its event) are sent."""
+    with anyio.move_on_after(SETTLE_WITHIN):
+        # The test bed sends from a thread of its own: nothing to await but its count.
+        while bed.event_statistics().pending:  # noqa: ASYNC110
+            await anyio.sleep(0.05)
+    sent = bed.event_statistics()
+    after_event: list[float] = []
+    lost: list[float] = []
+    before_event = 0
+    for event, at in zip(events, reported_at, strict=True):
+        if event.job.kind is not JobKind.STANDARD:
+            continue
+        sent_at = bed.event_sent_at(event.job.name, event.job.kind)
+        if sent_at is None:
+            lost.append(at - bed.script(event.job.name, event.job.kind).terminal_at)
+        elif at >= sent_at:
+            after_event.append(at - sent_at)
+        else:
+            before_event += 1
+    return PushResult(
+        settings=push,
+        after_event=after_event,
+        before_event=before_event,
+        lost=lost,
+        sent=sent.sent,
+        lost_events=sent.lost,
+        duplicated=sent.duplicated,
+        queue_requests=stats.queue_requests,
+        queue_messages=stats.queue_messages,
+    )
+
+
+def push_report(result: DemoResult, standard: int, width: int = LINE_WIDTH) -> list[str]:
+    """What push did for the standard jobs, in lines of ``width`` columns at most: how
+    soon each was seen after its event, what lost events cost and how those jobs were
+    found, requests to Transcribe and to SQS per job. Without --push, the same jobs
+    (same --seed) give the standard row to set beside these figures."""
+    push = result.push
+    assert push is not None
+    settings = push.settings
+    mine = [
+        latency
+        for event, latency in zip(result.events, result.latencies, strict=True)
+        if event.job.kind is JobKind.STANDARD
+    ]
+    per_job = max(standard, 1)
+    found = (
+        f", found by sweeps {min(push.lost):.1f}-{max(push.lost):.1f} s after the end"
+        if push.lost
+        else ""
+    )
+    rows = [
+        (
+            "after its event",
+            f"{_jobs(len(push.after_event))} seen p50 {_percentile(push.after_event, 0.5):.2f} "
+            f"s, p95 {_percentile(push.after_event, 0.95):.2f} s after it was sent",
+        ),
+        ("before its event", f"{_jobs(push.before_event)} (a sweep or a Get came first)"),
+        ("event lost", _jobs(len(push.lost)) + found),
+        (
+            "every job",
+            f"p50 {_percentile(mine, 0.5):.1f} s, p95 {_percentile(mine, 0.95):.1f} s, "
+            f"max {max(mine, default=float('nan')):.1f} s after the end",
+        ),
+        (
+            "Transcribe",
+            f"{result.requests_by_kind.get(JobKind.STANDARD, 0) / per_job:.2f} requests "
+            "per job (Get and List)",
+        ),
+        (
+            "SQS",
+            f"{push.queue_requests / per_job:.2f} requests per job "
+            f"({plural(push.queue_requests, 'request')}, "
+            f"{plural(push.queue_messages, 'message')})",
+        ),
+        (
+            "events",
+            f"{push.sent} sent ({plural(push.duplicated, 'duplicate')}), "
+            f"{push.lost_events} lost, call-analytics included",
+        ),
+    ]
+    if not standard:
+        rows = rows[-2:]
+    heading = (
+        f"push, standard jobs ({_percent(settings.loss)} of events lost, reconciling "
+        f"sweeps every {settings.reconcile:g} s):"
+    )
+    footer = (
+        "Without --push, the same jobs (same --seed) give the standard row of "
+        "`transcribe-poller demo`: set its p50, p95 and requests/job beside these."
+    )
+    name_width = max(len(name) for name, _ in rows)
+    lines = textwrap.wrap(heading, width, initial_indent="  ", subsequent_indent="  ")
+    for name, value in rows:
+        lines += textwrap.wrap(
+            value,
+            width,
+            initial_indent=f"    {name:<{name_width}}  ",
+            subsequent_indent=" " * (4 + name_width + 2),
+            break_on_hyphens=False,
+        )
+    if standard:
+        lines += textwrap.wrap(footer, width, initial_indent="  ", subsequent_indent="  ")
+    return lines
+
+
+def _jobs(n: int) -> str:
+    return plural(n, "job")
 
 
 def per_kind_table(result: DemoResult, counts: Mapping[JobKind, int]) -> list[str]:

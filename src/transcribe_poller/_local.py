@@ -23,7 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._cliargs import UsageError, non_negative, port, positive
+from ._cliargs import UsageError, non_negative, port, positive, share
 from ._jobfile import JobFileError
 from ._jobs import JobKind
 
@@ -68,12 +68,21 @@ _LOCAL_JOBS_TEXT = textwrap.fill(
     "redaction, subtitles, content_identification, output_bucket).",
     width=79,
 )
+_LOCAL_EVENTS_TEXT = textwrap.fill(
+    "With --events, standard and Call Analytics jobs send Transcribe's job state events "
+    "through moto's EventBridge to an SQS queue, as an EventBridge rule would on AWS "
+    "(--loss and --duplicate make delivery best effort): it prints the queue's URL and "
+    "AWS_ENDPOINT_URL_SQS, for `transcribe-poller wait --queue-url URL`.",
+    width=79,
+)
 LOCAL_HELP = f"""\
 Serve a local Amazon Transcribe (moto behind a fault-injecting proxy) on
 127.0.0.1:PORT until Ctrl-C or SIGTERM, and print the environment to use it.
 No AWS account is needed; it accepts any credentials, so use dummy ones.
 
 {_LOCAL_JOBS_TEXT}
+
+{_LOCAL_EVENTS_TEXT}
 
 Exit status: 0 after a clean stop, 1 when it cannot start (the port is taken),
 2 for a usage error.
@@ -131,6 +140,23 @@ def add_parser(
     )
     local.add_argument(
         "--faults", action="store_true", help="inject HTTP 500s and dropped connections"
+    )
+    local.add_argument(
+        "--events",
+        action="store_true",
+        help="send job state events to an SQS queue, for wait --queue-url",
+    )
+    local.add_argument(
+        "--loss",
+        type=share,
+        metavar="FRACTION",
+        help="with --events: share of events lost (default 0)",
+    )
+    local.add_argument(
+        "--duplicate",
+        type=share,
+        metavar="FRACTION",
+        help="with --events: share of events sent twice (default 0)",
     )
     actions = local.add_subparsers(dest="local_command", metavar="[ACTION]")
     start = actions.add_parser(
@@ -215,8 +241,17 @@ def _read_jobs_file(path: str) -> list[dict[str, Any]]:
 
 
 def startup_specs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every job to start with the test bed, checked before anything starts."""
+    """Every job to start with the test bed, checked before anything starts (with the
+    options that need --events)."""
     from .testing._control import job_spec
+
+    needing_events = [
+        option
+        for option, value in (("--loss", args.loss), ("--duplicate", args.duplicate))
+        if value is not None
+    ]
+    if needing_events and not args.events:
+        raise UsageError(f"{' and '.join(needing_events)} only apply with --events")
 
     given = [
         (option, {**spec, "kind": kind.value})
@@ -294,20 +329,40 @@ def _announce(script: ScriptedJob) -> None:
     )
 
 
-def banner(bed: LocalTranscribe) -> str:
+def _events_text(args: argparse.Namespace) -> str:
+    """How best effort the events are, in words: ``10% lost, 5% sent twice``."""
+    shares = [
+        f"{100 * share:.3g}% {what}"
+        for share, what in ((args.loss, "lost"), (args.duplicate, "sent twice"))
+        if share
+    ]
+    return ", ".join(shares) or "none lost"
+
+
+def banner(bed: LocalTranscribe, events: str | None = None) -> str:
+    """What to paste in other terminals; with ``events`` (how best effort they are),
+    the queue of job state events and the SQS endpoint too."""
     url = bed.endpoint_url
+    queue, sqs_line, queue_option = "", "", ""
+    if events is not None:
+        queue = (
+            "Standard and Call Analytics jobs send their job state events to the SQS\n"
+            f"queue {bed.events_queue_url} ({events}).\n"
+        )
+        sqs_line = f"\n  export AWS_ENDPOINT_URL_SQS={bed.moto_url}"
+        queue_option = f" \\\n      --queue-url {bed.events_queue_url}"
     return f"""\
 Local Transcribe at {url}, region {bed.region}.
-It accepts any credentials: give it dummy ones, never your real ones.
+{queue}It accepts any credentials: give it dummy ones, never your real ones.
 
 In another terminal:
 
-  export AWS_ENDPOINT_URL_TRANSCRIBE={url}
+  export AWS_ENDPOINT_URL_TRANSCRIBE={url}{sqs_line}
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export AWS_DEFAULT_REGION={bed.region}
   transcribe-poller local start-job call-1 --duration 5
   transcribe-poller local start-job visit-1 --kind medical-scribe --duration 3
-  transcribe-poller wait call-1 --medical-scribe visit-1
+  transcribe-poller wait call-1 --medical-scribe visit-1{queue_option}
 
 More jobs: transcribe-poller local start-job --help,
 or POST a JSON job to {url}{JOBS_PATH}.
@@ -339,6 +394,11 @@ def serve_command(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         try:
             bed.enable_control(on_start=_announce)
+            events = None
+            if args.events:
+                # Before the jobs of the command line start: they send events too.
+                bed.enable_events(loss=args.loss or 0.0, duplicate=args.duplicate or 0.0)
+                events = _events_text(args)
             if args.quota or args.faults:
                 bed.set_faults(
                     quota=args.quota,
@@ -347,7 +407,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 )
             for spec in specs:
                 _announce(bed.start_job(**spec))
-            print(banner(bed), flush=True)
+            print(banner(bed, events), flush=True)
             stopped_by = signal.Signals(wait_for_stop()).name
         finally:
             bed.stop()

@@ -84,6 +84,8 @@ def describe(stats: PollerStatistics, total: int, width: int | None = None) -> s
         (plural(stats.requests, "request"), 3),
         (f"{stats.throttled} throttled", 7 if stats.throttled else 2),
         (plural(stats.retried_faults, "fault"), 5 if stats.retried_faults else 1),
+        # With an EventBridge queue: the messages it brought (each may end a job).
+        (plural(stats.queue_messages, "queue message") if stats.queue_requests else "", 4),
     ]
     counters = [(text, rank) for text, rank in counters if text]
     forms = _jobs_done_forms(stats, total)
@@ -109,10 +111,16 @@ def summary(stats: PollerStatistics, total: int, elapsed: float) -> str:
     requests = plural(stats.requests, "request")
     if stats.jobs_finished:  # a ratio over no finished job would read as 0.0
         requests += f" ({stats.requests / stats.jobs_finished:.1f} per finished job)"
-    return (
+    text = (
         f"{plural(total, 'job')} in {elapsed:.1f} s: {', '.join(counts)}. {requests}, "
         f"{stats.throttled} throttled, {plural(stats.retried_faults, 'fault')} retried."
     )
+    if stats.queue_requests:  # SQS requests are not Transcribe's: told apart
+        text += (
+            f" Queue: {plural(stats.queue_requests, 'SQS request')}, "
+            f"{plural(stats.queue_messages, 'message')}."
+        )
+    return text
 
 
 class Progress:
