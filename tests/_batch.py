@@ -32,13 +32,15 @@ def start_batch(
     call_analytics: int = 0,
     medical_scribe: int = 0,
     seed: int = 1,
+    prefix: str = "",
 ) -> dict[JobRef, Expected]:
     """Start a batch like a real one: spread durations, some FAILED, some redacted,
-    one name shared by jobs of every kind, and three names never started."""
+    one name shared by jobs of every kind, and three names never started; every name
+    begins with ``prefix``, so several batches can share one test bed."""
     rng = random.Random(seed)
     expected: dict[JobRef, Expected] = {}
     for i in range(standard):
-        name = "shared-name" if i == 0 else f"std-{i:04d}"
+        name = prefix + ("shared-name" if i == 0 else f"std-{i:04d}")
         fail = f"media {i} is corrupt" if i % 17 == 5 else None
         redaction = ("redacted", "redacted_and_unredacted", None, None)[i % 4] if not fail else None
         bed.start_job(
@@ -50,13 +52,13 @@ def start_batch(
         outcome = Outcome.FAILED if fail else Outcome.COMPLETED
         expected[JobRef.standard(name)] = Expected(outcome, fail, redaction)
     for i in range(medical):
-        name = "shared-name" if i == 0 else f"med-{i:04d}"
+        name = prefix + ("shared-name" if i == 0 else f"med-{i:04d}")
         fail = f"medical media {i} is silent" if i % 13 == 7 else None
         bed.start_job(name, kind="medical", duration=rng.uniform(shortest, longest), fail_with=fail)
         outcome = Outcome.FAILED if fail else Outcome.COMPLETED
         expected[JobRef.medical(name)] = Expected(outcome, fail)
     for i in range(call_analytics):
-        name = "shared-name" if i == 0 else f"call-{i:04d}"
+        name = prefix + ("shared-name" if i == 0 else f"call-{i:04d}")
         fail = f"call {i} has no channels" if i % 7 == 3 else None
         redaction = "redacted" if i % 2 and not fail else None
         bed.start_job(
@@ -69,7 +71,7 @@ def start_batch(
         outcome = Outcome.FAILED if fail else Outcome.COMPLETED
         expected[JobRef.call_analytics(name)] = Expected(outcome, fail, redaction)
     for i in range(medical_scribe):
-        name = "shared-name" if i == 0 else f"scribe-{i:04d}"
+        name = prefix + ("shared-name" if i == 0 else f"scribe-{i:04d}")
         fail = f"visit {i} is too short" if i % 7 == 4 else None
         bed.start_job(
             name, kind="medical-scribe", duration=rng.uniform(shortest, longest), fail_with=fail
@@ -77,7 +79,7 @@ def start_batch(
         outcome = Outcome.FAILED if fail else Outcome.COMPLETED
         expected[JobRef.medical_scribe(name)] = Expected(outcome, fail)
     for ref in UNKNOWN:
-        expected[ref] = Expected(Outcome.NOT_FOUND)
+        expected[JobRef(prefix + ref.name, ref.kind)] = Expected(Outcome.NOT_FOUND)
     return expected
 
 

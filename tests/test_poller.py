@@ -251,19 +251,31 @@ async def test_presigned_query_strings_never_reach_the_logs(
     assert {"job", "kind", "attempt"} <= set(polls[0])
 
 
-@pytest.mark.parametrize("retry_mode", ["legacy", "standard", "adaptive"])
-async def test_any_retry_mode_survives_throttling(
-    local_transcribe: LocalTranscribe, retry_mode: str
-) -> None:
-    """Whatever the client's retry mode, a throttled batch completes in full."""
-    expected = start_batch(local_transcribe, standard=8, medical=4, shortest=0.5, longest=1.5)
-    local_transcribe.set_faults(quota=5, burst=2)
-    async with (
-        local_transcribe.client(retry_mode=retry_mode) as client,
-        Poller(client, backoff=FAST, not_found_grace=0.5) as poller,
-    ):
-        events = await collect(poller, list(expected))
-    assert len(events) == len(expected)
-    for event in events:
-        check_event(event, expected[event.job])
+async def test_every_retry_mode_survives_throttling(local_transcribe: LocalTranscribe) -> None:
+    """Whatever the client's retry mode (legacy, standard, adaptive), a throttled batch
+    completes in full. The three run at once, each its own batch, behind one quota."""
+    modes = ("legacy", "standard", "adaptive")
+    batches = {
+        mode: start_batch(
+            local_transcribe, standard=8, medical=4, shortest=0.5, longest=1.5, prefix=f"{mode}-"
+        )
+        for mode in modes
+    }
+    local_transcribe.set_faults(quota=8, burst=2)
+    results: dict[str, list[CompletionEvent]] = {}
+
+    async def run(mode: str) -> None:
+        async with (
+            local_transcribe.client(retry_mode=mode) as client,
+            Poller(client, backoff=FAST, not_found_grace=0.5) as poller,
+        ):
+            results[mode] = await collect(poller, list(batches[mode]))
+
+    async with anyio.create_task_group() as tg:
+        for mode in modes:
+            tg.start_soon(run, mode)
+    for mode in modes:
+        assert len(results[mode]) == len(batches[mode]), mode
+        for event in results[mode]:
+            check_event(event, batches[mode][event.job])
     assert local_transcribe.traffic().total.throttled > 0
