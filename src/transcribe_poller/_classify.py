@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import botocore.exceptions
 
@@ -84,13 +85,9 @@ def classify(error: Exception) -> tuple[Verdict, float | None]:
         return _client_error(error)
     if isinstance(error, _TRANSIENT_TYPES):
         return Verdict.TRANSIENT, None
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - aiobotocore depends on aiohttp
-        pass
-    else:
-        if isinstance(error, aiohttp.ClientError):
-            return Verdict.TRANSIENT, None
+    aiohttp = _aiohttp()
+    if aiohttp is not None and isinstance(error, aiohttp.ClientError):
+        return Verdict.TRANSIENT, None
     # NoCredentialsError, parameter validation, and anything unexpected.
     return Verdict.FATAL, None
 
@@ -108,11 +105,17 @@ def is_connection_failure(error: BaseException) -> bool:
     """True when no connection could be made: nothing listens, or no route."""
     if isinstance(error, _CONNECT_TYPES):
         return True
+    aiohttp = _aiohttp()
+    return aiohttp is not None and isinstance(error, aiohttp.ClientConnectorError)
+
+
+def _aiohttp() -> Any:
+    """aiohttp, imported only once an error needs sorting (it is aiobotocore's)."""
     try:
         import aiohttp
     except ImportError:  # pragma: no cover - aiobotocore depends on aiohttp
-        return False
-    return isinstance(error, aiohttp.ClientConnectorError)
+        return None
+    return aiohttp
 
 
 def is_missing_credentials(error: BaseException) -> bool:

@@ -78,22 +78,24 @@ class RateLimiter:
         the first, if sooner, but over at least half a second); None before any."""
         if self._first_send == math.inf:
             return None
+        self._forget_sends_before(now - SENT_WINDOW)
+        return len(self._sends) / max(0.5, min(SENT_WINDOW, now - self._first_send))
+
+    def _forget_sends_before(self, oldest: float) -> None:
         sends = self._sends
-        while sends and sends[0] < now - SENT_WINDOW:
+        while sends and sends[0] < oldest:
             sends.popleft()
-        return len(sends) / max(0.5, min(SENT_WINDOW, now - self._first_send))
 
     def _take_if_due(self) -> float | None:
         now = self._clock()
         due, interval = self._due()
         if now < due:
             return None
-        sends = self._sends
-        sends.append(now)
+        self._sends.append(now)
         if self._first_send == math.inf:
             self._first_send = now
-        if len(sends) > self.max_rate * SENT_WINDOW + 1:
-            sends.popleft()  # never more than a window's worth at the limit
+        # Trimmed by age as it goes: it holds one window of sends, whatever the rate.
+        self._forget_sends_before(now - SENT_WINDOW)
         # Keep the cadence after a slightly late wake-up, but an idle spell earns no
         # burst beyond one request.
         self._last_send = now if now - due > interval else max(due, self._last_send)

@@ -106,7 +106,7 @@ class Reachability:
 
 
 class Sender:
-    """Sends requests for one poller; ``limiters`` holds one per operation."""
+    """Sends every request of one poller; each caller brings its operation's limiter."""
 
     def __init__(self, counters: Counters, reach: Reachability, log: Any) -> None:
         self.counters = counters
