@@ -8,8 +8,9 @@ A source serves one kind of job. Its scheduler starts it when
 :meth:`HintSource.wanted` says so and cancels it when no longer wanted; the
 decision is taken only when something changes (a job added, finished or released,
 a source ending). While :meth:`HintSource.run` runs, the source covers its kind:
-jobs are read with a Get when hinted, and otherwise only every ``reconcile_after``
-seconds, which bounds what a lost hint costs. When ``run`` returns, the source
+jobs are read with a Get when hinted, and otherwise only when neither a Get nor the
+source has shown them unfinished for ``reconcile_after`` seconds, which bounds what
+a lost hint costs without growing with how long a job runs. When ``run`` returns, the source
 cannot give hints for now: its jobs go back to per-job backoff, and the returned
 number of seconds says when it may be started again (``math.inf``: never).
 Several sources may cover one kind at once; the shortest ``reconcile_after`` of
@@ -22,7 +23,7 @@ tells them its ``reconcile_interval`` (``pushed``), and the sweep slows to it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 
@@ -35,6 +36,11 @@ class HintFeed(Protocol):
 
     def may_have_ended(self, name: str) -> None:
         """Job ``name`` may have ended: read it soon. Unknown names are ignored."""
+        ...
+
+    def unfinished(self, names: Iterable[str]) -> None:
+        """These jobs were just seen unfinished: as good as a Get that said so, so
+        none is read before ``reconcile_after`` from now unless hinted."""
         ...
 
     def pushed(self) -> float | None:

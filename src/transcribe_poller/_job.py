@@ -40,6 +40,7 @@ class Job:
     previous_delay: float | None = None
     faults: int = 0  # transient faults in a row
     hinted: bool = False  # a hint came since the last Get was sent
+    seen_unfinished: float = -math.inf  # when a hint source last showed it unfinished
     hints_ignored_until: float = -math.inf
     wrong_hints: int = 0
     in_flight: bool = False

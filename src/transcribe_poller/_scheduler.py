@@ -20,7 +20,7 @@ import collections
 import dataclasses
 import heapq
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol
 
 import anyio
@@ -188,6 +188,15 @@ class Scheduler:
         ]
         return min(intervals) if intervals else None
 
+    def unfinished(self, names: Iterable[str]) -> None:
+        # Postponed lazily: the dispatcher moves a due job that was seen meanwhile.
+        now = anyio.current_time()
+        jobs = self._jobs
+        for name in names:
+            job = jobs.get(name)
+            if job is not None:
+                job.seen_unfinished = now
+
     def may_have_ended(self, name: str) -> None:
         job = self._jobs.get(name)
         if job is None or job.hinted:
@@ -217,10 +226,19 @@ class Scheduler:
             now = anyio.current_time()
             while heap and heap[0][0] <= now:
                 _, entry, job = heapq.heappop(heap)
-                if job.entry == entry and not job.gone:
-                    job.entry = -1
-                    job.in_flight = True
-                    ready.append(job)
+                if job.entry != entry or job.gone:
+                    continue
+                if self._reconcile is not None and not job.hinted:
+                    # A listing showed it unfinished since this read was planned:
+                    # as good as a Get, so the read moves on by as much.
+                    later = min(job.seen_unfinished + self._reconcile, job.deadline)
+                    if later > now:
+                        job.entry = -1
+                        self._schedule(job, later)
+                        continue
+                job.entry = -1
+                job.in_flight = True
+                ready.append(job)
             if ready:
                 self._hand_out()
             self._target = heap[0][0] if heap else math.inf

@@ -1,22 +1,25 @@
-"""Sweeps: one List request tells which of many jobs may have finished.
+"""Sweeps: a few List requests tell which of many jobs may have finished.
 
 Polling each job with its own Get is bound by the Get quota: with 400 jobs pending
 and 30 Gets/s, each job is seen every 13 s at best. A sweep lists the jobs that are
-still QUEUED or IN_PROGRESS instead. A watched job missing from a complete listing
-has probably ended (or does not exist), so its poll loop is woken for one Get; that
-Get stays the authority for every event, so a wrong or stale listing costs one Get,
-never a wrong event.
+IN_PROGRESS instead, and the QUEUED ones only when it must (see ``_sightings``). A
+job a listing shows unfinished needs no Get; an awaited job missing from a
+complete listing has probably ended (or does not exist), so it is hinted for one
+Get. That Get stays the authority for every event, so a wrong or stale listing
+costs one Get, never a wrong event.
 
 Listing the unfinished jobs rather than the finished ones keeps a sweep's cost
 bounded by the jobs running in the account (the service caps concurrent jobs), not
 by the 90 days of finished jobs it keeps, and needs no particular order of
-summaries. Once every awaited job has been listed IN_PROGRESS, the QUEUED listing
-is skipped: jobs never go back to QUEUED. When the watched names share a part,
-``JobNameContains`` narrows the listing to them. A sweep that would need more than
-``max_pages`` pages gives no hints at all (absence from a partial listing means
-nothing), and polling of that kind falls back to per-job Gets for a while; so do
-List faults in a row, and List throttled for ten intervals without a complete
-sweep.
+summaries. When the watched names share a part, ``JobNameContains`` narrows the
+listing to them. Sweeps spend at most ``list_budget`` List requests per second on
+average (see :class:`ListBudget`), so a long batch's Lists per hour are bounded.
+
+A listing of IN_PROGRESS jobs that would need more than ``max_pages`` pages gives
+no hints at all (absence from a partial listing means nothing), and polling of
+that kind falls back to per-job Gets for a while; so do List faults in a row, List
+throttled for ten intervals without a complete sweep, and an answer that cannot be
+read.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import anyio
@@ -37,10 +41,10 @@ from ._hints import HintFeed
 from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
 from ._request import Sender
+from ._sightings import Sightings
 
 SweepMode = Literal["auto", "always", "never"]
 
-_UNFINISHED = ("QUEUED", "IN_PROGRESS")  # QUEUED first: jobs only ever move forward
 MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth it
 # Without a complete sweep for this many intervals, sweeping gives way to per-job Gets.
 PATIENCE_INTERVALS = 10
@@ -58,32 +62,44 @@ class Sweep:
 
     ``mode``: ``"auto"`` starts sweeping a kind of job once ``threshold`` of them
     are pending, and goes on until none is, ``"always"`` whenever any is pending,
-    ``"never"`` polls each job with Get only. ``max_list_rate`` is the List request
-    budget per List operation (AWS's default quota is 5/s). Sweeps start every
-    ``interval`` seconds. While List answers are throttled (other processes list
-    too) the interval stretches, up to six-fold, with each wait jittered by 20% so
-    processes sharing an account drift out of step, and it shrinks back by 4% per
-    sweep that met no throttling. A job is also read with Get
-    when it has not been for ``stale_after`` seconds, whatever the listings say.
+    ``"never"`` polls each job with Get only.
+
+    Pace: sweeps start every ``interval`` seconds, and spend on average at most
+    ``list_budget`` List requests per second per List operation, averaged over a
+    minute (a fifth of AWS's default quota of 5/s, which every process of the
+    account shares): with n pages a sweep (one per 100 running jobs), sweeps come
+    every n / ``list_budget`` seconds once a batch outlasts the minute. Requests are
+    sent no faster than ``max_list_rate`` per second. While
+    List answers are throttled (other processes list too) the interval stretches,
+    up to six-fold, with each wait jittered by 20% so processes sharing an account
+    drift out of step, and it shrinks back by 4% per sweep that met no throttling.
+
+    A job shown QUEUED or IN_PROGRESS by a listing needs no Get; one that neither
+    a listing nor a Get has shown unfinished for ``stale_after`` seconds is read.
+    ``max_pages`` bounds one listing of one status (100 pages hold 10,000 jobs,
+    the most the service queues).
     """
 
     mode: SweepMode = "auto"
-    # A sweep, once QUEUED is no longer listed, is one request per interval; a
-    # job polled alone costs about eight Gets over a minute: from about five jobs
-    # on, sweeping is the cheaper, and it finds ends sooner.
+    # A sweep is one request per 100 running jobs; a job polled alone costs about
+    # eight Gets over a minute: from about five jobs on, sweeping is the cheaper,
+    # and it finds ends sooner.
     threshold: int = 5
     max_list_rate: float = 4.0
     interval: float = 1.5
     stale_after: float = 120.0
     page_size: int = 100
-    max_pages: int = 20
+    max_pages: int = 100
+    list_budget: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "always", "never"):
             raise ValueError(f"Sweep.mode must be 'auto', 'always' or 'never', got {self.mode!r}")
-        for name in ("max_list_rate", "interval", "stale_after"):
+        for name in ("max_list_rate", "interval", "stale_after", "list_budget"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"Sweep.{name} must be a number, got {value!r}")
+            if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"Sweep.{name} must be a positive number, got {value!r}")
         for name, low, high in (
             ("threshold", 1, None),
@@ -91,7 +107,9 @@ class Sweep:
             ("max_pages", 1, None),
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Sweep.{name} must be a whole number, got {value!r}")
+            if value < low:
                 raise ValueError(f"Sweep.{name} must be a whole number >= {low}, got {value!r}")
             if high is not None and value > high:
                 raise ValueError(f"Sweep.{name} must be at most {high}, got {value!r}")
@@ -153,9 +171,12 @@ class Sweeper:
         self._log = log.bind(kind=spec.kind.value, operation=spec.list_operation)
         self._retry = retry
         self._pace = SweepPace(settings.interval, retry.rng)
+        self._budget = ListBudget(settings.list_budget)
         self._throttled = False  # in the sweep under way
-        self._seen_running: set[str] = set()  # awaited jobs a listing showed IN_PROGRESS
+        self._pages = 0  # in the sweep under way
+        self._sightings = Sightings()
         self._last_complete = -math.inf
+        self._partial_said = False
 
     def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
         if pushed is not None and self.settings.mode != "never":
@@ -179,66 +200,122 @@ class Sweeper:
                 await anyio.sleep(self._retry.rng.uniform(0, self.settings.interval))
             while True:
                 started = anyio.current_time()
-                before = list(feed.pending())  # only jobs awaited before the listing began
                 self._throttled = False
-                listed = await self._list_unfinished(shared_part(before), before)
-                if isinstance(listed, _Skipped):
-                    await anyio.sleep(self._pace.next(throttled=True))
-                    continue
-                if isinstance(listed, _Stop):
-                    return self._stop(listed)
-                self._counters.sweeps += 1
-                self._last_complete = anyio.current_time()
-                for name in before:
-                    if name not in listed:
-                        feed.may_have_ended(name)
-                # Under a push source, sweeps only catch the events that never came.
+                self._pages = 0
+                swept = await self._sweep(feed)
+                if swept is not None and not swept.skipped:
+                    return self._stop(swept)
                 wait = feed.pushed() or self._pace.next(throttled=self._throttled)
-                await anyio.sleep(max(0.0, started + wait - anyio.current_time()))
+                now = anyio.current_time()
+                owed = self._budget.spend(self._pages, now)
+                if owed > started + wait - now:
+                    # Replicas held to their budgets would otherwise sweep in step.
+                    owed *= self._retry.rng.uniform(1 - SweepPace.JITTER, 1 + SweepPace.JITTER)
+                await anyio.sleep(max(0.0, started + wait - now, owed))
         except Exception as error:
-            # A malformed listing, say: per-job Gets still do the job.
-            return self._stop(_Stop(describe(error), math.inf))
+            # A malformed listing, say: Gets carry on, and sweeps resume later.
+            return self._stop(_Stop(f"unusable answer: {describe(error)}"))
 
-    async def _list_unfinished(
-        self, contains: str | None, awaited: list[str]
-    ) -> set[str] | _Stop | _Skipped:
-        """Names of every unfinished job (matching ``contains``) that may be one of
-        ``awaited``, or why there are none."""
-        names: set[str] = set()
-        pages = 0
-        # Jobs only move forward: one seen IN_PROGRESS is never QUEUED again. Once
-        # every awaited job has been, the QUEUED listing can only be empty of them.
-        running = self._seen_running
-        statuses = _UNFINISHED if any(n not in running for n in awaited) else ("IN_PROGRESS",)
-        for status in statuses:
-            token: str | None = None
-            while True:
-                if pages >= self.settings.max_pages:
-                    return _Stop(f"more than {self.settings.max_pages} pages per sweep")
-                params: dict[str, Any] = {"Status": status, "MaxResults": self.settings.page_size}
-                if contains:
-                    params["JobNameContains"] = contains
-                if token:
-                    params["NextToken"] = token
-                page = await self._request(params)
-                if isinstance(page, (_Stop, _Skipped)):
-                    return page
-                pages += 1
-                self._counters.list_pages += 1
-                listed = [
-                    s[self._spec.name_field] for s in page.get(self._spec.summaries_field, ())
-                ]
-                names.update(listed)
-                if status == "IN_PROGRESS":
-                    running.update(listed)
-                token = page.get("NextToken")
-                if not token:
-                    break
-        # Forget jobs no longer awaited, so the set stays the size of the batch.
-        self._seen_running = running & set(awaited)
-        return names
+    async def _sweep(self, feed: HintFeed) -> _Stop | None:
+        """One sweep: list, then tell the scheduler what the listings showed."""
+        awaited = list(feed.pending())  # only jobs awaited before the listing began
+        contains = shared_part(awaited)
+        sightings = self._sightings
+        queued: dict[str, datetime | None] = {}
+        not_queued: set[str] = set()
+        looked: set[str] = set()
+        running = _Listing()
+        wanted = sightings.to_look_for(awaited)
+        for second in (False, True):
+            # QUEUED first, then IN_PROGRESS: see Sightings.judge.
+            if wanted:
+                found = await self._look_for(wanted, contains, queued, not_queued)
+                if found is not None:
+                    return found
+                looked |= wanted
+            listed = await self._list_status("IN_PROGRESS", contains, set())
+            if isinstance(listed, _Stop):
+                return listed
+            running = listed
+            sightings.saw_running(awaited, running.names)
+            # Jobs the frontier passed only now are looked for at once, not a sweep
+            # later (a reconcile interval later, under push): once more, in order.
+            wanted = sightings.to_look_for(awaited) - looked - queued.keys()
+            if not wanted or second:
+                break
+        verdicts = sightings.judge(awaited, running.names, queued, not_queued=not_queued)
+        self._counters.sweeps += 1
+        self._last_complete = anyio.current_time()
+        feed.unfinished(verdicts.unfinished)
+        for name in verdicts.ended:
+            feed.may_have_ended(name)
+        sightings.forget_all_but(feed.pending())
+        return None
 
-    async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop | _Skipped:
+    async def _look_for(
+        self,
+        wanted: set[str],
+        contains: str | None,
+        queued: dict[str, datetime | None],
+        not_queued: set[str],
+    ) -> _Stop | None:
+        """List QUEUED until ``wanted`` are found: add what it shows to ``queued``,
+        and to ``not_queued`` what a whole listing did not show."""
+        listed = await self._list_status("QUEUED", contains, wanted)
+        if isinstance(listed, _Stop):
+            if listed.partial is None:
+                return listed
+            listed = listed.partial
+            self._say_partial()
+        queued.update(listed.names)
+        if listed.complete:
+            not_queued.update(wanted - listed.names.keys())
+        return None
+
+    async def _list_status(
+        self, status: str, contains: str | None, wanted: set[str]
+    ) -> _Listing | _Stop:
+        """The jobs listed with ``status`` (matching ``contains``): every page, or for
+        QUEUED, only until every ``wanted`` name has been found."""
+        listing = _Listing()
+        token: str | None = None
+        missing = set(wanted)
+        for _ in range(self.settings.max_pages):
+            params: dict[str, Any] = {"Status": status, "MaxResults": self.settings.page_size}
+            if contains:
+                params["JobNameContains"] = contains
+            if token:
+                params["NextToken"] = token
+            page = await self._request(params)
+            if isinstance(page, _Stop):
+                return page
+            self._pages += 1
+            self._counters.list_pages += 1
+            for summary in page.get(self._spec.summaries_field) or ():
+                name = summary[self._spec.name_field]
+                if not isinstance(name, str):
+                    raise TypeError(f"a summary's {self._spec.name_field} is {name!r}")
+                listing.names[name] = _creation_time(summary.get("CreationTime"))
+                missing.discard(name)
+            token = page.get("NextToken")
+            if not token:
+                listing.complete = True
+                return listing
+            if wanted and not missing:
+                return listing  # every job looked for is found: the rest tells nothing
+        reason = f"more than {self.settings.max_pages} pages of {status} jobs"
+        # Found QUEUED is still found; absence from a partial listing means nothing.
+        return _Stop(reason, partial=listing if status == "QUEUED" else None)
+
+    def _say_partial(self) -> None:
+        if not self._partial_said:
+            self._partial_said = True
+            self._log.warning(
+                "QUEUED listing longer than max_pages; jobs not found in it are read by Get",
+                max_pages=self.settings.max_pages,
+            )
+
+    async def _request(self, params: dict[str, Any]) -> Mapping[str, Any] | _Stop:
         call = self._list
         assert call is not None  # checked when the sweep began
         faults = throttles = 0
@@ -246,6 +323,8 @@ class Sweeper:
             self._counters.list_requests += 1
             reply = await self._sender.send(self.limiter, call, params)
             if reply.answer is not None:
+                if not isinstance(reply.answer, Mapping):
+                    raise TypeError(f"the answer is a {type(reply.answer).__name__}, not a dict")
                 return reply.answer
             assert reply.error is not None
             if isinstance(reply.error, ServiceUnreachableError) or (
@@ -263,7 +342,7 @@ class Sweeper:
                     return _Stop(f"no complete sweep for {stalled:.0f} s: List throttled")
                 # Give this sweep up rather than retry it: other processes share the
                 # quota, and the next sweep comes after a stretched interval.
-                return _SKIPPED
+                return _SKIPPED  # not a stop: the next sweep comes as usual
             elif reply.verdict is Verdict.TRANSIENT:
                 faults += 1
                 if faults > MAX_LIST_FAULTS:
@@ -282,6 +361,39 @@ class Sweeper:
             "sweeping stopped; polling each job", reason=stop.reason, for_seconds=stop.retry_in
         )
         return stop.retry_in
+
+
+def _creation_time(value: object) -> datetime | None:
+    """A summary's CreationTime, comparable with every other (None if unusable)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+class ListBudget:
+    """Lists per hour bounded whatever the work: ``rate`` pages a second on average.
+
+    A token bucket holding ``BURST`` seconds' worth: a short batch sweeps at the
+    plain interval even when a sweep takes two pages, while a long one (a page per
+    100 running jobs, every sweep, for hours) settles at ``rate``. So a kind's
+    sweeps cost at most ``3600 * rate + BURST * rate`` List requests an hour,
+    however many jobs run and however long.
+    """
+
+    BURST = 60.0
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = self.BURST * rate
+        self._stamp: float | None = None
+
+    def spend(self, pages: int, now: float) -> float:
+        """Take ``pages``; the seconds to wait before the next sweep may start."""
+        if self._stamp is not None:
+            self._tokens += (now - self._stamp) * self.rate
+        self._tokens = min(self._tokens, self.BURST * self.rate) - pages
+        self._stamp = now
+        return max(0.0, -self._tokens / self.rate)
 
 
 class SweepPace:
@@ -317,13 +429,6 @@ class SweepPace:
         return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
 
 
-class _Skipped:
-    """A sweep given up after a throttled answer: no hints this time."""
-
-
-_SKIPPED = _Skipped()
-
-
 @dataclass(frozen=True, slots=True)
 class _Stop:
     """Why a sweep gives no hints, and when sweeping may be tried again."""
@@ -331,3 +436,17 @@ class _Stop:
     reason: str
     retry_in: float = FALLBACK_SECONDS
     quiet: bool = False  # said already by someone else
+    partial: _Listing | None = None  # what a QUEUED listing too long did show
+    skipped: bool = False  # not a stop: this sweep was given up (throttled)
+
+
+# A sweep given up after a throttled answer: no hints this time.
+_SKIPPED = _Stop("throttled", quiet=True, skipped=True)
+
+
+@dataclass(slots=True)
+class _Listing:
+    """The jobs one listing of a status showed, and whether it reached its end."""
+
+    names: dict[str, datetime | None] = field(default_factory=dict)
+    complete: bool = False

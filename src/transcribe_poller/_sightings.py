@@ -1,0 +1,131 @@
+"""What listings have shown of one kind's awaited jobs, and what follows from it.
+
+A sweep lists the jobs IN_PROGRESS, and QUEUED only when it must. This module
+decides, from what the listings showed, which awaited jobs are unfinished (no Get
+needed: a listing that shows a job unfinished is as good as a Get that says so),
+which may have ended (read soon) and which the QUEUED listing must look for. It
+does no I/O and reads no clock.
+
+Jobs only ever move QUEUED -> IN_PROGRESS -> COMPLETED or FAILED, and the service
+starts queued jobs first in, first out. So the QUEUED backlog need not be listed
+every sweep, which at the service's 10,000 queued jobs would be 100 pages:
+
+* a job listed IN_PROGRESS is never QUEUED again;
+* a job once listed QUEUED is still QUEUED while no job created after it has been
+  seen IN_PROGRESS (the *frontier*: the newest creation time seen running);
+* a job listed QUEUED and created no later than the frontier should have started:
+  if it is not listed IN_PROGRESS, it went through quickly or the order was not
+  kept (jobs created in the same instant, say), and the QUEUED listing must look
+  for it. Found there, it is still QUEUED; absent from the whole listing, it may
+  have ended.
+
+The QUEUED listing runs newest first and stops once it has found every job it
+looks for: jobs just started are on its first page. The oldest job presumed
+queued is never confirmed by inference alone: if it started and ended between two
+sweeps while nothing created after it started, only its own safety read would
+tell. Everything here costs requests at worst, never a wrong event: a hint only
+ever causes a Get, and the sweep's budget bounds what listings cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Listed = Mapping[str, "datetime | None"]  # name -> CreationTime, as the summaries give
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """What one sweep concluded about the awaited jobs it started with."""
+
+    unfinished: list[str] = field(default_factory=list)  # no Get needed now
+    ended: list[str] = field(default_factory=list)  # may have ended: read soon
+    undecided: list[str] = field(default_factory=list)  # a partial listing: no verdict
+
+
+class Sightings:
+    """The listings' memory of one kind's awaited jobs; owned by that kind's sweeper."""
+
+    def __init__(self) -> None:
+        self.running: set[str] = set()
+        self.queued: dict[str, datetime | None] = {}
+        self.frontier: datetime | None = None
+
+    def to_look_for(self, awaited: Collection[str]) -> set[str]:
+        """The awaited jobs the QUEUED listing must find, from what is known so far."""
+        wanted: set[str] = set()
+        for name in awaited:
+            if name in self.running:
+                continue  # never QUEUED again
+            if name not in self.queued or self._passed(self.queued[name]):
+                wanted.add(name)  # never listed, or should have started by now
+        return wanted
+
+    def saw_running(self, awaited: Collection[str], running: Listed) -> None:
+        """Take a whole IN_PROGRESS listing: the frontier moves on, and the awaited
+        jobs it shows are never QUEUED again."""
+        for created in running.values():
+            if created is not None and (self.frontier is None or created > self.frontier):
+                self.frontier = created
+        for name in awaited:
+            if name in running:
+                self.running.add(name)
+                self.queued.pop(name, None)
+
+    def judge(
+        self,
+        awaited: Collection[str],
+        running: Listed,
+        queued: Listed,
+        *,
+        not_queued: Collection[str],
+    ) -> Verdicts:
+        """Conclude one sweep: ``running`` is the last whole IN_PROGRESS listing (taken
+        with :meth:`saw_running`), ``queued`` what QUEUED listings made before it
+        found, and ``not_queued`` the jobs looked for in vain in a whole QUEUED
+        listing. In that order a job moving on between two listings is in one of
+        them, never in neither."""
+        verdicts = Verdicts()
+        presumed: list[str] = []
+        for name in awaited:
+            if name in running:
+                verdicts.unfinished.append(name)
+            elif name in self.running:
+                self.running.discard(name)
+                verdicts.ended.append(name)
+            elif name in queued:
+                self.queued[name] = queued[name]
+                verdicts.unfinished.append(name)
+            elif name in not_queued:
+                # Absent from a whole listing of both statuses: it may have ended.
+                self.queued.pop(name, None)
+                verdicts.ended.append(name)
+            elif name not in self.queued or self._passed(self.queued[name]):
+                verdicts.undecided.append(name)  # looked for in vain, or next sweep
+            else:
+                presumed.append(name)
+        if presumed:
+            # The oldest job presumed queued is left to its safety read; see above.
+            oldest = min(presumed, key=lambda name: (self._created(name), name))
+            verdicts.undecided.append(oldest)
+            verdicts.unfinished.extend(name for name in presumed if name is not oldest)
+        return verdicts
+
+    def forget_all_but(self, awaited: Collection[str]) -> None:
+        """Drop jobs no longer awaited, so memory stays the size of the batch."""
+        keep = set(awaited)
+        self.running &= keep
+        for name in [name for name in self.queued if name not in keep]:
+            del self.queued[name]
+
+    def _passed(self, created: datetime | None) -> bool:
+        """Whether the frontier passed a job created then (unknown: assume it did)."""
+        if created is None:
+            return True
+        return self.frontier is not None and created <= self.frontier
+
+    def _created(self, name: str) -> float:
+        created = self.queued.get(name)
+        return created.timestamp() if created is not None else float("-inf")
