@@ -49,17 +49,19 @@ class Sightings:
     """The listings' memory of one kind's awaited jobs; owned by that kind's sweeper."""
 
     def __init__(self) -> None:
-        self.running: set[str] = set()
+        self.running: dict[str, datetime | None] = {}  # name -> CreationTime
         self.queued: dict[str, datetime | None] = {}
         self.frontier: datetime | None = None
+        self.recheck = False  # look for every job known QUEUED at the next sweep
 
     def to_look_for(self, awaited: Collection[str]) -> set[str]:
         """The awaited jobs the QUEUED listing must find, from what is known so far."""
         wanted: set[str] = set()
+        recheck, self.recheck = self.recheck, False
         for name in awaited:
             if name in self.running:
                 continue  # never QUEUED again
-            if name not in self.queued or self._passed(self.queued[name]):
+            if recheck or name not in self.queued or self._passed(self.queued[name]):
                 wanted.add(name)  # never listed, or should have started by now
         return wanted
 
@@ -71,8 +73,18 @@ class Sightings:
                 self.frontier = created
         for name in awaited:
             if name in running:
-                self.running.add(name)
+                self.running[name] = running[name]
                 self.queued.pop(name, None)
+
+    def passed_by(self, listed: Listed, oldest: datetime) -> list[str]:
+        """Jobs known running that a newest-first IN_PROGRESS listing, now at jobs
+        created at ``oldest``, went past without showing: ended, most likely. Said
+        before the listing's last page, this saves a sweep's paging time."""
+        return [
+            name
+            for name, created in self.running.items()
+            if created is not None and created > oldest and name not in listed
+        ]
 
     def judge(
         self,
@@ -93,7 +105,7 @@ class Sightings:
             if name in running:
                 verdicts.unfinished.append(name)
             elif name in self.running:
-                self.running.discard(name)
+                del self.running[name]
                 verdicts.ended.append(name)
             elif name in queued:
                 self.queued[name] = queued[name]
@@ -114,11 +126,21 @@ class Sightings:
         return verdicts
 
     def forget_all_but(self, awaited: Collection[str]) -> None:
-        """Drop jobs no longer awaited, so memory stays the size of the batch."""
+        """Drop jobs no longer awaited, so memory stays the size of the batch.
+
+        A job last known QUEUED that is gone has most likely ended (its safety read,
+        as the oldest presumed queued, found it so): it started, so every job
+        created before it did too (the frontier moves on), and the inference that
+        the others are still queued is in doubt: the next sweep looks for them all.
+        """
         keep = set(awaited)
-        self.running &= keep
+        for name in [name for name in self.running if name not in keep]:
+            del self.running[name]
         for name in [name for name in self.queued if name not in keep]:
-            del self.queued[name]
+            created = self.queued.pop(name)
+            self.recheck = True
+            if created is not None and (self.frontier is None or created > self.frontier):
+                self.frontier = created
 
     def _passed(self, created: datetime | None) -> bool:
         """Whether the frontier passed a job created then (unknown: assume it did)."""

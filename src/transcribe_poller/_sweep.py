@@ -177,6 +177,9 @@ class Sweeper:
         self._sightings = Sightings()
         self._last_complete = -math.inf
         self._partial_said = False
+        # The service lists newest first: a listing past a job's creation time that
+        # did not show it will not. False once a listing shows otherwise (moto).
+        self._newest_first = True
 
     def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
         if pushed is not None and self.settings.mode != "never":
@@ -208,8 +211,9 @@ class Sweeper:
                 wait = feed.pushed() or self._pace.next(throttled=self._throttled)
                 now = anyio.current_time()
                 owed = self._budget.spend(self._pages, now)
-                if owed > started + wait - now:
-                    # Replicas held to their budgets would otherwise sweep in step.
+                if owed > started + wait - now and self._pace.current > self._pace.base:
+                    # Throttled lately: replicas held to their budgets would otherwise
+                    # sweep in step. Alone, an exact pace finds ends soonest.
                     owed *= self._retry.rng.uniform(1 - SweepPace.JITTER, 1 + SweepPace.JITTER)
                 await anyio.sleep(max(0.0, started + wait - now, owed))
         except Exception as error:
@@ -233,7 +237,7 @@ class Sweeper:
                 if found is not None:
                     return found
                 looked |= wanted
-            listed = await self._list_status("IN_PROGRESS", contains, set())
+            listed = await self._list_status("IN_PROGRESS", contains, set(), feed)
             if isinstance(listed, _Stop):
                 return listed
             running = listed
@@ -273,13 +277,15 @@ class Sweeper:
         return None
 
     async def _list_status(
-        self, status: str, contains: str | None, wanted: set[str]
+        self, status: str, contains: str | None, wanted: set[str], feed: HintFeed | None = None
     ) -> _Listing | _Stop:
         """The jobs listed with ``status`` (matching ``contains``): every page, or for
-        QUEUED, only until every ``wanted`` name has been found."""
+        QUEUED, only until every ``wanted`` name has been found. With ``feed``, jobs
+        known running that the listing went past are hinted page by page."""
         listing = _Listing()
         token: str | None = None
         missing = set(wanted)
+        previous: datetime | None = None
         for _ in range(self.settings.max_pages):
             params: dict[str, Any] = {"Status": status, "MaxResults": self.settings.page_size}
             if contains:
@@ -295,12 +301,18 @@ class Sweeper:
                 name = summary[self._spec.name_field]
                 if not isinstance(name, str):
                     raise TypeError(f"a summary's {self._spec.name_field} is {name!r}")
-                listing.names[name] = _creation_time(summary.get("CreationTime"))
+                created = listing.names[name] = _creation_time(summary.get("CreationTime"))
                 missing.discard(name)
+                if created is None or (previous is not None and created > previous):
+                    self._newest_first = False  # not the service's order: no early hints
+                previous = created
             token = page.get("NextToken")
             if not token:
                 listing.complete = True
                 return listing
+            if feed is not None and self._newest_first and previous is not None:
+                for name in self._sightings.passed_by(listing.names, previous):
+                    feed.may_have_ended(name)
             if wanted and not missing:
                 return listing  # every job looked for is found: the rest tells nothing
         reason = f"more than {self.settings.max_pages} pages of {status} jobs"

@@ -1,0 +1,268 @@
+"""Batch work at the size it exists for, in virtual time: cost per job and latency.
+
+Every workload runs on ``FakeTranscribe`` under trio's ``MockClock`` (virtual time:
+hours of polling take seconds), with AWS's default quotas on the fake (Get 30/s,
+List 5/s, per operation) and the account's concurrency cap (250 running jobs per
+kind, the rest QUEUED first in, first out), with the Poller's default options.
+Jobs are started at the Start quota's pace (25/s), as a real batch would be.
+
+Workloads:
+
+* ``batch-1k``: 1,000 standard jobs of 1-10 min, 250 at a time.
+* ``batch-3k``: 3,000 jobs of 1-10 min (30% medical), 250 at a time per kind.
+* ``long``: 200 jobs of 1-4 hours, all running at once.
+* ``push-1k``: ``batch-1k`` with an ``EventBridgeQueue`` (10% of events lost, 5%
+  duplicated, 0-2 s late).
+* ``service``: a long-running service: a job arrives every 2 s for two hours
+  (1-10 min each), each awaited by its own ``wait()``.
+
+Per workload it prints: jobs lost (never reported) and wrong (an outcome other
+than the script's), Gets per job, Lists per job and per minute, the share of
+requests throttled, detection latency (from the moment a job's status became
+final, or it was awaited if later, to the moment its event was handed to the
+caller) at p50/p95/p99 (with push, also the p95 from the arrival of the job's
+message, for jobs whose message came),
+the virtual hours the workload spans, and the CPU time of the whole process (the
+poller plus the fake service it talks to).
+
+    .venv/bin/python benchmarks/scale.py                 # every workload, full size
+    .venv/bin/python benchmarks/scale.py --only long     # one of them
+    .venv/bin/python benchmarks/scale.py --smoke         # a tiny size of each
+
+A benchmark prints figures; it is not a test (the smoke size runs in the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+
+import anyio
+import structlog
+import trio.testing
+
+from transcribe_poller import EventBridgeQueue, JobKind, JobRef, Outcome, Poller
+from transcribe_poller.testing import FakeTranscribe
+
+START_RATE = 25.0  # StartTranscriptionJob's default quota, per second
+QUOTAS = {
+    "GetTranscriptionJob": 30.0,
+    "GetMedicalTranscriptionJob": 30.0,
+    "ListTranscriptionJobs": 5.0,
+    "ListMedicalTranscriptionJobs": 5.0,
+}
+CAP = 250
+MINUTE = 60.0
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One batch or service shape."""
+
+    name: str
+    jobs: int
+    run_time: tuple[float, float]  # seconds, uniform
+    medical_share: float = 0.0
+    cap: int | None = CAP
+    push: bool = False
+    arrival_every: float | None = None  # a service: one job per that many seconds
+
+    def scaled(self, factor: float) -> Workload:
+        """The same shape, ``factor`` times as many jobs (and a cap to match)."""
+        jobs = max(10, round(self.jobs * factor))
+        cap = None if self.cap is None else max(5, round(self.cap * factor))
+        low, high = self.run_time
+        return Workload(
+            self.name,
+            jobs,
+            (low * factor, high * factor),
+            self.medical_share,
+            cap,
+            self.push,
+            self.arrival_every,
+        )
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("batch-1k", 1000, (1 * MINUTE, 10 * MINUTE)),
+        Workload("batch-3k", 3000, (1 * MINUTE, 10 * MINUTE), medical_share=0.3),
+        Workload("long", 200, (1 * HOUR, 4 * HOUR)),
+        Workload("push-1k", 1000, (1 * MINUTE, 10 * MINUTE), push=True),
+        Workload("service", 3600, (1 * MINUTE, 10 * MINUTE), arrival_every=2.0),
+    )
+}
+
+
+@dataclass
+class Result:
+    """What one workload measured."""
+
+    workload: str
+    jobs: int
+    lost: int = 0
+    wrong: int = 0
+    gets_per_job: float = 0.0
+    lists_per_job: float = 0.0
+    lists_per_minute: float = 0.0
+    requests_per_job: float = 0.0
+    throttled_share: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    pushed_p95: float | None = None  # jobs whose event arrived: from its arrival
+    virtual_minutes: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list, repr=False)
+
+
+def plan(workload: Workload, seed: int) -> list[tuple[float, JobRef, float]]:
+    """(start time, job, run time) of every job, in start order."""
+    rng = random.Random(seed)
+    jobs = []
+    for i in range(workload.jobs):
+        medical = rng.random() < workload.medical_share
+        ref = JobRef(f"scale-{i:05d}", JobKind.MEDICAL if medical else JobKind.STANDARD)
+        at = i * workload.arrival_every if workload.arrival_every else i / START_RATE
+        jobs.append((at, ref, rng.uniform(*workload.run_time)))
+    return jobs
+
+
+async def run(workload: Workload, seed: int) -> Result:
+    fake = FakeTranscribe(concurrency=workload.cap)
+    fake.set_faults(quota=dict(QUOTAS), seed=seed)
+    jobs = plan(workload, seed)
+    refs = [ref for _, ref, _ in jobs]
+    result = Result(workload.name, workload.jobs)
+    reported: dict[JobRef, float] = {}
+    outcomes: dict[JobRef, Outcome] = {}
+    queue = fake.event_queue(loss=0.1, duplicate=0.05, delay=(0, 2), seed=seed)
+    notifications = EventBridgeQueue(queue, queue.url) if workload.push else None
+    cpu = time.process_time()
+    awaited_at: dict[JobRef, float] = {}
+    async with Poller(fake, notifications=notifications) as poller:
+
+        async def await_one(ref: JobRef) -> None:
+            awaited_at[ref] = anyio.current_time()
+            event = await poller.wait(ref)
+            reported[ref] = anyio.current_time()
+            outcomes[ref] = event.outcome
+
+        async def start_all(spawn: Callable[[JobRef], Awaitable[None]] | None) -> None:
+            for at, ref, run_time in jobs:
+                await anyio.sleep(max(0.0, at - anyio.current_time()))
+                fake.start_job(ref.name, kind=ref.kind, duration=run_time, queued_for=0)
+                if spawn is not None:
+                    task_group.start_soon(spawn, ref)
+
+        async with anyio.create_task_group() as task_group:
+            if workload.arrival_every:
+                task_group.start_soon(start_all, await_one)  # each job its own wait()
+            else:
+                await start_all(None)  # the batch is started, then watched as one
+
+                async def watch_all() -> None:
+                    awaited_at.update(dict.fromkeys(refs, anyio.current_time()))
+                    async with poller.watch(refs) as events:
+                        async for event in events:
+                            reported[event.job] = anyio.current_time()
+                            outcomes[event.job] = event.outcome
+
+                task_group.start_soon(watch_all)
+        stats = poller.statistics()
+    result.cpu_seconds = time.process_time() - cpu
+    result.virtual_minutes = anyio.current_time() / MINUTE
+    pushed: list[float] = []
+    for _, ref, _ in jobs:
+        if ref not in reported:
+            result.lost += 1
+            continue
+        if outcomes[ref] is not Outcome.COMPLETED:
+            result.wrong += 1
+        # From when the job had ended and was awaited: a batch is watched once all
+        # of it is started, and the first jobs may end before that.
+        ended = max(fake.script(ref.name, ref.kind).terminal_at, awaited_at[ref])
+        latency = reported[ref] - ended
+        result.latencies.append(latency)
+        event_at = queue.arrived.get((ref.kind, ref.name))
+        if workload.push and event_at is not None:
+            pushed.append(reported[ref] - event_at)
+    traffic = fake.traffic().by_operation
+    gets = sum(c.requests for op, c in traffic.items() if op.startswith("Get"))
+    lists = sum(c.requests for op, c in traffic.items() if op.startswith("List"))
+    throttled = sum(c.throttled for c in traffic.values())
+    result.gets_per_job = gets / workload.jobs
+    result.lists_per_job = lists / workload.jobs
+    result.lists_per_minute = lists / result.virtual_minutes
+    result.requests_per_job = stats.requests / workload.jobs
+    result.throttled_share = throttled / max(1, gets + lists)
+    if result.latencies:
+        result.p50, result.p95, result.p99 = percentiles(result.latencies, (50, 95, 99))
+    if workload.push and len(pushed) >= 20:
+        result.pushed_p95 = percentiles(pushed, (95,))[0]
+    return result
+
+
+def percentiles(values: list[float], which: tuple[int, ...]) -> list[float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return [cuts[p - 1] for p in which]
+
+
+def measure(workload: Workload, seed: int) -> Result:
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    result: Result = anyio.run(
+        run, workload, seed, backend="trio", backend_options={"clock": clock}
+    )
+    return result
+
+
+def render(results: list[Result]) -> str:
+    head = (
+        f"{'workload':<9} {'jobs':>5} {'lost':>4} {'wrong':>5} {'Get/job':>7} "
+        f"{'List/job':>8} {'List/min':>8} {'req/job':>7} {'thrott.':>7} "
+        f"{'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'push p95':>8} {'hours':>5} {'CPU s':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        pushed = "-" if r.pushed_p95 is None else f"{r.pushed_p95:.2f}"
+        lines.append(
+            f"{r.workload:<9} {r.jobs:>5} {r.lost:>4} {r.wrong:>5} {r.gets_per_job:>7.2f} "
+            f"{r.lists_per_job:>8.2f} {r.lists_per_minute:>8.1f} {r.requests_per_job:>7.2f} "
+            f"{r.throttled_share:>7.2%} {r.p50:>6.2f} {r.p95:>6.2f} {r.p99:>6.2f} "
+            f"{pushed:>8} {r.virtual_minutes / 60:>5.1f} {r.cpu_seconds:>6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=sorted(WORKLOADS), action="append")
+    parser.add_argument("--smoke", action="store_true", help="a tiny size of each workload")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="print results as JSON lines")
+    args = parser.parse_args(argv)
+    # Only warnings: a run makes hundreds of thousands of debug lines otherwise.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    results = []
+    for name in args.only or list(WORKLOADS):
+        workload = WORKLOADS[name].scaled(0.02) if args.smoke else WORKLOADS[name]
+        result = measure(workload, args.seed)
+        results.append(result)
+        if args.json:
+            print(json.dumps({k: v for k, v in asdict(result).items() if k != "latencies"}))
+    if not args.json:
+        print(render(results))
+    return 0 if all(r.lost == 0 and r.wrong == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
