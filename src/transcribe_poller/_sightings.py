@@ -53,13 +53,14 @@ class Sightings:
         self.queued: dict[str, datetime | None] = {}
         self.frontier: datetime | None = None
         self.recheck = False  # look for every job known QUEUED at the next sweep
+        self.ended: set[str] = set()  # judged ended, their Gets not yet answered
 
     def to_look_for(self, awaited: Collection[str]) -> set[str]:
         """The awaited jobs the QUEUED listing must find, from what is known so far."""
         wanted: set[str] = set()
         recheck, self.recheck = self.recheck, False
         for name in awaited:
-            if name in self.running:
+            if name in self.running or name in self.ended:
                 continue  # never QUEUED again
             if recheck or name not in self.queued or self._passed(self.queued[name]):
                 wanted.add(name)  # never listed, or should have started by now
@@ -75,6 +76,7 @@ class Sightings:
             if name in running:
                 self.running[name] = running[name]
                 self.queued.pop(name, None)
+                self.ended.discard(name)
 
     def passed_by(self, listed: Listed, oldest: datetime) -> list[str]:
         """Jobs known running that a newest-first IN_PROGRESS listing, now at jobs
@@ -104,15 +106,20 @@ class Sightings:
         for name in awaited:
             if name in running:
                 verdicts.unfinished.append(name)
-            elif name in self.running:
-                del self.running[name]
-                verdicts.ended.append(name)
             elif name in queued:
                 self.queued[name] = queued[name]
+                self.ended.discard(name)
                 verdicts.unfinished.append(name)
+            elif name in self.running or name in self.ended:
+                # Gone from the running listing: it may have ended (said again, in
+                # case the Get it asked for came too soon; it costs nothing).
+                self.running.pop(name, None)
+                self.ended.add(name)
+                verdicts.ended.append(name)
             elif name in not_queued:
                 # Absent from a whole listing of both statuses: it may have ended.
                 self.queued.pop(name, None)
+                self.ended.add(name)
                 verdicts.ended.append(name)
             elif name not in self.queued or self._passed(self.queued[name]):
                 verdicts.undecided.append(name)  # looked for in vain, or next sweep
@@ -136,6 +143,7 @@ class Sightings:
         keep = set(awaited)
         for name in [name for name in self.running if name not in keep]:
             del self.running[name]
+        self.ended &= keep
         for name in [name for name in self.queued if name not in keep]:
             created = self.queued.pop(name)
             self.recheck = True
