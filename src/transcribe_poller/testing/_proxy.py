@@ -90,6 +90,7 @@ class FaultProxy:
         self._web_server: web.Server | None = None
         self._session: aiohttp.ClientSession | None = None
         self._outage_task: asyncio.Task[None] | None = None
+        self._hung: set[asyncio.Future[None]] = set()  # requests never to be answered
 
     # -- life cycle (called from any thread) --------------------------------------
 
@@ -199,6 +200,8 @@ class FaultProxy:
         self._port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:
+        for never in list(self._hung):
+            never.cancel()
         if self._outage_task is not None:
             self._outage_task.cancel()
         await self._drop_listener()
@@ -276,8 +279,13 @@ class FaultProxy:
             return web.Response(status=500)
         if decision.verdict is Verdict.HANG:
             # Accepted and never answered: the connection stays open until the client
-            # gives up (or the proxy stops, which cancels this handler).
-            await asyncio.Event().wait()
+            # gives up, or the proxy stops (which cancels the wait).
+            never = asyncio.get_running_loop().create_future()
+            self._hung.add(never)
+            try:
+                await never
+            finally:
+                self._hung.discard(never)
         if decision.verdict is not Verdict.PASS:
             return _aws_error(
                 decision.status, decision.code, decision.message, decision.retry_after
