@@ -11,8 +11,8 @@ import pytest
 from transcribe_poller import JobKind
 from transcribe_poller.testing import (
     DEFAULT_CONCURRENCY,
-    Faults,
     FakeTranscribe,
+    Faults,
     JobSpec,
     LocalTranscribe,
     TranscribeDouble,
@@ -72,7 +72,8 @@ def test_jobs_beyond_the_cap_wait_first_in_first_out() -> None:
     started(account, "c", 2, duration=3)
     started(account, "d", 3, duration=1)
     c, d = account.get(JobKind.STANDARD, "c"), account.get(JobKind.STANDARD, "d")
-    assert c is not None and d is not None
+    assert c is not None
+    assert d is not None
     assert (c.started_at, c.slot_at, c.terminal_at) == (2, 5, 8)  # b ends at 5
     assert (d.slot_at, d.terminal_at) == (8, 9)  # c ends at 8, before a at 10
     assert c.status_at(4.9) == "QUEUED"
@@ -113,7 +114,8 @@ def test_under_the_cap_nothing_changes() -> None:
     for i in range(249):
         started(account, f"j{i}", i * 0.1, duration=1000)
     script = account.get(JobKind.STANDARD, "j248")
-    assert script is not None and script.runs_from == script.started_at
+    assert script is not None
+    assert script.runs_from == script.started_at
 
 
 def test_a_name_in_use_is_refused() -> None:
@@ -160,8 +162,13 @@ def test_listing_resumes_after_a_key() -> None:
 
 def test_decide_is_one_order_for_both_doubles() -> None:
     """Denied beats throttled beats the random shares: drop, then hang, then error."""
-    faults = Faults(denied=frozenset({"ListTranscriptionJobs"}), drop_rate=0.2, hang_rate=0.3,
-                    error_rate=0.1, retry_after=2)
+    faults = Faults(
+        denied=frozenset({"ListTranscriptionJobs"}),
+        drop_rate=0.2,
+        hang_rate=0.3,
+        error_rate=0.1,
+        retry_after=2,
+    )
     deny = decide(faults, "ListTranscriptionJobs", within_quota=False, roll=0.0)
     assert (deny.verdict, deny.status, deny.code) == (Verdict.DENY, 400, "AccessDeniedException")
     throttle = decide(faults, "GetTranscriptionJob", within_quota=False, roll=0.0)
@@ -174,9 +181,10 @@ def test_decide_is_one_order_for_both_doubles() -> None:
         decide(faults, "GetTranscriptionJob", within_quota=True, roll=roll).verdict
         for roll in (0.0, 0.19, 0.2, 0.49, 0.5, 0.59, 0.6, 0.99)
     ]
-    assert verdicts == [Verdict.DROP] * 2 + [Verdict.HANG] * 2 + [Verdict.ERROR] * 2 + [
-        Verdict.PASS
-    ] * 2
+    assert (
+        verdicts
+        == [Verdict.DROP] * 2 + [Verdict.HANG] * 2 + [Verdict.ERROR] * 2 + [Verdict.PASS] * 2
+    )
     error = decide(faults, "GetTranscriptionJob", within_quota=True, roll=0.55)
     assert (error.status, error.code) == (500, "InternalFailureException")
 
@@ -219,7 +227,7 @@ def test_both_doubles_keep_one_contract(local_transcribe: LocalTranscribe) -> No
     start = inspect.signature(FakeTranscribe.start_job).parameters
     spec_fields = list(inspect.signature(JobSpec).parameters)
     assert list(start)[1:] == spec_fields
-    assert FIELDS == tuple(spec_fields)
+    assert tuple(spec_fields) == FIELDS
     for name in spec_fields[1:]:
         assert start[name].default == inspect.signature(JobSpec).parameters[name].default
     faults = inspect.signature(FakeTranscribe.set_faults).parameters
@@ -232,4 +240,6 @@ def test_terminal_at_is_never_unknown() -> None:
     for i in range(100):
         started(account, f"j{i}", 0, duration=2)
     last = account.get(JobKind.STANDARD, "j99")
-    assert last is not None and last.terminal_at == 200 and math.isfinite(last.terminal_at)
+    assert last is not None
+    assert last.terminal_at == 200
+    assert math.isfinite(last.terminal_at)

@@ -12,8 +12,7 @@ import botocore.exceptions
 import pytest
 
 from transcribe_poller import JobRef
-from transcribe_poller.testing import FakeTranscribe
-from transcribe_poller.testing import _fake
+from transcribe_poller.testing import FakeTranscribe, _fake
 
 pytestmark = pytest.mark.anyio
 
@@ -235,8 +234,10 @@ async def test_summaries_carry_the_service_fields() -> None:
     assert [s["TranscriptionJobName"] for s in summaries] == ["a", "b"]
     running, waiting = summaries
     assert waiting["TranscriptionJobStatus"] == "QUEUED"
-    assert "StartTime" not in waiting and "CreationTime" in waiting
-    assert running["TranscriptionJobStatus"] == "IN_PROGRESS" and "StartTime" in running
+    assert "StartTime" not in waiting
+    assert "CreationTime" in waiting
+    assert running["TranscriptionJobStatus"] == "IN_PROGRESS"
+    assert "StartTime" in running
     clock.now += 10
     failed = (await fake.list_transcription_jobs(Status="FAILED"))["TranscriptionJobSummaries"]
     assert failed[0]["FailureReason"] == "bad audio"
