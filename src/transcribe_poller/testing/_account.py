@@ -211,10 +211,6 @@ class Account:
         running, waiting = self.load(kind, now)
         return waiting > 0 or running >= cap
 
-    def status(self, script: ScriptedJob, now: float) -> str:
-        """The job's status at ``now``."""
-        return script.status_at(now)
-
     def listing(
         self,
         kind: JobKind,

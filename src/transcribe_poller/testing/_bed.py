@@ -345,7 +345,8 @@ class LocalTranscribe(ScriptingMixin):
         self._disable_events()
         self._post("/moto-api/reset", {})
         self._unset_time_progression()
-        self._account.clear()
+        with self._jobs_lock:
+            self._account.clear()
         self._proxy.set_faults(Faults())
         self._proxy.end_outage()
         self._proxy.reset_counts()
