@@ -108,6 +108,7 @@ class FakeTranscribe(ScriptingMixin):
         )
         # Seconds to add to a clock reading to make it a Unix time.
         self._wall_offset: float | None = None
+        self._dates: dict[float, datetime] = {}
         with contextlib.suppress(Exception):  # anyio's clock outside an event loop
             self._wall_offset = time.time() - clock()
 
@@ -167,6 +168,7 @@ class FakeTranscribe(ScriptingMixin):
     def reset(self) -> None:
         """Forget every job, fault and count."""
         self._account.clear()
+        self._dates.clear()
         self.set_faults()
         self._outage_until = -math.inf
         self._outages = 0
@@ -178,6 +180,14 @@ class FakeTranscribe(ScriptingMixin):
             self._now()
         assert self._wall_offset is not None
         return datetime.fromtimestamp(self._wall_offset + seconds, tz=timezone.utc)
+
+    def _job_datetime(self, seconds: float) -> datetime:
+        """datetime_at for a job's own times (creation, start, end), kept: a List
+        answer shows them again and again, at most three per job."""
+        found = self._dates.get(seconds)
+        if found is None:
+            found = self._dates[seconds] = self.datetime_at(seconds)
+        return found
 
     # -- Start operations ------------------------------------------------------------
 
@@ -287,7 +297,7 @@ class FakeTranscribe(ScriptingMixin):
         if unknown:
             raise TypeError(f"{spec.list_method}() got unexpected arguments {sorted(unknown)}")
         await self._admit(spec.list_operation, None)
-        return list_page(spec, self._account, at=self.datetime_at, now=self._now(), **params)
+        return list_page(spec, self._account, at=self._job_datetime, now=self._now(), **params)
 
     async def _admit(self, operation: str, job: tuple[str, str] | None) -> None:
         """Count the request and raise the fault it meets, as the wire would."""
