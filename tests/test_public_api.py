@@ -16,7 +16,7 @@ from transcribe_poller import (
     _stats,
     _sweep,
 )
-from transcribe_poller.testing import _bed, _fake, _fakequeue, _faults, _script
+from transcribe_poller.testing import _account, _bed, _contract, _fake, _fakequeue, _faults, _script
 
 EXPECTED = {
     "Backoff": _backoff.Backoff,
@@ -40,6 +40,10 @@ EXPECTED = {
     "wait_for_jobs": _oneshot.wait_for_jobs,
 }
 EXPECTED_TESTING = {
+    "Concurrency": _account.Concurrency,
+    "DEFAULT_CONCURRENCY": _account.DEFAULT_CONCURRENCY,
+    "JobSpec": _script.JobSpec,
+    "TranscribeDouble": _contract.TranscribeDouble,
     "Counts": _faults.Counts,
     "FakeEventQueue": _fakequeue.FakeEventQueue,
     "FakeTranscribe": _fake.FakeTranscribe,

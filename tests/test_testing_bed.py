@@ -9,6 +9,7 @@ import anyio
 import pytest
 from botocore.exceptions import ClientError
 
+from transcribe_poller import JobKind
 from transcribe_poller.testing import LocalTranscribe
 
 pytestmark = pytest.mark.anyio
@@ -269,3 +270,33 @@ async def test_the_kinds_moto_lacks_are_served_by_the_bed(
     traffic = local_transcribe.traffic()
     assert traffic.by_operation["GetCallAnalyticsJob"].requests == 1
     assert traffic.job("call-1", "call-analytics").requests == 1
+
+
+async def test_the_account_cap_holds_jobs_queued_by_the_wall_clock() -> None:
+    """With a cap of one, a second job waits QUEUED (moto's kinds and the bed's own)
+    for the first one's slot, and both Get and List say so."""
+    with LocalTranscribe(
+        region="eu-west-2", concurrency={"standard": 1, "call-analytics": 1}
+    ) as bed:
+        assert bed.concurrency[JobKind.STANDARD] == 1
+        assert bed.concurrency[JobKind.MEDICAL] == 250
+        for kind in ("standard", "call-analytics"):
+            first = bed.start_job("first", kind=kind, duration=60, queued_for=0)
+            second = bed.start_job("second", kind=kind, duration=10, queued_for=0)
+            assert second.slot_at == first.terminal_at
+            assert second.terminal_at == first.terminal_at + 10
+        async with bed.client() as client:
+            job = (await client.get_transcription_job(TranscriptionJobName="second"))[
+                "TranscriptionJob"
+            ]
+            assert job["TranscriptionJobStatus"] == "QUEUED"
+            listed = await client.list_transcription_jobs(Status="QUEUED")
+            assert [s["TranscriptionJobName"] for s in listed["TranscriptionJobSummaries"]] == [
+                "second"
+            ]
+            call = await client.get_call_analytics_job(CallAnalyticsJobName="second")
+            assert call["CallAnalyticsJob"]["CallAnalyticsJobStatus"] == "QUEUED"
+            running = await client.list_call_analytics_jobs(Status="IN_PROGRESS")
+            assert [s["CallAnalyticsJobName"] for s in running["CallAnalyticsJobSummaries"]] == [
+                "first"
+            ]

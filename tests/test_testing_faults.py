@@ -11,7 +11,12 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from transcribe_poller.testing import Counts, LocalTranscribe
 
@@ -184,3 +189,19 @@ def test_bad_faults_raise_value_error(
     assert local_transcribe.faults == before
     assert before.default_quota is not None
     assert before.default_quota.rate == 7
+
+
+async def test_hung_request_is_held_open_without_an_answer(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """hang_rate accepts the request and never answers: the client's read timeout
+    ends it, not a closed connection, and the proxy counts it as hung."""
+    local_transcribe.start_job("a", duration=0)
+    local_transcribe.set_faults(hang_rate=1.0)
+    async with local_transcribe.client(max_attempts=1, read_timeout=0.5) as client:
+        with pytest.raises(ReadTimeoutError):
+            await client.get_transcription_job(TranscriptionJobName="a")
+    assert local_transcribe.traffic().job("a") == Counts(requests=1, hung=1)
+    local_transcribe.set_faults()
+    async with local_transcribe.client(max_attempts=1) as client:
+        await client.get_transcription_job(TranscriptionJobName="a")

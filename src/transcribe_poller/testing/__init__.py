@@ -18,19 +18,25 @@ In your own tests, with this package installed, pytest offers two fixtures:
             ...
 """
 
+from ._account import DEFAULT_CONCURRENCY, Concurrency
 from ._bed import LocalTranscribe
+from ._contract import TranscribeDouble
 from ._fake import FakeTranscribe
 from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, Quota, TrafficReport
-from ._script import ScriptedJob
+from ._script import JobSpec, ScriptedJob
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
+    "Concurrency",
     "Counts",
     "FakeEventQueue",
     "FakeTranscribe",
     "Faults",
+    "JobSpec",
     "LocalTranscribe",
     "Quota",
     "ScriptedJob",
     "TrafficReport",
+    "TranscribeDouble",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,11 @@ import botocore.exceptions
 
 from .._jobs import JobKind
 from .._kinds import KindSpec
+from ._account import Account, Key
 from ._script import ScriptedJob, output_fields
+
+At = Callable[[float], datetime]
+STATUSES = ("QUEUED", "IN_PROGRESS", "FAILED", "COMPLETED")
 
 NOT_FOUND_MESSAGE = (
     "The requested job couldn't be found. Check the job name and try your request again."
@@ -25,87 +29,115 @@ NOT_FOUND_MESSAGE = (
 ACCOUNT_ID = "123456789012"
 
 
+def _common(spec: KindSpec, script: ScriptedJob, status: str, at: At) -> dict[str, Any]:
+    """What a Get answer and a List summary share: name, status, times, outcome."""
+    job: dict[str, Any] = {
+        spec.name_field: script.name,
+        spec.status_field: status,
+        "LanguageCode": script.language_code,
+        "CreationTime": at(script.started_at),
+    }
+    if status != "QUEUED":
+        job["StartTime"] = at(script.in_progress_at)
+    if status in ("COMPLETED", "FAILED"):
+        job["CompletionTime"] = at(script.terminal_at)
+    if status == "FAILED":
+        job["FailureReason"] = script.failure_reason
+    if spec.kind in (JobKind.STANDARD, JobKind.MEDICAL):
+        job["OutputLocationType"] = "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET"
+    if spec.kind is JobKind.MEDICAL:
+        job["Specialty"] = script.echo.get("Specialty", "PRIMARYCARE")
+        job["Type"] = script.echo.get("Type", "DICTATION")
+    if spec.kind is JobKind.CALL_ANALYTICS:
+        job["CallAnalyticsJobDetails"] = {"Skipped": []}
+    if script.redaction and spec.kind is JobKind.STANDARD:
+        job["ContentRedaction"] = {"RedactionType": "PII", "RedactionOutput": script.redaction}
+    if script.content_identification:
+        job["ContentIdentificationType"] = "PHI"
+    return job
+
+
 def describe_job(
     spec: KindSpec,
     script: ScriptedJob,
     status: str,
     *,
-    at: Callable[[float], datetime],
+    at: At,
     now: float,
     region: str,
 ) -> dict[str, Any]:
-    """The job dict of a Get answer; ``at`` turns the script's clock into datetimes."""
-    job: dict[str, Any] = {
-        spec.name_field: script.name,
-        spec.status_field: status,
-        "LanguageCode": "en-US",
-        "Media": {"MediaFileUri": f"s3://local-media/{script.name}.wav"},
-        "CreationTime": at(script.started_at),
-    }
+    """The job dict of a Get (or Start) answer; ``at`` turns the clock into datetimes."""
+    job = {**script.echo, **_common(spec, script, status, at)}
+    media = script.media_uri or f"s3://local-media/{script.name}.wav"
+    job["Media"] = {**job.get("Media", {}), "MediaFileUri": media}
     if spec.kind in (JobKind.STANDARD, JobKind.MEDICAL):
-        job["MediaFormat"] = "wav"
-        job["OutputLocationType"] = "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET"
-    if spec.kind is JobKind.CALL_ANALYTICS:
-        job["CallAnalyticsJobDetails"] = {"Skipped": []}
-    if script.redaction:
-        job["ContentRedaction"] = {"RedactionType": "PII", "RedactionOutput": script.redaction}
-    if script.content_identification:
-        job["ContentIdentificationType"] = "PHI"
-    if status != "QUEUED":
-        job["StartTime"] = at(script.started_at + script.queued_for)
-    if status in ("COMPLETED", "FAILED"):
-        job["CompletionTime"] = at(script.terminal_at)
-    if status == "FAILED":
-        job["FailureReason"] = script.failure_reason
-    elif status == "COMPLETED":
+        job.setdefault("MediaFormat", "wav")
+    if script.redaction and spec.kind is JobKind.CALL_ANALYTICS:
+        settings = dict(job.get("Settings", {}))
+        settings.setdefault(
+            "ContentRedaction", {"RedactionType": "PII", "RedactionOutput": script.redaction}
+        )
+        job["Settings"] = settings
+    if status == "COMPLETED":
         job.update(output_fields(script, region, ACCOUNT_ID, signed_at=at(now)))
     return job
 
 
+def summary(spec: KindSpec, script: ScriptedJob, status: str, *, at: At) -> dict[str, Any]:
+    """A List answer's summary of one job: the summary shape's fields, no URIs."""
+    return _common(spec, script, status, at)
+
+
 def list_page(
     spec: KindSpec,
-    scripts: Iterable[ScriptedJob],
+    account: Account,
     *,
-    at: Callable[[float], datetime],
+    at: At,
     now: float,
     Status: str | None = None,
     JobNameContains: str | None = None,
     NextToken: str | None = None,
-    MaxResults: int = 100,
+    MaxResults: int = 5,
 ) -> dict[str, Any]:
     """One page of a List answer: newest first, filtered as the service filters.
 
     The token is the last key returned, so jobs that change status between pages do
     not shift the others (the service's tokens are opaque; moto's are offsets).
+    A page of one status costs about the page: the account keeps each status's jobs
+    in order.
     """
+    if (
+        isinstance(MaxResults, bool)
+        or not isinstance(MaxResults, int)
+        or not (1 <= MaxResults <= 100)
+    ):
+        raise client_error(
+            spec.list_operation,
+            400,
+            "ValidationException",
+            f"1 validation error detected: Value '{MaxResults}' at 'maxResults' failed to "
+            "satisfy constraint: Member must have value between 1 and 100",
+        )
+    if Status is not None and Status not in STATUSES:
+        raise client_error(
+            spec.list_operation,
+            400,
+            "ValidationException",
+            f"1 validation error detected: Value '{Status}' at 'status' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(STATUSES)}]",
+        )
     contains = JobNameContains.lower() if JobNameContains else None
-    rows = sorted(
-        ((-script.started_at, script.name), script, script.status_at(now))
-        for script in scripts
-        if script.kind is spec.kind
-    )
     after = _decode(NextToken, spec) if NextToken else None
     page: list[dict[str, Any]] = []
-    last: tuple[float, str] | None = None
+    last: Key | None = None
     more = False
-    for key, script, status in rows:
-        if Status is not None and status != Status:
-            continue
+    for key, script, status in account.listing(spec.kind, now, status=Status, after=after):
         if contains is not None and contains not in script.name.lower():
-            continue
-        if after is not None and key <= after:
             continue
         if len(page) == MaxResults:
             more = True
             break
-        page.append(
-            {
-                spec.name_field: script.name,
-                spec.status_field: status,
-                "CreationTime": at(script.started_at),
-                "LanguageCode": "en-US",
-            }
-        )
+        page.append(summary(spec, script, status, at=at))
         last = key
     answer: dict[str, Any] = {spec.summaries_field: page}
     if Status is not None:
@@ -140,7 +172,7 @@ def not_found(spec: KindSpec) -> botocore.exceptions.ClientError:
     return client_error(spec.get_operation, 400, "BadRequestException", NOT_FOUND_MESSAGE)
 
 
-def _decode(token: str, spec: KindSpec) -> tuple[float, str]:
+def _decode(token: str, spec: KindSpec) -> Key:
     try:
         started, name = json.loads(base64.urlsafe_b64decode(token.encode()))
         return float(started), str(name)

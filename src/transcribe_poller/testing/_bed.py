@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from .._jobs import JobKind
-from .._kinds import KINDS
+from .._kinds import KINDS, KindSpec
+from ._account import DEFAULT_CONCURRENCY, Account, Concurrency
 from ._answers import describe_job, list_page, not_found, to_wire
-from ._faults import Faults, TrafficReport, make_faults
-from ._script import ScriptedJob, default_bucket, make_script
+from ._contract import ScriptingMixin
+from ._faults import Faults, TrafficReport
+from ._script import JobSpec, ScriptedJob
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
@@ -49,7 +51,7 @@ _MODELS = {
 }
 
 
-class LocalTranscribe:
+class LocalTranscribe(ScriptingMixin):
     """A local Transcribe service: moto in server mode behind a fault-injecting proxy.
 
     Use it as a context manager (synchronous, so it fits a session-scoped pytest
@@ -68,16 +70,29 @@ class LocalTranscribe:
     EventBridge to an SQS queue, as AWS does.
     moto keeps its jobs, queues and rules in process-wide state: two beds in one
     process share them, and one's :meth:`reset` clears the other's.
+
+    ``concurrency`` models the account's cap of jobs running at once, as on
+    FakeTranscribe: scripted jobs beyond it wait QUEUED, first in, first out, by
+    the wall clock (jobs started through a client are moto's own and do not count).
     """
 
-    def __init__(self, *, region: str = "us-east-1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        port: int = 0,
+        concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    ) -> None:
         self.region = region
         self._port = port
         self._state = "new"
         self._lock = threading.Lock()
         self._server: Any = None
         self._proxy: Any = None
-        self._scripts: dict[tuple[JobKind, str], ScriptedJob] = {}
+        self._account = Account(concurrency)
+        self._scripts = self._account.jobs
+        # Scripts are started from the caller's thread and read from the proxy's.
+        self._jobs_lock = threading.Lock()
         self._emitter: EventEmitter | None = None
         self._queue_url: str | None = None
         self._botocore: Any = None  # a botocore session for the bed's own set-up calls
@@ -218,53 +233,18 @@ class LocalTranscribe:
 
         return transcribe_backends[ACCOUNT_ID][self.region]
 
-    def start_job(
-        self,
-        name: str,
-        *,
-        kind: JobKind | str = JobKind.STANDARD,
-        duration: float = 1.0,
-        queued_for: float | None = None,
-        fail_with: str | None = None,
-        redaction: str | None = None,
-        subtitles: Iterable[str] = (),
-        content_identification: bool = False,
-        output_bucket: str | None = None,
-    ) -> ScriptedJob:
-        """Start a job whose status follows the wall clock, and return its script.
-
-        QUEUED for ``queued_for`` seconds (a quarter of ``duration`` by default), then
-        IN_PROGRESS, then COMPLETED ``duration`` seconds after the start, or FAILED
-        with ``fail_with`` as the FailureReason. ``redaction`` is ``"redacted"``
-        (only RedactedTranscriptFileUri) or ``"redacted_and_unredacted"`` (both);
-        ``subtitles`` lists formats (``"vtt"``, ``"srt"``). Medical jobs can report
-        ``content_identification`` (ContentIdentificationType PHI). Without
-        ``output_bucket`` the URIs of standard and Call Analytics jobs are presigned
-        service-bucket URIs whose query string stands in for a credential; medical
-        and Medical Scribe output always goes to a bucket. ``kind`` is any
-        :class:`JobKind`: Call Analytics and Medical Scribe jobs, which moto lacks,
-        are answered by the test bed itself. Raises ValueError naming a bad field.
-        """
-        output_bucket = default_bucket(kind, output_bucket)
-        script = make_script(
-            name,
-            kind=kind,
-            duration=duration,
-            queued_for=queued_for,
-            fail_with=fail_with,
-            redaction=redaction,
-            subtitles=list(subtitles),
-            content_identification=content_identification,
-            output_bucket=output_bucket,
-        )
+    def _start_script(self, spec: JobSpec) -> ScriptedJob:
         self._running()
+        script = spec.script(time.time())
+        name, output_bucket = spec.name, spec.output_bucket
+        if (script.kind, name) in self._account:
+            from moto.transcribe.exceptions import ConflictException
+
+            raise ConflictException(f"The requested job name already exists: {name}")
         if script.kind in LOCAL_KINDS:
             # moto lacks these kinds: the proxy answers them from the scripts.
-            if (script.kind, name) in self._scripts:
-                from moto.transcribe.exceptions import ConflictException
-
-                raise ConflictException(f"The requested job name already exists: {name}")
-            self._scripts[(script.kind, name)] = script
+            with self._jobs_lock:
+                self._account.add(script)
             self._plan_events(script)
             return script
         from . import _moto_patch
@@ -299,7 +279,9 @@ class LocalTranscribe:
                 model_settings=None,
                 job_execution_settings=None,
                 content_redaction=(
-                    {"RedactionType": "PII", "RedactionOutput": redaction} if redaction else None
+                    {"RedactionType": "PII", "RedactionOutput": script.redaction}
+                    if script.redaction
+                    else None
                 ),
                 identify_language=None,
                 identify_multiple_languages=None,
@@ -307,8 +289,10 @@ class LocalTranscribe:
                 subtitles={"Formats": list(script.subtitles)} if script.subtitles else None,
             )
             job = backend.transcriptions[name]
+        # Placed in the account (its slot decided) before moto's first read of it.
+        with self._jobs_lock:
+            self._account.add(script)
         _moto_patch.attach_script(job, script)
-        self._scripts[(script.kind, name)] = script
         self._plan_events(script)
         return script
 
@@ -324,29 +308,27 @@ class LocalTranscribe:
             return 400, to_wire({"__type": "SerializationException", "Message": "bad JSON"})
         now = time.time()
         try:
-            if is_get:
-                script = self._scripts.get((spec.kind, str(params.get(spec.name_field))))
-                if script is None:
-                    raise not_found(spec)
-                status = script.status_at(now)
-                if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
-                    script.first_terminal_read_at = now
-                job = describe_job(spec, script, status, at=_utc, now=now, region=self.region)
-                return 200, to_wire({spec.job_field: job})
-            scripts = list(self._scripts.values())
-            return 200, to_wire(list_page(spec, scripts, at=_utc, now=now, **params))
+            with self._jobs_lock:
+                return self._answer_from_scripts(spec, is_get, params, now)
         except botocore.exceptions.ClientError as error:
             wire = error.response["Error"]
             return 400, to_wire({"__type": wire["Code"], "Message": wire["Message"]})
         except TypeError as error:  # an unknown parameter
             return 400, to_wire({"__type": "ValidationException", "Message": str(error)})
 
-    def script(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> ScriptedJob:
-        """The script (and ground truth) of a job started with :meth:`start_job`."""
-        try:
-            return self._scripts[(JobKind(kind), name)]
-        except (KeyError, ValueError):
-            raise KeyError(f"no scripted {kind} job named {name!r}") from None
+    def _answer_from_scripts(
+        self, spec: KindSpec, is_get: bool, params: dict[str, Any], now: float
+    ) -> tuple[int, bytes]:
+        if is_get:
+            script = self._scripts.get((spec.kind, str(params.get(spec.name_field))))
+            if script is None:
+                raise not_found(spec)
+            status = script.status_at(now)
+            if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
+                script.first_terminal_read_at = now
+            job = describe_job(spec, script, status, at=_utc, now=now, region=self.region)
+            return 200, to_wire({spec.job_field: job})
+        return 200, to_wire(list_page(spec, self._account, at=_utc, now=now, **params))
 
     @property
     def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]:
@@ -363,7 +345,8 @@ class LocalTranscribe:
         self._disable_events()
         self._post("/moto-api/reset", {})
         self._unset_time_progression()
-        self._scripts.clear()
+        with self._jobs_lock:
+            self._account.clear()
         self._proxy.set_faults(Faults())
         self._proxy.end_outage()
         self._proxy.reset_counts()
@@ -520,40 +503,9 @@ class LocalTranscribe:
 
     # -- faults --------------------------------------------------------------------
 
-    def set_faults(
-        self,
-        *,
-        quota: float | Mapping[str, float | tuple[float, float]] | None = None,
-        burst: float | None = None,
-        denied: Iterable[str] = (),
-        throttle_error: str = "LimitExceededException",
-        retry_after: float | None = None,
-        error_rate: float = 0.0,
-        drop_rate: float = 0.0,
-        latency: float = 0.0,
-        seed: int | None = None,
-    ) -> Faults:
-        """Replace the faults the proxy injects; with no arguments, inject none.
-
-        ``quota`` is a rate in requests per second given to every operation
-        separately, or a mapping of operation name to a rate or ``(rate, burst)``.
-        ``burst`` defaults to one second's worth of requests. ``denied`` names
-        operations answered with AccessDeniedException.
-        """
-        faults = make_faults(
-            quota=quota,
-            burst=burst,
-            denied=denied,
-            throttle_error=throttle_error,
-            retry_after=retry_after,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            latency=latency,
-            seed=seed,
-        )
+    def _install_faults(self, faults: Faults) -> None:
         self._running()
         self._proxy.set_faults(faults)
-        return faults
 
     @property
     def faults(self) -> Faults:

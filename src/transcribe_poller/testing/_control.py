@@ -21,24 +21,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._proxy import CONTROL_PREFIX
-from ._script import ScriptedJob, make_script
+from ._script import SPEC_DEFAULTS, JobSpec, ScriptedJob
 
 if TYPE_CHECKING:
     from ._bed import LocalTranscribe
 
 JOBS_PATH = CONTROL_PREFIX + "jobs"
 
-# start_job's keyword arguments and their defaults (a test keeps the two in step).
-SPEC_DEFAULTS: dict[str, Any] = {
-    "kind": "standard",
-    "duration": 1.0,
-    "queued_for": None,
-    "fail_with": None,
-    "redaction": None,
-    "subtitles": (),
-    "content_identification": False,
-    "output_bucket": None,
-}
 FIELDS = ("name", *SPEC_DEFAULTS)
 
 
@@ -55,7 +44,7 @@ def job_spec(payload: object) -> dict[str, Any]:
     if "name" not in payload:
         raise ValueError("field 'name' is required")
     spec = {**SPEC_DEFAULTS, **payload}
-    # make_script checks the rest; these it would take too kindly from JSON.
+    # JobSpec checks the rest; these it would take too kindly from JSON.
     subtitles = spec["subtitles"]
     if not isinstance(subtitles, (list, tuple)):
         raise ValueError(f'subtitles must be a list such as ["vtt"], got {subtitles!r}')
@@ -65,7 +54,7 @@ def job_spec(payload: object) -> dict[str, Any]:
         )
     if spec["output_bucket"] is not None and not isinstance(spec["output_bucket"], str):
         raise ValueError(f"output_bucket must be a bucket name, got {spec['output_bucket']!r}")
-    make_script(**spec)
+    JobSpec(**spec)
     return spec
 
 
@@ -82,6 +71,7 @@ def describe_script(script: ScriptedJob) -> dict[str, Any]:
         "redaction": script.redaction,
         "subtitles": list(script.subtitles),
         "started_at": script.started_at,
+        "slot_at": script.runs_from,
         "terminal_at": script.terminal_at,
     }
 

@@ -11,39 +11,70 @@ exactly as it would on the wire). Jobs follow the event loop's clock
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
-import random
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeAlias
 
 import anyio
 import botocore.exceptions
 
-from .._jobs import JobKind
+from .._jobs import JobKind, JobRef
 from .._kinds import KINDS, KindSpec
+from ._account import DEFAULT_CONCURRENCY, MAX_QUEUED, Account, Concurrency
 from ._answers import client_error, describe_job, list_page, not_found
+from ._contract import ScriptingMixin
 from ._fakequeue import FakeEventQueue
-from ._faults import Counts, Faults, TokenBucket, TrafficReport, make_faults
-from ._script import ScriptedJob, default_bucket, make_script
+from ._faults import Counts, Faults, Gate, TrafficReport, Verdict
+from ._script import JobSpec, ScriptedJob, check_duration
+from ._start import (
+    CONFLICT_MESSAGE,
+    LIMIT_MESSAGE,
+    QUEUE_FULL_MESSAGE,
+    START_OPERATIONS,
+    read_start,
+)
 
 ENDPOINT = "memory://fake-transcribe"
-_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)  # what the clock's zero reads as
+DEFAULT_RUN_TIME = 5.0  # seconds a job started through the API runs, by default
+
+RunTime: TypeAlias = float | Callable[[JobRef], float]
 
 
-class FakeTranscribe:
+class FakeTranscribe(ScriptingMixin):
     """An in-memory stand-in for an aiobotocore Transcribe client.
 
     Pass it wherever a client goes (``Poller(FakeTranscribe())``). Script jobs with
     :meth:`start_job` (the same arguments as ``LocalTranscribe.start_job``), faults
     and quotas with :meth:`set_faults` (the same as ``LocalTranscribe.set_faults``;
-    ``drop_rate`` raises a dropped connection), an unreachable service with
-    :meth:`outage`, and read what was asked with :meth:`traffic`, per operation
-    and per job (``traffic().job(JobRef.medical("x"))``).
+    ``drop_rate`` raises a dropped connection, ``hang_rate`` never answers), an
+    unreachable service with :meth:`outage`, and read what was asked with
+    :meth:`traffic`, per operation and per job (``traffic().job(JobRef.medical("x"))``).
+
+    Code under test can start jobs itself, as on the service: the Start operation of
+    every kind (``start_transcription_job``, ``start_medical_transcription_job``,
+    ``start_call_analytics_job``, ``start_medical_scribe_job``) takes botocore's
+    parameters and answers as the service does. Such a job runs ``run_time``
+    seconds from when it gets its slot: a number, or a function of the job's
+    :class:`JobRef` giving seconds.
+
+    ``concurrency`` models the account's cap of jobs running at once, per kind:
+    by default AWS's (250 standard, medical and Medical Scribe; 100 Call
+    Analytics), an int for every kind, a mapping of kind to cap for some (the
+    others keep the default), None for no cap. Jobs beyond the cap wait QUEUED,
+    first in, first out, and start when a running job of their kind ends. A
+    Start request over the cap gets LimitExceededException unless it asks for job
+    queueing (``JobExecutionSettings`` with ``AllowDeferredExecution``, or a
+    ``DataAccessRoleArn`` for Call Analytics), up to 10,000 queued jobs per kind.
 
     ``clock`` tells the time jobs follow; by default the running event loop's
-    (``anyio.current_time``), so start jobs from inside it. Set ``credentials`` to
+    (``anyio.current_time``), so start jobs from inside it. Its readings are shown
+    as today's date and time: the clock's reading when the fake was made (or first
+    read, if it could not be read then) is the real time of day then, so the
+    presigned URIs and their ``expires_at`` are current. Set ``credentials`` to
     False to answer as a client with no credentials would.
     """
 
@@ -53,94 +84,49 @@ class FakeTranscribe:
         region: str = "us-east-1",
         clock: Callable[[], float] = anyio.current_time,
         credentials: bool = True,
+        concurrency: Concurrency = DEFAULT_CONCURRENCY,
+        run_time: RunTime = DEFAULT_RUN_TIME,
     ) -> None:
+        if not callable(run_time):
+            check_duration("run_time", run_time)
         self.region = region
         self.credentials = credentials
         self.meta = SimpleNamespace(endpoint_url=ENDPOINT, region_name=region)
         self._clock = clock
-        self._jobs: dict[tuple[JobKind, str], ScriptedJob] = {}
-        self._faults = Faults()
-        self._buckets: dict[str, TokenBucket] = {}
-        self._random = random.Random()
+        self._run_time = run_time
+        self._account = Account(concurrency)
+        # (kind, name) -> script, the account's own dict: event queues read it.
+        self._jobs = self._account.jobs
+        self._gate = Gate()
         self._outage_until = -math.inf
         self._outages = 0
         self._by_op: collections.defaultdict[str, list[int]] = collections.defaultdict(
-            lambda: [0, 0, 0, 0]
+            lambda: [0, 0, 0, 0, 0]
         )
         self._by_job: collections.defaultdict[tuple[str, str], list[int]] = collections.defaultdict(
-            lambda: [0, 0, 0, 0]
+            lambda: [0, 0, 0, 0, 0]
         )
+        # Seconds to add to a clock reading to make it a Unix time.
+        self._wall_offset: float | None = None
+        self._dates: dict[float, datetime] = {}
+        with contextlib.suppress(Exception):  # anyio's clock outside an event loop
+            self._wall_offset = time.time() - clock()
 
     def __repr__(self) -> str:
         return f"<FakeTranscribe jobs={len(self._jobs)} region={self.region!r}>"
 
     # -- scripting -----------------------------------------------------------------
 
-    def start_job(
-        self,
-        name: str,
-        *,
-        kind: JobKind | str = JobKind.STANDARD,
-        duration: float = 1.0,
-        queued_for: float | None = None,
-        fail_with: str | None = None,
-        redaction: str | None = None,
-        subtitles: Iterable[str] = (),
-        content_identification: bool = False,
-        output_bucket: str | None = None,
-    ) -> ScriptedJob:
-        """Start a scripted job now, by this fake's clock; see ``LocalTranscribe.start_job``."""
-        output_bucket = default_bucket(kind, output_bucket)
-        script = make_script(
-            name,
-            kind=kind,
-            duration=duration,
-            queued_for=queued_for,
-            fail_with=fail_with,
-            redaction=redaction,
-            subtitles=list(subtitles),
-            content_identification=content_identification,
-            output_bucket=output_bucket,
-        )
-        script.started_at = self._now()
-        self._jobs[(script.kind, name)] = script
+    def _start_script(self, spec: JobSpec) -> ScriptedJob:
+        script = spec.script(self._now())
+        try:
+            self._account.add(script)
+        except KeyError as error:
+            raise ValueError(f"name: {error.args[0]}") from None
         return script
 
-    def script(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> ScriptedJob:
-        """The script (and ground truth) of a job started with :meth:`start_job`."""
-        try:
-            return self._jobs[(JobKind(kind), name)]
-        except (KeyError, ValueError):
-            raise KeyError(f"no scripted {kind} job named {name!r}") from None
-
-    def set_faults(
-        self,
-        *,
-        quota: float | Mapping[str, float | tuple[float, float]] | None = None,
-        burst: float | None = None,
-        denied: Iterable[str] = (),
-        throttle_error: str = "LimitExceededException",
-        retry_after: float | None = None,
-        error_rate: float = 0.0,
-        drop_rate: float = 0.0,
-        latency: float = 0.0,
-        seed: int | None = None,
-    ) -> Faults:
-        """Replace the injected faults; with no arguments, inject none."""
-        self._faults = make_faults(
-            quota=quota,
-            burst=burst,
-            denied=denied,
-            throttle_error=throttle_error,
-            retry_after=retry_after,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            latency=latency,
-            seed=seed,
-        )
-        self._buckets.clear()
-        self._random = random.Random(seed)
-        return self._faults
+    def _install_faults(self, faults: Faults) -> None:
+        self._gate = Gate(faults)
 
     def event_queue(
         self,
@@ -158,7 +144,7 @@ class FakeTranscribe:
     @property
     def faults(self) -> Faults:
         """The faults injected now."""
-        return self._faults
+        return self._gate.faults
 
     def outage(self, seconds: float) -> None:
         """Refuse every request for ``seconds`` from now (``math.inf``: for good)."""
@@ -181,11 +167,41 @@ class FakeTranscribe:
 
     def reset(self) -> None:
         """Forget every job, fault and count."""
-        self._jobs.clear()
+        self._account.clear()
+        self._dates.clear()
         self.set_faults()
         self._outage_until = -math.inf
         self._outages = 0
         self.reset_traffic()
+
+    def datetime_at(self, seconds: float) -> datetime:
+        """A reading of this fake's clock as the (timezone-aware) UTC time it shows."""
+        if self._wall_offset is None:
+            self._now()
+        assert self._wall_offset is not None
+        return datetime.fromtimestamp(self._wall_offset + seconds, tz=timezone.utc)
+
+    def _job_datetime(self, seconds: float) -> datetime:
+        """datetime_at for a job's own times (creation, start, end), kept: a List
+        answer shows them again and again, at most three per job."""
+        found = self._dates.get(seconds)
+        if found is None:
+            found = self._dates[seconds] = self.datetime_at(seconds)
+        return found
+
+    # -- Start operations ------------------------------------------------------------
+
+    async def start_transcription_job(self, **params: Any) -> dict[str, Any]:
+        return await self._start(JobKind.STANDARD, params)
+
+    async def start_medical_transcription_job(self, **params: Any) -> dict[str, Any]:
+        return await self._start(JobKind.MEDICAL, params)
+
+    async def start_call_analytics_job(self, **params: Any) -> dict[str, Any]:
+        return await self._start(JobKind.CALL_ANALYTICS, params)
+
+    async def start_medical_scribe_job(self, **params: Any) -> dict[str, Any]:
+        return await self._start(JobKind.MEDICAL_SCRIBE, params)
 
     # -- the client's operations ----------------------------------------------------
 
@@ -219,17 +235,53 @@ class FakeTranscribe:
 
     def _now(self) -> float:
         try:
-            return self._clock()
+            now = self._clock()
         except Exception as error:  # anyio's clock outside an event loop
             raise RuntimeError(
                 "FakeTranscribe follows the event loop's clock: call it inside the loop, "
                 "or pass clock=time.monotonic"
             ) from error
+        if self._wall_offset is None:
+            self._wall_offset = time.time() - now
+        return now
+
+    async def _start(self, kind: JobKind, params: dict[str, Any]) -> dict[str, Any]:
+        spec = KINDS[kind]
+        operation = START_OPERATIONS[kind]
+        # botocore checks the parameters before anything is sent.
+        request = read_start(kind, params)
+        await self._admit(operation, (kind.value, request.name))
+        now = self._now()
+        if (kind, request.name) in self._account:
+            raise client_error(operation, 400, "ConflictException", CONFLICT_MESSAGE)
+        if self._account.at_cap(kind, now):
+            _, waiting = self._account.load(kind, now)
+            if not request.deferrable:
+                raise client_error(
+                    operation, 400, "LimitExceededException", LIMIT_MESSAGE.format(kind=kind.value)
+                )
+            if waiting >= MAX_QUEUED:
+                raise client_error(
+                    operation,
+                    400,
+                    "LimitExceededException",
+                    QUEUE_FULL_MESSAGE.format(kind=kind.value, limit=MAX_QUEUED),
+                )
+        script = request.script(now, self._run_time_of(JobRef(request.name, kind)))
+        self._account.add(script)
+        status = script.status_at(now)
+        job = describe_job(spec, script, status, at=self.datetime_at, now=now, region=self.region)
+        return {spec.job_field: job}
+
+    def _run_time_of(self, job: JobRef) -> float:
+        run_time = self._run_time
+        seconds = run_time(job) if callable(run_time) else run_time
+        return check_duration(f"run_time of {job}", seconds)
 
     async def _get(self, spec: KindSpec, name: str) -> dict[str, Any]:
         job_key = (spec.kind.value, name)
         await self._admit(spec.get_operation, job_key)
-        script = self._jobs.get((spec.kind, name))
+        script = self._account.get(spec.kind, name)
         if script is None:
             self._count(spec.get_operation, job_key, 2)
             raise not_found(spec)
@@ -237,7 +289,7 @@ class FakeTranscribe:
         status = script.status_at(now)
         if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
             script.first_terminal_read_at = now
-        job = describe_job(spec, script, status, at=_at, now=now, region=self.region)
+        job = describe_job(spec, script, status, at=self.datetime_at, now=now, region=self.region)
         return {spec.job_field: job}
 
     async def _list(self, spec: KindSpec, params: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +297,7 @@ class FakeTranscribe:
         if unknown:
             raise TypeError(f"{spec.list_method}() got unexpected arguments {sorted(unknown)}")
         await self._admit(spec.list_operation, None)
-        return list_page(spec, self._jobs.values(), at=_at, now=self._now(), **params)
+        return list_page(spec, self._account, at=self._job_datetime, now=self._now(), **params)
 
     async def _admit(self, operation: str, job: tuple[str, str] | None) -> None:
         """Count the request and raise the fault it meets, as the wire would."""
@@ -254,44 +306,26 @@ class FakeTranscribe:
         if self._now() < self._outage_until:
             raise botocore.exceptions.EndpointConnectionError(endpoint_url=ENDPOINT)
         self._count(operation, job, 0)
-        faults = self._faults
-        if faults.latency:
-            await anyio.sleep(faults.latency)
+        latency = self._gate.faults.latency
+        if latency:
+            await anyio.sleep(latency)
         else:
             await anyio.lowlevel.checkpoint()
-        if operation in faults.denied:
-            self._count(operation, job, 2)
-            raise client_error(
-                operation,
-                400,
-                "AccessDeniedException",
-                f"User is not authorized to perform: transcribe:{operation}",
-            )
-        quota = faults.quota_for(operation)
-        if quota is not None:
-            bucket = self._buckets.get(operation)
-            if bucket is None:
-                bucket = self._buckets[operation] = TokenBucket(quota, self._now())
-            if not bucket.take(self._now()):
-                self._count(operation, job, 1)
-                raise client_error(
-                    operation, 400, faults.throttle_error, "Rate exceeded", faults.retry_after
-                )
-        roll = self._random.random()
-        if roll < faults.drop_rate:
-            self._count(operation, job, 3)
+        decision = self._gate.admit(operation, self._now())
+        if decision.count_index is not None:
+            self._count(operation, job, decision.count_index)
+        if decision.verdict is Verdict.PASS:
+            return
+        if decision.verdict is Verdict.DROP:
             raise botocore.exceptions.ConnectionClosedError(endpoint_url=ENDPOINT)
-        if roll < faults.drop_rate + faults.error_rate:
-            self._count(operation, job, 2)
-            raise client_error(
-                operation, 500, "InternalFailureException", "We encountered an internal error."
-            )
+        if decision.verdict is Verdict.HANG:
+            # Accepted and never answered: the caller's own timeout must end it.
+            await anyio.sleep_forever()
+        raise client_error(
+            operation, decision.status, decision.code, decision.message, decision.retry_after
+        )
 
     def _count(self, operation: str, job: tuple[str, str] | None, index: int) -> None:
         self._by_op[operation][index] += 1
         if job is not None:
             self._by_job[job][index] += 1
-
-
-def _at(seconds: float) -> datetime:
-    return _EPOCH + timedelta(seconds=seconds)

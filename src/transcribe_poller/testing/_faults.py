@@ -1,8 +1,17 @@
-"""What the fault proxy injects, and what it counted."""
+"""What the test doubles inject, how each request is admitted, and what was counted.
+
+Both doubles share this: :class:`Faults` declares the faults once, :func:`decide`
+says in one pure place what a request meets (:class:`Verdict`), and :class:`Gate`
+holds the only state that decision needs (the quotas' token buckets and the random
+draws). FakeTranscribe turns a :class:`Decision` into botocore's exceptions, the
+proxy into HTTP answers.
+"""
 
 from __future__ import annotations
 
+import enum
 import math
+import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -43,7 +52,9 @@ class Faults:
     are HTTP 400 with ``throttle_error`` as the error type, and a ``Retry-After``
     header when ``retry_after`` is set. ``error_rate`` of the requests that pass the
     quota get HTTP 500 InternalFailureException and ``drop_rate`` have their
-    connection dropped without an answer; ``latency`` seconds are added to each.
+    connection dropped without an answer; ``hang_rate`` are accepted and never
+    answered (the connection stays open until the client gives up); ``latency``
+    seconds are added to each.
     """
 
     quotas: Mapping[str, Quota] = field(default_factory=dict)
@@ -55,6 +66,7 @@ class Faults:
     drop_rate: float = 0.0
     latency: float = 0.0
     seed: int | None = None
+    hang_rate: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quotas", MappingProxyType(dict(self.quotas)))
@@ -67,8 +79,9 @@ class Faults:
             )
         _fraction("error_rate", self.error_rate)
         _fraction("drop_rate", self.drop_rate)
-        if self.error_rate + self.drop_rate > 1.0:
-            raise ValueError("error_rate + drop_rate must not exceed 1")
+        _fraction("hang_rate", self.hang_rate)
+        if self.error_rate + self.drop_rate + self.hang_rate > 1.0:
+            raise ValueError("error_rate + drop_rate + hang_rate must not exceed 1")
         if not (math.isfinite(self.latency) and self.latency >= 0):
             raise ValueError(f"latency must be finite and >= 0, got {self.latency!r}")
         if self.retry_after is not None and not (
@@ -108,6 +121,7 @@ def make_faults(
     drop_rate: float = 0.0,
     latency: float = 0.0,
     seed: int | None = None,
+    hang_rate: float = 0.0,
 ) -> Faults:
     """Faults from the arguments of ``set_faults`` (see LocalTranscribe.set_faults)."""
     default: Quota | None = None
@@ -128,17 +142,121 @@ def make_faults(
         drop_rate=drop_rate,
         latency=latency,
         seed=seed,
+        hang_rate=hang_rate,
     )
+
+
+class Verdict(enum.Enum):
+    """What a request meets at the door."""
+
+    PASS = "pass"
+    THROTTLE = "throttle"
+    DENY = "deny"
+    ERROR = "error"
+    DROP = "drop"
+    HANG = "hang"
+
+
+# Where each verdict is counted in Counts (requests is index 0, counted for all).
+_COUNT_INDEX = {
+    Verdict.PASS: None,
+    Verdict.THROTTLE: 1,
+    Verdict.DENY: 2,
+    Verdict.ERROR: 2,
+    Verdict.DROP: 3,
+    Verdict.HANG: 4,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A verdict and, for an error answer, what the service would send."""
+
+    verdict: Verdict
+    status: int = 200
+    code: str = ""
+    message: str = ""
+    retry_after: float | None = None
+
+    @property
+    def count_index(self) -> int | None:
+        """The Counts field it adds to besides ``requests`` (None: none)."""
+        return _COUNT_INDEX[self.verdict]
+
+
+PASS = Decision(Verdict.PASS)
+INTERNAL_FAILURE_MESSAGE = "We encountered an internal error. Try again."
+
+
+def decide(faults: Faults, operation: str, *, within_quota: bool, roll: float) -> Decision:
+    """What one request to ``operation`` meets: the one place both doubles ask.
+
+    ``within_quota`` says whether the operation's quota had a token for it (True
+    when it has no quota); ``roll`` is a uniform draw in [0, 1) that places it in
+    the shares of dropped, hung and failed requests, in that order. A denied
+    operation is refused before its quota is looked at.
+    """
+    if operation in faults.denied:
+        return Decision(
+            Verdict.DENY,
+            400,
+            "AccessDeniedException",
+            f"User is not authorized to perform: transcribe:{operation}",
+        )
+    if not within_quota:
+        return Decision(
+            Verdict.THROTTLE, 400, faults.throttle_error, "Rate exceeded", faults.retry_after
+        )
+    if roll < faults.drop_rate:
+        return Decision(Verdict.DROP)
+    if roll < faults.drop_rate + faults.hang_rate:
+        return Decision(Verdict.HANG)
+    if roll < faults.drop_rate + faults.hang_rate + faults.error_rate:
+        return Decision(Verdict.ERROR, 500, "InternalFailureException", INTERNAL_FAILURE_MESSAGE)
+    return PASS
+
+
+class Gate:
+    """The state fault admission needs: a token bucket per operation, the random draws.
+
+    Not thread-safe: the proxy calls it under its lock.
+    """
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self.faults = faults if faults is not None else Faults()
+        self._random = random.Random(self.faults.seed)
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def admit(self, operation: str, now: float) -> Decision:
+        """Decide one request at ``now`` (seconds, on the double's clock)."""
+        faults = self.faults
+        if operation in faults.denied:
+            # Refused before the quota: a denied request takes no token and no draw.
+            return decide(faults, operation, within_quota=True, roll=1.0)
+        within = True
+        quota = faults.quota_for(operation)
+        if quota is not None:
+            bucket = self._buckets.get(operation)
+            if bucket is None or bucket.quota != quota:
+                bucket = self._buckets[operation] = TokenBucket(quota, now)
+            within = bucket.take(now)
+        roll = self._random.random() if within else 1.0
+        return decide(faults, operation, within_quota=within, roll=roll)
 
 
 @dataclass(frozen=True)
 class Counts:
-    """How many requests the proxy saw, and what it did with them."""
+    """How many requests a double saw, and what it did with them.
+
+    ``errors`` counts denied requests and injected internal failures; ``hung`` the
+    requests accepted and never answered (``hang_rate``).
+    """
 
     requests: int = 0
     throttled: int = 0
     errors: int = 0
     dropped: int = 0
+    hung: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -146,6 +264,7 @@ class Counts:
             self.throttled + other.throttled,
             self.errors + other.errors,
             self.dropped + other.dropped,
+            self.hung + other.hung,
         )
 
 

@@ -41,7 +41,7 @@ def _apply_script(job: Any, script: ScriptedJob, status: str) -> None:
     job.output_location_type = "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET"
     if status == "QUEUED":
         return
-    job.start_time = _iso(script.started_at + script.queued_for)
+    job.start_time = _iso(script.in_progress_at)
     if status == "IN_PROGRESS":
         return
     job.completion_time = _iso(script.terminal_at)

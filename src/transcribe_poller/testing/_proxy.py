@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import threading
 import time
 import uuid
@@ -21,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from ._faults import Counts, Faults, TokenBucket, TrafficReport
+from ._faults import Counts, Faults, Gate, TrafficReport, Verdict
 
 # Answers an operation moto lacks: (HTTP status, JSON body), or None to ask moto.
 LocalAnswer = Callable[[str, bytes], "tuple[int, bytes] | None"]
@@ -80,12 +79,10 @@ class FaultProxy:
         self._port = port  # 0: a free port, kept from then on (outages listen again on it)
         self._control: ControlHandler | None = None
         self._local: LocalAnswer | None = None
-        self._faults = Faults()
-        self._random = random.Random()
-        self._buckets: dict[str, TokenBucket] = {}
+        self._gate = Gate()
         self._lock = threading.Lock()
-        self._by_op: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        self._by_job: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self._by_op: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+        self._by_job: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
         self._outages = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -93,6 +90,7 @@ class FaultProxy:
         self._web_server: web.Server | None = None
         self._session: aiohttp.ClientSession | None = None
         self._outage_task: asyncio.Task[None] | None = None
+        self._hung: set[asyncio.Future[None]] = set()  # requests never to be answered
 
     # -- life cycle (called from any thread) --------------------------------------
 
@@ -146,13 +144,11 @@ class FaultProxy:
     @property
     def faults(self) -> Faults:
         with self._lock:
-            return self._faults
+            return self._gate.faults
 
     def set_faults(self, faults: Faults) -> None:
         with self._lock:
-            self._faults = faults
-            self._random = random.Random(faults.seed)
-            self._buckets.clear()
+            self._gate = Gate(faults)
 
     def set_local_answers(self, answer: LocalAnswer | None) -> None:
         """Answer some operations here instead of moto (those moto lacks)."""
@@ -204,6 +200,8 @@ class FaultProxy:
         self._port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:
+        for never in list(self._hung):
+            never.cancel()
         if self._outage_task is not None:
             self._outage_task.cancel()
         await self._drop_listener()
@@ -264,40 +262,33 @@ class FaultProxy:
         operation = target.rpartition(".")[2] or "unknown"
         job = _job_key(body)
         with self._lock:
-            faults = self._faults
+            faults = self._gate.faults
             self._by_op[operation][0] += 1
             if job is not None:
                 self._by_job[job][0] += 1
-            quota = faults.quota_for(operation)
-            allowed = True
-            if quota is not None:
-                bucket = self._buckets.get(operation)
-                if bucket is None or bucket.quota != quota:
-                    bucket = self._buckets[operation] = TokenBucket(quota, time.monotonic())
-                allowed = bucket.take(time.monotonic())
-            roll = self._random.random()
         if faults.latency:
             await asyncio.sleep(faults.latency)
-        if operation in faults.denied:
-            self._count(operation, job, 2)
-            return _aws_error(
-                400,
-                "AccessDeniedException",
-                f"User is not authorized to perform: transcribe:{operation}",
-            )
-        if not allowed:
-            self._count(operation, job, 1)
-            return _aws_error(400, faults.throttle_error, "Rate exceeded", faults.retry_after)
-        if roll < faults.drop_rate:
-            self._count(operation, job, 3)
+        with self._lock:
+            decision = self._gate.admit(operation, time.monotonic())
+        if decision.count_index is not None:
+            self._count(operation, job, decision.count_index)
+        if decision.verdict is Verdict.DROP:
             if request.transport is not None:
                 request.transport.abort()
             # Nothing reaches the client: the transport is gone.
             return web.Response(status=500)
-        if roll < faults.drop_rate + faults.error_rate:
-            self._count(operation, job, 2)
+        if decision.verdict is Verdict.HANG:
+            # Accepted and never answered: the connection stays open until the client
+            # gives up, or the proxy stops (which cancels the wait).
+            never = asyncio.get_running_loop().create_future()
+            self._hung.add(never)
+            try:
+                await never
+            finally:
+                self._hung.discard(never)
+        if decision.verdict is not Verdict.PASS:
             return _aws_error(
-                500, "InternalFailureException", "We encountered an internal error. Try again."
+                decision.status, decision.code, decision.message, decision.retry_after
             )
         local = self._local
         if local is not None:

@@ -1,13 +1,16 @@
-"""The script of a job on the local test bed, and the ground truth tests measure against."""
+"""The script of a job on a test double, and the ground truth tests measure against."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 from .._jobs import JobKind, validate_job_name
@@ -17,13 +20,22 @@ REDACTION_MODES = ("redacted", "redacted_and_unredacted")
 
 @dataclass
 class ScriptedJob:
-    """A job whose progress follows the wall clock rather than the number of reads.
+    """A job whose progress follows a clock rather than the number of reads.
 
-    Status is QUEUED for ``queued_for`` seconds, then IN_PROGRESS until ``duration``
-    seconds after ``started_at``, then ``outcome``. ``terminal_at`` is the wall-clock
-    time (``time.time()``) from which every read answers the terminal status: the
-    ground truth for detection latency. ``first_terminal_read_at`` is when a Get first
-    returned it.
+    ``started_at`` is when the job was started (its CreationTime). The job then
+    waits for a slot under the account's concurrency cap (see ``concurrency`` on
+    either test double); ``slot_at`` is when it gets one (None: at ``started_at``,
+    as for a script no account placed). From its slot the script runs: QUEUED for
+    ``queued_for`` seconds, then IN_PROGRESS until ``duration`` seconds after the
+    slot, then ``outcome``. A job waiting for a slot reads QUEUED.
+
+    ``terminal_at`` is the time from which every read answers the terminal status:
+    the ground truth for detection latency. It is known from the start, even while
+    the job waits for its slot: the queue is first in, first out and every script's
+    duration is fixed when it starts, so the jobs started before it decide its slot.
+    ``first_terminal_read_at`` is when a Get first returned the terminal status.
+    Times are on the double's clock: ``time.time()`` for LocalTranscribe, the
+    fake's ``clock`` for FakeTranscribe.
     """
 
     name: str
@@ -40,15 +52,33 @@ class ScriptedJob:
     first_terminal_read_at: float | None = None
     # Part of the fake presigned URIs, so each job's are distinct.
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    slot_at: float | None = None
+    # OutputKey (or the key part of a Call Analytics OutputLocation): see output_key().
+    output_key: str | None = None
+    media_uri: str | None = None
+    language_code: str = "en-US"
+    # Request fields a Get echoes back (Settings, Specialty, Tags, ...), for jobs
+    # started through the API.
+    echo: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def runs_from(self) -> float:
+        """When the job got its slot and its script began."""
+        return self.started_at if self.slot_at is None else self.slot_at
+
+    @property
+    def in_progress_at(self) -> float:
+        """When it first reads IN_PROGRESS (its StartTime)."""
+        return self.runs_from + self.queued_for
 
     @property
     def terminal_at(self) -> float:
-        return self.started_at + self.duration
+        return self.runs_from + self.duration
 
     def status_at(self, now: float) -> str:
         if now >= self.terminal_at:
             return self.outcome
-        if now >= self.started_at + self.queued_for:
+        if now >= self.in_progress_at:
             return "IN_PROGRESS"
         return "QUEUED"
 
@@ -71,6 +101,98 @@ def check_duration(field_name: str, value: float) -> float:
     return float(value)
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    """A scripted job, declared once: what ``start_job`` of either double takes.
+
+    The fields are ``start_job``'s keyword arguments with their defaults (see
+    ``LocalTranscribe.start_job``); building one checks every field and raises
+    ValueError naming the field and the value that is wrong. ``queued_for`` None
+    means a quarter of ``duration``; ``output_bucket`` None means the service's
+    bucket, except for medical and Medical Scribe jobs whose output always goes to
+    a bucket of the caller's.
+    """
+
+    name: str
+    kind: JobKind | str = JobKind.STANDARD
+    duration: float = 1.0
+    queued_for: float | None = None
+    fail_with: str | None = None
+    redaction: str | None = None
+    subtitles: Iterable[str] = ()
+    content_identification: bool = False
+    output_bucket: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            validate_job_name(self.name)
+        except ValueError as exc:
+            raise ValueError(f"name: {exc}") from None
+        try:
+            job_kind = JobKind(self.kind)
+        except ValueError:
+            kinds = ", ".join(repr(k.value) for k in JobKind)
+            raise ValueError(f"kind must be one of {kinds}, got {self.kind!r}") from None
+        duration = check_duration("duration", self.duration)
+        queued = (
+            duration / 4
+            if self.queued_for is None
+            else check_duration("queued_for", self.queued_for)
+        )
+        if queued > duration:
+            raise ValueError(f"queued_for ({queued}) must not exceed duration ({duration})")
+        redaction = self.redaction
+        if redaction is not None and redaction not in REDACTION_MODES:
+            raise ValueError(
+                f"redaction must be one of {REDACTION_MODES} or None, got {redaction!r}"
+            )
+        if redaction is not None and job_kind in (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE):
+            raise ValueError(
+                f"redaction {redaction!r}: {job_kind.value} jobs have no redacted transcript"
+            )
+        if self.content_identification and job_kind is not JobKind.MEDICAL:
+            raise ValueError("content_identification applies to medical jobs only")
+        fail_with = self.fail_with
+        if fail_with is not None and (not isinstance(fail_with, str) or not fail_with):
+            raise ValueError(f"fail_with must be a non-empty failure reason, got {fail_with!r}")
+        if isinstance(self.subtitles, str):
+            raise ValueError(f"subtitles must be a list such as ['vtt'], got {self.subtitles!r}")
+        subs = tuple(self.subtitles)
+        for fmt in subs:
+            if fmt not in ("vtt", "srt"):
+                raise ValueError(f"subtitles must hold 'vtt' or 'srt', got {fmt!r}")
+        if subs and job_kind is not JobKind.STANDARD:
+            raise ValueError("subtitles apply to standard jobs only")
+        object.__setattr__(self, "kind", job_kind)
+        object.__setattr__(self, "duration", duration)
+        object.__setattr__(self, "queued_for", queued)
+        object.__setattr__(self, "subtitles", subs)
+        object.__setattr__(self, "output_bucket", default_bucket(job_kind, self.output_bucket))
+
+    def script(self, started_at: float) -> ScriptedJob:
+        """A fresh script of this job, started at ``started_at``."""
+        assert self.queued_for is not None  # set by __post_init__
+        return ScriptedJob(
+            name=self.name,
+            kind=JobKind(self.kind),
+            duration=float(self.duration),
+            queued_for=self.queued_for,
+            outcome="FAILED" if self.fail_with is not None else "COMPLETED",
+            failure_reason=self.fail_with,
+            redaction=self.redaction,
+            subtitles=tuple(self.subtitles),
+            content_identification=self.content_identification,
+            output_bucket=self.output_bucket,
+            started_at=started_at,
+        )
+
+
+# start_job's keyword arguments and their defaults, read off JobSpec.
+SPEC_DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {f.name: f.default for f in dataclasses.fields(JobSpec) if f.name != "name"}
+)
+
+
 def make_script(
     name: str,
     *,
@@ -84,47 +206,40 @@ def make_script(
     output_bucket: str | None,
 ) -> ScriptedJob:
     """Check every field of a job script, naming the field and value that is wrong."""
-    try:
-        validate_job_name(name)
-    except ValueError as exc:
-        raise ValueError(f"name: {exc}") from None
-    try:
-        job_kind = JobKind(kind)
-    except ValueError:
-        kinds = ", ".join(repr(k.value) for k in JobKind)
-        raise ValueError(f"kind must be one of {kinds}, got {kind!r}") from None
-    duration = check_duration("duration", duration)
-    queued = duration / 4 if queued_for is None else check_duration("queued_for", queued_for)
-    if queued > duration:
-        raise ValueError(f"queued_for ({queued}) must not exceed duration ({duration})")
-    if redaction is not None and redaction not in REDACTION_MODES:
-        raise ValueError(f"redaction must be one of {REDACTION_MODES} or None, got {redaction!r}")
-    if redaction is not None and job_kind in (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE):
-        raise ValueError(
-            f"redaction {redaction!r}: {job_kind.value} jobs have no redacted transcript"
-        )
-    if content_identification and job_kind is not JobKind.MEDICAL:
-        raise ValueError("content_identification applies to medical jobs only")
-    if fail_with is not None and (not isinstance(fail_with, str) or not fail_with):
-        raise ValueError(f"fail_with must be a non-empty failure reason, got {fail_with!r}")
-    subs = tuple(subtitles)
-    for fmt in subs:
-        if fmt not in ("vtt", "srt"):
-            raise ValueError(f"subtitles must hold 'vtt' or 'srt', got {fmt!r}")
-    if subs and job_kind is not JobKind.STANDARD:
-        raise ValueError("subtitles apply to standard jobs only")
-    return ScriptedJob(
-        name=name,
-        kind=job_kind,
+    spec = JobSpec(
+        name,
+        kind=kind,
         duration=duration,
-        queued_for=queued,
-        outcome="FAILED" if fail_with is not None else "COMPLETED",
-        failure_reason=fail_with,
+        queued_for=queued_for,
+        fail_with=fail_with,
         redaction=redaction,
-        subtitles=subs,
+        subtitles=subtitles,
         content_identification=content_identification,
         output_bucket=output_bucket,
     )
+    script = spec.script(time.time())
+    # Keep what was asked: make_script's callers pick the bucket themselves.
+    script.output_bucket = output_bucket
+    return script
+
+
+def output_key(script: ScriptedJob) -> str | None:
+    """The S3 key of the job's transcript in the caller's bucket; None in the service's.
+
+    As the service names it: ``NAME.json`` by default; an ``OutputKey`` ending in
+    ``.json`` is the file's key, one ending in ``/`` a folder, any other a folder
+    too (``key/NAME.json``). Medical Scribe writes ``NAME/transcript.json``.
+    """
+    if not script.output_bucket:
+        return None
+    if script.kind is JobKind.MEDICAL_SCRIBE:
+        return f"{script.name}/transcript.json"
+    key = script.output_key or ""
+    if not key:
+        return f"{script.name}.json"
+    if key.endswith(".json"):
+        return key
+    return f"{key.rstrip('/')}/{script.name}.json"
 
 
 def output_fields(
@@ -145,8 +260,9 @@ def output_fields(
                 "ClinicalDocumentUri": f"{base}/summary.json",
             }
         }
-    if script.output_bucket:
-        prefix = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}"
+    key = output_key(script)
+    if key is not None:
+        prefix = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{key[: -len('.json')]}"
         query = ""
     else:
         prefix = (
