@@ -41,8 +41,9 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import anyio
 import structlog
@@ -157,7 +158,7 @@ async def run(workload: Workload, seed: int) -> Result:
             reported[ref] = anyio.current_time()
             outcomes[ref] = event.outcome
 
-        async def start_all(spawn: Callable[[JobRef], Awaitable[None]] | None) -> None:
+        async def start_all(spawn: Callable[[JobRef], Coroutine[Any, Any, None]] | None) -> None:
             for at, ref, run_time in jobs:
                 await anyio.sleep(max(0.0, at - anyio.current_time()))
                 fake.start_job(ref.name, kind=ref.kind, duration=run_time, queued_for=0)

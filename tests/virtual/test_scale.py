@@ -4,7 +4,6 @@ and the List budget."""
 from __future__ import annotations
 
 import collections
-import heapq
 import random
 from typing import Any
 
@@ -19,17 +18,13 @@ from ._helpers import collect
 pytestmark = pytest.mark.anyio
 
 
-async def start_fifo(fake: FakeTranscribe, runs: list[float], cap: int) -> list[JobRef]:
-    """Start jobs at 25/s behind a concurrency cap, first in first out, as the
-    service queues them: each waits QUEUED for a slot, then runs for its time."""
-    ends: list[float] = []
+async def start_batch(fake: FakeTranscribe, runs: list[float]) -> list[JobRef]:
+    """Start jobs at 25/s, as the Start quota lets a batch; beyond the fake's cap
+    they wait QUEUED, first in first out, then run for their time."""
     refs = []
     for i, run in enumerate(runs):
-        now = anyio.current_time()
-        start = now if len(ends) < cap else max(now, heapq.heappop(ends))
-        heapq.heappush(ends, start + run)
         refs.append(JobRef(f"fifo-{i:04d}"))
-        fake.start_job(refs[-1].name, duration=start - now + run, queued_for=start - now)
+        fake.start_job(refs[-1].name, duration=run, queued_for=0)
         await anyio.sleep(0.04)
     return refs
 
@@ -60,19 +55,19 @@ async def test_long_jobs_cost_one_get_each(fake: FakeTranscribe) -> None:
     assert fake.traffic().by_operation["GetTranscriptionJob"].requests == len(refs)
 
 
-async def test_a_queued_backlog_is_not_listed_every_sweep(fake: FakeTranscribe) -> None:
-    """600 jobs behind a cap of 50: the backlog (six pages) is listed about once,
-    then jobs are known queued until a later one is seen running; one Get each."""
+async def test_a_queued_backlog_is_not_listed_every_sweep() -> None:
+    """300 jobs behind a cap of 25 (28 pages of 10 queued): the backlog is listed
+    about once, then jobs are known queued until a later one is seen running."""
+    fake = FakeTranscribe(concurrency=25)
     rng = random.Random(3)
     lists = count_lists(fake)
-    runs = [rng.uniform(60, 600) for _ in range(600)]
-    refs = await start_fifo(fake, runs, cap=50)
-    async with Poller(fake) as poller:
+    refs = await start_batch(fake, [rng.uniform(60, 600) for _ in range(300)])
+    async with Poller(fake, sweep=Sweep(page_size=10)) as poller:
         events = await collect(poller, refs)
         stats = poller.statistics()
     assert all(e.outcome is Outcome.COMPLETED for e in events)
     assert fake.traffic().by_operation["GetTranscriptionJob"].requests <= 1.05 * len(refs)
-    # Every sweep lists IN_PROGRESS (one page for 50 running jobs); QUEUED only
+    # Every sweep lists IN_PROGRESS (three pages for 25 running jobs); QUEUED only
     # seldom: the first backlog listing and the rare job that ran between sweeps.
     assert lists["IN_PROGRESS"] >= stats.sweeps
     assert lists["QUEUED"] < 0.05 * lists["IN_PROGRESS"]
@@ -82,34 +77,34 @@ async def test_a_queued_backlog_is_not_listed_every_sweep(fake: FakeTranscribe) 
         assert script.first_terminal_read_at - script.terminal_at < 5
 
 
-async def test_a_backlog_longer_than_the_old_page_limit_still_sweeps(
-    fake: FakeTranscribe,
-) -> None:
-    """2,500 queued jobs take 25 pages: more than 20, less than max_pages (100), so
-    sweeping never gives way to per-job Gets."""
+async def test_a_backlog_longer_than_the_old_page_limit_still_sweeps() -> None:
+    """260 queued jobs take 26 pages of 10: more than the old limit of 20, within
+    max_pages (100, enough for the service's 10,000), so sweeping never gives way to
+    per-job Gets."""
+    fake = FakeTranscribe(concurrency=40)
     lists = count_lists(fake)
-    refs = await start_fifo(fake, [120.0] * 2600, cap=100)
-    async with Poller(fake) as poller:
+    refs = await start_batch(fake, [120.0] * 300)
+    async with Poller(fake, sweep=Sweep(page_size=10)) as poller:
         events = await collect(poller, refs)
     assert len(events) == len(refs)
     assert fake.traffic().by_operation["GetTranscriptionJob"].requests <= 1.05 * len(refs)
-    assert lists["QUEUED"] >= 25  # the backlog was listed whole at least once
+    assert lists["QUEUED"] >= 26  # the backlog was listed whole at least once
 
 
 async def test_lists_per_hour_stay_within_the_budget(fake: FakeTranscribe) -> None:
-    """300 jobs running for two hours take three pages a sweep: sweeps slow to the
+    """30 jobs running for an hour take three pages of 10 a sweep: sweeps slow to the
     List budget (1 request/s on average), not one every interval."""
-    refs = [JobRef(f"budget-{i:03d}") for i in range(300)]
+    refs = [JobRef(f"budget-{i:03d}") for i in range(30)]
     for ref in refs:
-        fake.start_job(ref.name, duration=7200, queued_for=0)
+        fake.start_job(ref.name, duration=3600, queued_for=0)
     lists = count_lists(fake)
-    async with Poller(fake) as poller:
+    async with Poller(fake, sweep=Sweep(page_size=10)) as poller:
         events = await collect(poller, refs)
     elapsed = anyio.current_time()
-    assert len(events) == 300
+    assert len(events) == 30
     budget = Sweep().list_budget
     total = sum(lists.values())
     # At most the budget over the run, plus the minute's burst it may save up and
     # the sweep under way at the end.
     assert total <= budget * elapsed + 60 * budget + 4
-    assert total >= 0.9 * budget * 7200  # and it does sweep at that pace
+    assert total >= 0.9 * budget * 3600  # and it does sweep at that pace
