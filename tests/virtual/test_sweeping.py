@@ -243,3 +243,64 @@ async def test_queued_is_listed_only_while_an_awaited_job_may_be(fake: FakeTrans
     assert not [t for t in queued if 5 < t < 20]  # all seen running by then
     assert [t for t in queued if 20 <= t <= 27]  # the late job, QUEUED until 25 s
     assert not [t for t in queued if t > 28]
+
+
+async def test_a_malformed_list_page_pauses_sweeping_for_a_while_only(
+    fake: FakeTranscribe,
+) -> None:
+    """One List answer that cannot be read: sweeping gives way to Gets for a minute,
+    not for the poller's life, and the jobs after it are swept again."""
+    real_list = fake.list_transcription_jobs
+    bad = {"left": 1}
+
+    async def list_jobs(**params: Any) -> Any:
+        if bad["left"]:
+            bad["left"] -= 1
+            return {"TranscriptionJobSummaries": [{"no name": 1}]}
+        return await real_list(**params)
+
+    fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as logs:
+        async with Poller(fake, sweep="always") as poller:
+            await collect(poller, start_many(fake, "first", 20))
+            fake.reset_traffic()
+            late = start_many(fake, "later", 20, seed=9)
+            await anyio.sleep(30)  # past the minute's pause
+            events = await collect(poller, late)
+    assert [w["for_seconds"] for w in warnings_of(logs)] == [60.0]
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    # Swept again: about one Get per job, not a backoff's worth.
+    assert fake.traffic().by_operation["GetTranscriptionJob"].requests <= 1.2 * len(late)
+
+
+def test_sweep_refuses_booleans_and_wrong_types() -> None:
+    """A boolean or a string where a number goes raises TypeError naming the field."""
+    with pytest.raises(TypeError, match=r"Sweep\.interval"):
+        Sweep(interval=True)
+    with pytest.raises(TypeError, match=r"Sweep\.max_pages"):
+        Sweep(max_pages="5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Sweep\.list_budget"):
+        Sweep(list_budget=0)
+
+
+async def test_an_oldest_first_listing_gives_no_early_hints(fake: FakeTranscribe) -> None:
+    """A service (or moto) listing oldest first is noticed: absence is then judged on
+    the whole listing only, and no job is hinted wrongly."""
+    real_list = fake.list_transcription_jobs
+
+    async def oldest_first(**params: Any) -> dict[str, Any]:
+        page = await real_list(**params)
+        page["TranscriptionJobSummaries"] = page["TranscriptionJobSummaries"][::-1]
+        return page
+
+    fake.list_transcription_jobs = oldest_first  # type: ignore[method-assign]
+    refs = []
+    for i in range(60):
+        refs.append(JobRef(f"order-{i:02d}"))
+        fake.start_job(refs[-1].name, duration=30 + i, queued_for=0)
+        await anyio.sleep(0.1)
+    async with Poller(fake, sweep=Sweep(page_size=10)) as poller:
+        events = await collect(poller, refs)
+        stats = poller.statistics()
+    assert len(events) == 60
+    assert stats.wrong_hints == 0
