@@ -287,11 +287,25 @@ async def test_an_oldest_first_listing_gives_no_early_hints(fake: FakeTranscribe
     """A service (or moto) listing oldest first is noticed: absence is then judged on
     the whole listing only, and no job is hinted wrongly."""
     real_list = fake.list_transcription_jobs
+    rows: list[dict[str, Any]] = []
 
     async def oldest_first(**params: Any) -> dict[str, Any]:
-        page = await real_list(**params)
-        page["TranscriptionJobSummaries"] = page["TranscriptionJobSummaries"][::-1]
-        return page
+        # moto's order: the whole listing oldest first (a snapshot per listing).
+        if "NextToken" not in params:
+            rows.clear()
+            query = {"Status": params["Status"], "MaxResults": 100}
+            while True:
+                page = await real_list(**query)
+                rows.extend(page["TranscriptionJobSummaries"])
+                if "NextToken" not in page:
+                    break
+                query["NextToken"] = page["NextToken"]
+            rows.reverse()
+        start, size = int(params.get("NextToken", 0)), params["MaxResults"]
+        answer: dict[str, Any] = {"TranscriptionJobSummaries": rows[start : start + size]}
+        if start + size < len(rows):
+            answer["NextToken"] = str(start + size)
+        return answer
 
     fake.list_transcription_jobs = oldest_first  # type: ignore[method-assign]
     refs = []
