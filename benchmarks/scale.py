@@ -23,7 +23,8 @@ final, or it was awaited if later, to the moment its event was handed to the
 caller) at p50/p95/p99 (with push, also the p95 from the arrival of the job's
 message, for jobs whose message came),
 the virtual hours the workload spans, and the CPU time of the whole process (the
-poller plus the fake service it talks to).
+poller plus the fake service it talks to); with ``--cpu-split``, also the poller's
+own share of it, from a profiled second run (see :func:`poller_share`).
 
     .venv/bin/python benchmarks/scale.py                 # every workload, full size
     .venv/bin/python benchmarks/scale.py --only long     # one of them
@@ -35,8 +36,10 @@ A benchmark prints figures; it is not a test (the smoke size runs in the tests).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
+import pstats
 import random
 import statistics
 import sys
@@ -123,6 +126,7 @@ class Result:
     pushed_p95: float | None = None  # jobs whose event arrived: from its arrival
     virtual_minutes: float = 0.0
     cpu_seconds: float = 0.0
+    poller_cpu_seconds: float | None = None  # with --cpu-split
     latencies: list[float] = field(default_factory=list, repr=False)
 
 
@@ -226,20 +230,41 @@ def measure(workload: Workload, seed: int) -> Result:
     return result
 
 
+def poller_share(workload: Workload, seed: int) -> float:
+    """The share of the process's CPU spent outside the fake service, by profile.
+
+    The run is profiled (cProfile's own cost inflates the total but not much the
+    split): time in functions of ``transcribe_poller/testing`` and of botocore (the
+    fake builds botocore's exceptions) is the fake's; the rest is the poller's,
+    the event loop's and the benchmark's own bookkeeping.
+    """
+    profile = cProfile.Profile()
+    profile.runcall(measure, workload, seed)
+    rows: dict[tuple[str, int, str], tuple[Any, ...]] = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    fake = total = 0.0
+    for (filename, _, _), (_, _, own, _, _) in rows.items():
+        total += own
+        if "transcribe_poller/testing" in filename or "/botocore/" in filename:
+            fake += own
+    return 1 - fake / total if total else 0.0
+
+
 def render(results: list[Result]) -> str:
     head = (
         f"{'workload':<9} {'jobs':>5} {'lost':>4} {'wrong':>5} {'Get/job':>7} "
         f"{'List/job':>8} {'List/min':>8} {'req/job':>7} {'thrott.':>7} "
-        f"{'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'push p95':>8} {'hours':>5} {'CPU s':>6}"
+        f"{'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'push p95':>8} {'hours':>5} {'CPU s':>6} "
+        f"{'poller':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         pushed = "-" if r.pushed_p95 is None else f"{r.pushed_p95:.2f}"
+        own = "-" if r.poller_cpu_seconds is None else f"{r.poller_cpu_seconds:.1f}"
         lines.append(
             f"{r.workload:<9} {r.jobs:>5} {r.lost:>4} {r.wrong:>5} {r.gets_per_job:>7.2f} "
             f"{r.lists_per_job:>8.2f} {r.lists_per_minute:>8.1f} {r.requests_per_job:>7.2f} "
             f"{r.throttled_share:>7.2%} {r.p50:>6.2f} {r.p95:>6.2f} {r.p99:>6.2f} "
-            f"{pushed:>8} {r.virtual_minutes / 60:>5.1f} {r.cpu_seconds:>6.1f}"
+            f"{pushed:>8} {r.virtual_minutes / 60:>5.1f} {r.cpu_seconds:>6.1f} {own:>6}"
         )
     return "\n".join(lines)
 
@@ -250,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a tiny size of each workload")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
+    parser.add_argument(
+        "--cpu-split",
+        action="store_true",
+        help="also profile each workload once to split CPU between poller and fake",
+    )
     args = parser.parse_args(argv)
     # Only warnings: a run makes hundreds of thousands of debug lines otherwise.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -257,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or list(WORKLOADS):
         workload = WORKLOADS[name].scaled(0.02) if args.smoke else WORKLOADS[name]
         result = measure(workload, args.seed)
+        if args.cpu_split:
+            result.poller_cpu_seconds = result.cpu_seconds * poller_share(workload, args.seed)
         results.append(result)
         if args.json:
             print(json.dumps({k: v for k, v in asdict(result).items() if k != "latencies"}))
