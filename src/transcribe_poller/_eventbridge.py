@@ -118,8 +118,6 @@ def notice_in(event: Mapping[str, Any]) -> Notice | str:
         return f"bad {name_field}"
 
 
-
-
 class EventBridgeQueue:
     """Where the poller learns of jobs' ends: an SQS queue fed by EventBridge (and S3).
 
@@ -188,10 +186,13 @@ class EventBridgeQueue:
             raise ValueError(f"others must be 'delete' or 'leave', got {others!r}")
         self.others: Others = others
         if isinstance(reconcile_interval, bool) or not isinstance(reconcile_interval, (int, float)):
-            raise TypeError(f"reconcile_interval must be a number of seconds, got {reconcile_interval!r}")
+            raise TypeError(
+                f"reconcile_interval must be a number of seconds, got {reconcile_interval!r}"
+            )
         if not (math.isfinite(reconcile_interval) and reconcile_interval > 0):
             raise ValueError(
-                f"reconcile_interval must be a finite number of seconds > 0, got {reconcile_interval!r}"
+                "reconcile_interval must be a finite number of seconds > 0, "
+                f"got {reconcile_interval!r}"
             )
         self.reconcile_interval = float(reconcile_interval)
         if isinstance(wait_time, bool) or not isinstance(wait_time, int):
@@ -201,7 +202,9 @@ class EventBridgeQueue:
         self.wait_time = wait_time
         self._output_events = check_kinds(output_events)
         if output_names is not None and not callable(output_names):
-            raise TypeError(f"output_names must be a function (bucket, key) -> names, got {output_names!r}")
+            raise TypeError(
+                f"output_names must be a function (bucket, key) -> names, got {output_names!r}"
+            )
         self.output_names = output_names
 
     @property
@@ -226,7 +229,11 @@ def check_queue_url(queue_url: object) -> str:
         raise TypeError(f"queue_url must be the queue's URL (a str), got {queue_url!r}")
     try:
         parts = urlsplit(queue_url)
-        ok = parts.scheme in ("https", "http") and bool(parts.hostname) and parts.path.strip("/") != ""
+        ok = (
+            parts.scheme in ("https", "http")
+            and bool(parts.hostname)
+            and parts.path.strip("/") != ""
+        )
     except ValueError:
         ok = False
     if not ok:
