@@ -288,7 +288,9 @@ async def test_output_objects_reach_the_queue_through_s3_and_eventbridge(
     assert written is not None
     assert written < script.terminal_at
     s3 = bed._setup_client("s3")
-    transcript = json.loads(s3.get_object(Bucket="local-medical-output", Key=keys[1])["Body"].read())
+    transcript = json.loads(
+        s3.get_object(Bucket="local-medical-output", Key=keys[1])["Body"].read()
+    )
     assert transcript["results"]["transcripts"][0]["transcript"]
 
 
