@@ -433,3 +433,22 @@ def mixed_batch_named(fake: FakeTranscribe, prefix: str, count: int, seed: int) 
         fake.start_job(name, kind=kind, duration=rng.uniform(15, 120), fail_with=fail)
         refs.append(JobRef(name, kind))
     return refs
+
+
+async def test_s3s_direct_notifications_push_jobs_too(fake: FakeTranscribe) -> None:
+    """S3 notifying the queue itself (a Records list, the key URL-encoded, under a
+    folder OutputKey named) ends the job as an EventBridge event would."""
+    queue = fake.event_queue()
+    fake.start_job("visit-3", kind="medical", duration=50)
+    config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
+
+    async def announce() -> None:
+        await anyio.sleep(50)
+        queue.put(direct_notification("out", "clinic notes/visit-3.json", "us-east-1", "t"))
+
+    async with Poller(fake, notifications=config) as poller, anyio.create_task_group() as tg:
+        tg.start_soon(announce)
+        event = await poller.wait(JobRef.medical("visit-3"))
+        found = anyio.current_time()
+    assert event.polls == 1
+    assert found - 50 <= 1.0 + OUTPUT_SETTLE + 0.01
