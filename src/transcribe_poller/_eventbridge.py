@@ -3,7 +3,7 @@
 Transcribe sends "Transcribe Job State Change" (standard jobs) and "Call Analytics
 Job State Change" events to EventBridge when a job reaches COMPLETED or FAILED, best
 effort; a rule can route them to an SQS queue, whose message body is then the whole
-event. :class:`EventBridgeQueue` long-polls that queue and turns each event about an
+event. The poller's consumer of that queue (``_queue``) turns each event about an
 awaited job into a hint for that job's scheduler. An event is only ever a hint: the
 Get it prompts is the authority for the completion event and its URIs, so a lost,
 late, repeated, out-of-order or forged message costs a request or some latency,
@@ -13,13 +13,12 @@ Medical and Medical Scribe jobs send no documented event, but they write their
 output into the caller's bucket, and S3 can announce each new object to the same
 queue (``_s3events``): ``output_events`` declares which kinds' output objects reach
 it. Without it, those kinds are swept and polled as without a queue. For the kinds
-the queue covers, sweeps slow down to one every
-``reconcile_interval`` seconds while the queue works: that bounds what a lost event
-costs. When the queue fails (throttled, faults, an outage), the kinds it covers go
+the queue covers, sweeps slow down to one every ``reconcile_interval`` seconds
+while the queue works: that bounds what a lost event costs. When the queue fails (throttled, faults, an outage), the kinds it covers go
 back to sweeps and Gets as without it, and come back to push once it answers again.
 
-:class:`EventBridgeQueue` is configuration only; the poller that is given one
-builds and owns the consumer that reads the queue (``_queue``).
+This module holds :class:`EventBridgeQueue`, configuration only, and the reading of
+Transcribe's events; the poller given a queue builds and owns its consumer.
 """
 
 from __future__ import annotations
