@@ -14,8 +14,9 @@ output into the caller's bucket, and S3 can announce each new object to the same
 queue (``_s3events``): ``output_events`` declares which kinds' output objects reach
 it. Without it, those kinds are swept and polled as without a queue. For the kinds
 the queue covers, sweeps slow down to one every ``reconcile_interval`` seconds
-while the queue works: that bounds what a lost event costs. When the queue fails (throttled, faults, an outage), the kinds it covers go
-back to sweeps and Gets as without it, and come back to push once it answers again.
+while the queue works: that bounds what a lost event costs. When the queue fails
+(throttled, faults, an outage), the kinds it covers go back to sweeps and Gets as
+without it, and come back to push once it answers again.
 
 This module holds :class:`EventBridgeQueue`, configuration only, and the reading of
 Transcribe's events; the poller given a queue builds and owns its consumer.

@@ -16,6 +16,7 @@ deleted, or left per ``others``, and the rest of its batch is handled as usual.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,9 +157,7 @@ class QueueConsumer:
         feeds = [self._feeds[kind] for kind in self.config.output_events if kind in self._feeds]
         awaited = False
         for obj in objects:
-            for count, name in enumerate(self._names_of(obj.bucket, obj.key)):
-                if count >= MAX_NAMES_PER_OBJECT:
-                    break
+            for name in self._names_of(obj.bucket, obj.key):
                 for feed in feeds:
                     if isinstance(name, str) and feed.awaits(name):
                         feed.may_have_ended(name, output=True)
@@ -167,7 +166,8 @@ class QueueConsumer:
 
     def _names_of(self, bucket: str, key: str) -> list[str]:
         try:
-            return list(self._names(bucket, key))
+            # A hook yielding without end is cut: a message's worth of names at most.
+            return list(itertools.islice(self._names(bucket, key), MAX_NAMES_PER_OBJECT))
         except Exception as error:
             if not self._hook_failed:  # said once: it would say so for every object
                 self._hook_failed = True
