@@ -263,14 +263,15 @@ def test_events_reach_wait_in_another_terminal(
     try:
         assert served.line_starting("started standard job early")
         queue_line = served.line_starting("queue http://127.0.0.1:")
-        assert queue_line.endswith("/transcribe-events (100% sent twice).")
+        assert queue_line.endswith("/transcribe-events (100% sent twice),")
         url = served.line_starting("  export AWS_ENDPOINT_URL_TRANSCRIBE=").partition("=")[2]
         sqs = served.line_starting("  export AWS_ENDPOINT_URL_SQS=").partition("=")[2]
         assert sqs.startswith("http://127.0.0.1:")
         assert sqs != url  # SQS is another endpoint, as on AWS
         region = served.line_starting("  export AWS_DEFAULT_REGION=").partition("=")[2]
         served.line_starting("  transcribe-poller wait ")
-        option, queue = served.line_starting("      --queue-url ").split()
+        option, queue, *outputs = served.line_starting("      --queue-url ").split()
+        assert outputs == ["--output-events", "medical,medical-scribe"]
         assert queue == queue_line.split()[1]
         served.line_starting("Stop with Ctrl-C")
         for name, value in (
@@ -287,7 +288,7 @@ def test_events_reach_wait_in_another_terminal(
         argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "2"]
         assert main(argv) == 0
         capsys.readouterr()
-        assert main(["wait", "early", "--call-analytics", "call-1", option, queue]) == 0
+        assert main(["wait", "early", "--call-analytics", "call-1", option, queue, *outputs]) == 0
         out, err = capsys.readouterr()
         outcomes = {(r["job"], r["kind"], r["outcome"]) for r in map(json.loads, out.splitlines())}
         assert outcomes == {

@@ -129,80 +129,64 @@ def test_opening_lines_fit_a_terminal() -> None:
     assert "reconciling sweeps every 1234.5 s" in text
 
 
-def push_result(after: int, before: int, lost: int, *, big: bool = False) -> DemoResult:
-    """A demo's result with push: standard jobs seen after their event, before it, or
-    with their event lost; huge numbers when ``big``."""
-    n = after + before + lost
-    jobs = [JobRef.standard(f"s{i}") for i in range(n)] + [JobRef.medical("m")]
+def push_result(arrived: int, swept: int, *, big: bool = False) -> DemoResult:
+    """A demo's result with push: standard and medical jobs whose event arrived, and
+    ``swept`` of each with none; huge numbers when ``big``."""
     scale = 1000.0 if big else 1.0
+    jobs = [JobRef.standard(f"s{i}") for i in range(arrived + swept)]
+    jobs += [JobRef.medical(f"m{i}") for i in range(arrived + swept)]
     push = PushResult(
         settings=PushSettings("http://127.0.0.1:1/123456789012/q", 0.1, 0.05, 30.0),
-        after_event=[0.03 * scale] * after,
-        before_event=before,
-        lost=[(5.0 + i) * scale for i in range(lost)],
-        sent=after + before,
-        lost_events=lost + 3,
+        arrived={JobKind.STANDARD: [0.2 * scale] * arrived, JobKind.MEDICAL: [0.5] * arrived},
+        swept={
+            JobKind.STANDARD: [(5.0 + i) * scale for i in range(swept)],
+            JobKind.MEDICAL: [9.0] * swept,
+        },
+        sent=arrived,
+        lost_events=swept,
         duplicated=2,
-        queue_requests=(after + before) * 2,
-        queue_messages=after + before + 2,
+        queue_requests=len(jobs) * 2,
+        queue_messages=len(jobs) + 2,
+        output_rereads=3,
     )
+    n = len(jobs)
     return DemoResult(
         events=[event(job) for job in jobs],
-        latencies=[0.5 * scale] * n + [1.0],
+        latencies=[0.5 * scale] * n,
         wrong=0,
         requests=n + 3,
         throttled=0,
         faults=0,
         elapsed=1.0,
-        requests_by_kind={JobKind.STANDARD: n + 4, JobKind.MEDICAL: 3},
+        requests_by_kind={JobKind.STANDARD: n // 2 + 4, JobKind.MEDICAL: n // 2 + 6},
         push=push,
     )
 
 
-def rows_of(lines: list[str]) -> dict[str, str]:
-    """Each row's name and its value, continuation lines joined."""
-    rows: dict[str, str] = {}
-    name = ""
-    for line in lines:
-        if line.startswith("     "):
-            rows[name] += " " + line.strip()
-        elif line.startswith("    "):
-            name, value = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-            rows[name] = value
-    return rows
-
-
-def test_push_report_accounts_for_every_standard_job() -> None:
-    """How many standard jobs were seen after their event, before it, or with it lost
-    (found by sweeps, how long after their end), and the requests per standard job."""
-    lines = push_report(push_result(85, 2, 13), 100)
-    assert lines[0] == "  push, standard jobs (10% of events lost, reconciling sweeps every 30 s):"
-    rows = rows_of(lines)
-    assert rows == {
-        "after its event": "85 jobs seen p50 0.03 s, p95 0.03 s after it was sent",
-        "before its event": "2 jobs (a sweep or a Get came first)",
-        "event lost": "13 jobs, found by sweeps 5.0-17.0 s after the end",
-        "every job": "p50 0.5 s, p95 0.5 s, max 0.5 s after the end",
-        "Transcribe": "1.04 requests per job (Get and List)",
-        "SQS": "1.74 requests per job (174 requests, 89 messages)",
-        "events": "87 sent (2 duplicates), 16 lost, call-analytics included",
-    }
-    assert "standard row of `transcribe-poller demo`" in " ".join(" ".join(lines).split())
-    assert rows_of(push_report(push_result(1, 0, 0), 1))["event lost"] == "0 jobs"
+def test_push_report_sets_arrived_and_swept_side_by_side() -> None:
+    """Per kind: jobs whose event arrived and those a sweep found, their p50 and p95
+    after the status changed, and requests per job; then what the queue took."""
+    lines = push_report(push_result(90, 10))
+    text = " ".join(" ".join(lines).split())
+    assert text.startswith("push, every kind (10% of events lost, reconciling sweeps every 30 s)")
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("    ")}
+    assert rows["kind"] == ["jobs", "p50", "p95", "jobs", "p50", "p95", "requests/job"]
+    assert rows["standard"] == ["90", "0.20", "0.20", "10", "9.00", "14.00", "1.04"]
+    assert rows["medical"] == ["90", "0.50", "0.50", "10", "9.00", "9.00", "1.06"]
+    assert "SQS: 2.00 requests per job (400 requests, 202 messages)" in text
+    assert "3 Gets repeated while a status lagged its output" in text
 
 
 def test_push_report_fits_80_columns() -> None:
-    """Huge counts and latencies wrap under their row, never past 80 columns."""
-    lines = push_report(push_result(123_456, 7_890, 12_345, big=True), 143_691)
+    """Huge counts and latencies stay within 80 columns."""
+    lines = push_report(push_result(123_456, 12_345, big=True))
     assert max(map(len, lines)) <= LINE_WIDTH
-    rows = rows_of(lines)
-    assert rows["event lost"].startswith("12345 jobs, found by sweeps 5000.0-12349000.0 s")
 
 
-def test_push_report_without_standard_jobs() -> None:
-    """No standard job: only what the queue did (Call Analytics jobs send events too)."""
-    rows = rows_of(push_report(push_result(0, 0, 0), 0))
-    assert set(rows) == {"SQS", "events"}
+def test_push_report_with_no_swept_job() -> None:
+    """A kind with every event arrived shows a dash where there is nothing to measure."""
+    rows = {line.split()[0]: line.split()[1:] for line in push_report(push_result(3, 0))}
+    assert rows["standard"][3:6] == ["0", "-", "-"]
 
 
 def test_histogram_counts_each_bucket() -> None:

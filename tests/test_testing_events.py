@@ -255,14 +255,67 @@ async def test_closing_the_poller_ends_a_long_poll_at_once(
     bed = local_transcribe_events
     async with bed.client() as transcribe, bed.sqs_client() as sqs:
         queue = EventBridgeQueue(sqs, bed.events_queue_url, wait_time=20)
-        async with Poller(transcribe, notifications=queue):
+        async with Poller(transcribe, notifications=queue) as poller:
             with anyio.fail_after(5):
                 # The check, then the first receive: the queue has no event to wait on.
-                while queue.requests < 2:  # noqa: ASYNC110
+                while poller.statistics().queue_requests < 2:  # noqa: ASYNC110
                     await anyio.sleep(0.01)
             # Let the receive reach moto and start waiting there.
             await anyio.sleep(0.3)
             left = time.monotonic()
         elapsed = time.monotonic() - left
-    assert queue.requests == 2
+        assert poller.statistics().queue_requests == 2
     assert elapsed < 1.0
+
+
+async def test_output_objects_reach_the_queue_through_s3_and_eventbridge(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """With output events on, a medical job's start writes the check object and its end
+    its transcript, a lead before COMPLETED; S3 sends each to EventBridge, whose rule
+    puts the whole "Object Created" event in the queue."""
+    bed = local_transcribe
+    url = bed.enable_events(output_events=True, output_lead=(0.4, 0.4))
+    script = bed.start_job("visit-1", kind="medical", duration=1.0)
+    async with bed.sqs_client() as sqs:
+        got = await receive(sqs, url, 2)
+    bodies = [json.loads(m["Body"]) for m in got]
+    assert {b["source"] for b in bodies} == {"aws.s3"}
+    assert {b["detail-type"] for b in bodies} == {"Object Created"}
+    keys = sorted(b["detail"]["object"]["key"] for b in bodies)
+    assert keys == ["medical/.write_access_check_file.temp", "medical/visit-1.json"]
+    written = bed.output_written_at("visit-1", "medical")
+    assert written is not None
+    assert written < script.terminal_at
+    s3 = bed._setup_client("s3")
+    transcript = json.loads(
+        s3.get_object(Bucket="local-medical-output", Key=keys[1])["Body"].read()
+    )
+    assert transcript["results"]["transcripts"][0]["transcript"]
+
+
+async def test_a_poller_pushed_by_output_objects_reads_medical_jobs_once(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """Medical and Medical Scribe jobs, no List allowed for them: only their output
+    objects can end them, each within a second of its status changing."""
+    bed = local_transcribe
+    url = bed.enable_events(output_events=True, output_lead=(0.0, 1.0), seed=2)
+    jobs = []
+    for i in range(6):
+        kind = JobKind.MEDICAL if i % 2 else JobKind.MEDICAL_SCRIBE
+        bed.start_job(f"visit-{i}", kind=kind, duration=1.5 + i * 0.3)
+        jobs.append(JobRef(f"visit-{i}", kind))
+    bed.set_faults(denied=["ListMedicalTranscriptionJobs", "ListMedicalScribeJobs"])
+    async with bed.client() as transcribe, bed.sqs_client() as sqs:
+        config = EventBridgeQueue(sqs, url, output_events=["medical", "medical-scribe"])
+        async with Poller(transcribe, notifications=config, sweep="never") as poller:
+            with anyio.fail_after(20):
+                async with poller.watch(jobs) as events:
+                    found = [event async for event in events]
+    assert all(event.outcome is Outcome.COMPLETED for event in found)
+    for event in found:
+        script = bed.script(event.job.name, event.job.kind)
+        assert script.first_terminal_read_at is not None
+        assert script.first_terminal_read_at - script.terminal_at < 1.5, event.job
+        assert event.polls <= 3, event.job

@@ -40,7 +40,7 @@ import botocore.exceptions
 import structlog
 
 from . import __version__
-from ._cliargs import UsageError, count, non_negative, positive, queue_url, share
+from ._cliargs import UsageError, count, kinds, non_negative, positive, queue_url, share
 from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE
 from ._events import CompletionEvent, Outcome
 from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
@@ -84,8 +84,11 @@ its first Get.
 --queue-url URL reads Transcribe's job state events from an SQS queue fed by an
 EventBridge rule: standard and Call Analytics jobs are then seen within a
 second of their end, with about one Get each; the others are polled as usual.
-The SQS client uses the same profile and region; its endpoint follows
-AWS_ENDPOINT_URL_SQS (or the profile's configuration), not --endpoint-url. It
+--output-events medical,medical-scribe says the queue also receives S3's
+"Object Created" events of those kinds' output objects: they are then seen
+within a second of their end too. The SQS client uses the same profile; its
+endpoint follows AWS_ENDPOINT_URL_SQS (or the profile's configuration), not
+--endpoint-url, and without either the queue URL's own host (and region). It
 needs sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes.
 
 Exit status:
@@ -211,7 +214,18 @@ def _add_wait_parser(
         metavar="URL",
         help=(
             "an SQS queue of Transcribe's EventBridge events: hear of standard and Call "
-            "Analytics jobs' ends as they happen (endpoint: $AWS_ENDPOINT_URL_SQS)"
+            "Analytics jobs' ends as they happen (endpoint: $AWS_ENDPOINT_URL_SQS, "
+            "else the URL's own host)"
+        ),
+    )
+    wait.add_argument(
+        "--output-events",
+        type=kinds,
+        default=[],
+        metavar="KINDS",
+        help=(
+            "with --queue-url: kinds whose output objects' S3 events reach the queue too, "
+            "e.g. medical,medical-scribe"
         ),
     )
 
@@ -325,6 +339,8 @@ def configure_logging(verbosity: int) -> None:
 
 
 def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
+    if args.output_events and args.queue_url is None:
+        raise UsageError("--output-events needs --queue-url: the queue the events reach")
     try:
         jobs = [JobRef.standard(name) for name in args.names]
         for kind in KIND_OPTIONS:
@@ -417,6 +433,7 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
             max_rate=args.max_rate,
             not_found_grace=args.not_found_grace,
             queue_url=args.queue_url,
+            output_events=args.output_events,
         ) as poller:
             progress = Progress(poller, len(jobs))
             try:

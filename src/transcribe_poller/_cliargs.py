@@ -58,9 +58,23 @@ def share(text: str) -> float:
 
 def queue_url(text: str) -> str:
     """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it."""
-    if not text.startswith(("https://", "http://")) or len(text) <= len("https://"):
+    from ._eventbridge import check_queue_url
+
+    try:
+        return check_queue_url(text)
+    except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), "
             f"got {text!r}"
-        )
-    return text
+        ) from None
+
+
+def kinds(text: str) -> list[str]:
+    """Job kinds separated by commas, for --output-events."""
+    from ._eventbridge import check_kinds
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return sorted(kind.value for kind in check_kinds(names))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -2,8 +2,12 @@
 
 With ``--push`` the local test bed also sends Transcribe's job state events through
 moto's EventBridge to an SQS queue, best effort (a share lost, some duplicated, each
-a little late), and the poller reads them with an :class:`EventBridgeQueue`; the
-summary then tells what push changed for standard jobs.
+a little late), and writes every job's output objects into moto's S3, whose
+"Object Created" events reach the same queue (the object up to a second before the
+job's status says COMPLETED). The poller reads them with an
+:class:`EventBridgeQueue` covering all four kinds; the summary then sets side by
+side, per kind, the jobs whose event arrived and those found by the reconciling
+sweeps (event lost, or a failed job, which writes no output).
 """
 
 from __future__ import annotations
@@ -58,6 +62,9 @@ PUSH_DELAY = (0.0, 1.0)
 PUSH_LOSS, PUSH_DUPLICATE, PUSH_RECONCILE = 0.1, 0.05, 30.0
 # After the last job, how long to wait for events still due (their delay at most).
 SETTLE_WITHIN = PUSH_DELAY[1] + 5.0
+# --push: each output object lands up to this long before its job's status flips.
+PUSH_LEAD = (0.0, 1.0)
+PUSH_OUTPUT_KINDS = (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE)
 
 
 @dataclass(frozen=True)
@@ -72,25 +79,26 @@ class PushSettings:
 
 @dataclass(frozen=True)
 class PushResult:
-    """What push did for the standard jobs, from the test bed's ground truth.
+    """What push did, per kind, from the test bed's ground truth.
 
-    ``after_event``: of each standard job reported after its first event was sent,
-    how long after (seconds). ``before_event``: standard jobs reported before their
-    event was sent (a sweep or a Get came first). ``lost``: of each standard job whose
-    event was lost, how long after its end it was reported (by a reconciling sweep).
-    ``sent``, ``lost_events`` and ``duplicated`` count the events of every kind that
-    sends them (standard and Call Analytics).
+    ``arrived``: for each kind, how long after its status changed each job whose
+    event arrived (a Transcribe event, or an output object) was reported, in
+    seconds. ``swept``: the same for jobs with no event (lost on purpose, or a
+    failed medical job, which writes no output), found by reconciling sweeps.
+    ``sent``, ``lost_events`` and ``duplicated`` count Transcribe's events
+    (standard and Call Analytics); ``output_rereads`` the Gets repeated because
+    an object came before its job's status changed.
     """
 
     settings: PushSettings
-    after_event: list[float]
-    before_event: int
-    lost: list[float]
+    arrived: Mapping[JobKind, list[float]]
+    swept: Mapping[JobKind, list[float]]
     sent: int
     lost_events: int
     duplicated: int
     queue_requests: int
     queue_messages: int
+    output_rereads: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,7 +224,8 @@ def opening(endpoint_url: str, counts: Mapping[JobKind, int], args: argparse.Nam
             f"push: job state events to an SQS queue, {_percent(args.loss)} lost, "
             f"{_percent(args.duplicate)} duplicated,",
             f"  each {PUSH_DELAY[0]:g}-{PUSH_DELAY[1]:g} s late; "
-            f"reconciling sweeps every {args.reconcile:g} s",
+            f"reconciling sweeps every {args.reconcile:g} s;",
+            f"  S3 events of output objects too, each up to {PUSH_LEAD[1]:g} s before COMPLETED",
         ]
     return "\n".join(lines)
 
@@ -263,7 +272,12 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.push:
             # Before the jobs start: every standard and Call Analytics job sends one.
             url = bed.enable_events(
-                loss=args.loss, duplicate=args.duplicate, delay=PUSH_DELAY, seed=args.seed
+                loss=args.loss,
+                duplicate=args.duplicate,
+                delay=PUSH_DELAY,
+                seed=args.seed,
+                output_events=True,
+                output_lead=PUSH_LEAD,
             )
             push = PushSettings(url, args.loss, args.duplicate, args.reconcile)
         for job, plan in plans.items():
@@ -279,7 +293,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _print_table(result, counts)
     if result.push is not None:
         print()
-        print("\n".join(push_report(result, counts[JobKind.STANDARD])))
+        print("\n".join(push_report(result)))
     return 0 if result.wrong == 0 and len(result.events) == len(plans) else 1
 
 
@@ -297,7 +311,12 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
         if push is not None:
             # SQS at moto's own URL: on AWS another endpoint than Transcribe's.
             sqs = await stack.enter_async_context(bed.sqs_client(retries={"total_max_attempts": 1}))
-            notifications = EventBridgeQueue(sqs, push.queue_url, reconcile_interval=push.reconcile)
+            notifications = EventBridgeQueue(
+                sqs,
+                push.queue_url,
+                reconcile_interval=push.reconcile,
+                output_events=PUSH_OUTPUT_KINDS,
+            )
         poller = await stack.enter_async_context(Poller(client, notifications=notifications))
         progress = Progress(poller, len(jobs))
         async with anyio.create_task_group() as tg:
@@ -351,108 +370,94 @@ async def _push_result(
         while bed.event_statistics().pending:  # noqa: ASYNC110
             await anyio.sleep(0.05)
     sent = bed.event_statistics()
-    after_event: list[float] = []
-    lost: list[float] = []
-    before_event = 0
+    arrived: dict[JobKind, list[float]] = {}
+    swept: dict[JobKind, list[float]] = {}
     for event, at in zip(events, reported_at, strict=True):
-        if event.job.kind is not JobKind.STANDARD:
-            continue
-        sent_at = bed.event_sent_at(event.job.name, event.job.kind)
-        if sent_at is None:
-            lost.append(at - bed.script(event.job.name, event.job.kind).terminal_at)
-        elif at >= sent_at:
-            after_event.append(at - sent_at)
+        job = event.job
+        late = at - bed.script(job.name, job.kind).terminal_at
+        if job.kind in PUSH_OUTPUT_KINDS:
+            came = bed.output_written_at(job.name, job.kind) is not None
         else:
-            before_event += 1
+            came = bed.event_sent_at(job.name, job.kind) is not None
+        (arrived if came else swept).setdefault(job.kind, []).append(late)
     return PushResult(
         settings=push,
-        after_event=after_event,
-        before_event=before_event,
-        lost=lost,
+        arrived=arrived,
+        swept=swept,
         sent=sent.sent,
         lost_events=sent.lost,
         duplicated=sent.duplicated,
         queue_requests=stats.queue_requests,
         queue_messages=stats.queue_messages,
+        output_rereads=stats.output_rereads,
     )
 
 
-def push_report(result: DemoResult, standard: int, width: int = LINE_WIDTH) -> list[str]:
-    """What push did for the standard jobs, in lines of ``width`` columns at most: how
-    soon each was seen after its event, what lost events cost and how those jobs were
-    found, requests to Transcribe and to SQS per job. Without --push, the same jobs
-    (same --seed) give the standard row to set beside these figures."""
+def push_report(result: DemoResult, width: int = LINE_WIDTH) -> list[str]:
+    """What push did, in lines of ``width`` columns at most: per kind, how soon after
+    its status changed each job was reported when its event arrived, and when it had
+    none and a reconciling sweep found it, side by side; requests per job; what the
+    queue took. Without --push, the same jobs (same --seed) are all found by sweeps
+    at their usual pace: the plain demo's per-kind rows."""
     push = result.push
     assert push is not None
     settings = push.settings
-    mine = [
-        latency
-        for event, latency in zip(result.events, result.latencies, strict=True)
-        if event.job.kind is JobKind.STANDARD
-    ]
-    per_job = max(standard, 1)
-    found = (
-        f", found by sweeps {min(push.lost):.1f}-{max(push.lost):.1f} s after the end"
-        if push.lost
-        else ""
-    )
-    rows = [
-        (
-            "after its event",
-            f"{_jobs(len(push.after_event))} seen p50 {_percentile(push.after_event, 0.5):.2f} "
-            f"s, p95 {_percentile(push.after_event, 0.95):.2f} s after it was sent",
-        ),
-        ("before its event", f"{_jobs(push.before_event)} (a sweep or a Get came first)"),
-        ("event lost", _jobs(len(push.lost)) + found),
-        (
-            "every job",
-            f"p50 {_percentile(mine, 0.5):.1f} s, p95 {_percentile(mine, 0.95):.1f} s, "
-            f"max {max(mine, default=float('nan')):.1f} s after the end",
-        ),
-        (
-            "Transcribe",
-            f"{result.requests_by_kind.get(JobKind.STANDARD, 0) / per_job:.2f} requests "
-            "per job (Get and List)",
-        ),
-        (
-            "SQS",
-            f"{push.queue_requests / per_job:.2f} requests per job "
-            f"({plural(push.queue_requests, 'request')}, "
-            f"{plural(push.queue_messages, 'message')})",
-        ),
-        (
-            "events",
-            f"{push.sent} sent ({plural(push.duplicated, 'duplicate')}), "
-            f"{push.lost_events} lost, call-analytics included",
-        ),
-    ]
-    if not standard:
-        rows = rows[-2:]
     heading = (
-        f"push, standard jobs ({_percent(settings.loss)} of events lost, reconciling "
-        f"sweeps every {settings.reconcile:g} s):"
+        f"push, every kind ({_percent(settings.loss)} of events lost, reconciling sweeps "
+        f"every {settings.reconcile:g} s): seconds from a job's status changing to its "
+        "report, when its event arrived and when a sweep found it (no event: lost, or a "
+        "failed job writing no output)"
     )
-    footer = (
-        "Without --push, the same jobs (same --seed) give the standard row of "
-        "`transcribe-poller demo`: set its p50, p95 and requests/job beside these."
-    )
-    name_width = max(len(name) for name, _ in rows)
     lines = textwrap.wrap(heading, width, initial_indent="  ", subsequent_indent="  ")
-    for name, value in rows:
-        lines += textwrap.wrap(
-            value,
-            width,
-            initial_indent=f"    {name:<{name_width}}  ",
-            subsequent_indent=" " * (4 + name_width + 2),
-            break_on_hyphens=False,
+    table = [("kind", "jobs", "p50", "p95", "jobs", "p50", "p95", "requests/job")]
+    for kind in JobKind:
+        came, swept = push.arrived.get(kind, []), push.swept.get(kind, [])
+        count = len(came) + len(swept)
+        if not count:
+            continue
+        table.append(
+            (
+                kind.value,
+                str(len(came)),
+                _seconds(_percentile(came, 0.5)),
+                _seconds(_percentile(came, 0.95)),
+                str(len(swept)),
+                _seconds(_percentile(swept, 0.5)),
+                _seconds(_percentile(swept, 0.95)),
+                f"{result.requests_by_kind.get(kind, 0) / count:.2f}",
+            )
         )
-    if standard:
-        lines += textwrap.wrap(footer, width, initial_indent="  ", subsequent_indent="  ")
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    rows = []
+    for row in table:
+        cells = [
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        rows.append(("  ".join(cells[:4]), "  ".join(cells[4:7]), cells[7]))
+    first = len(rows[0][0]) - len("  ".join(table[0][1:4]).rjust(sum(widths[1:4]) + 4))
+    groups = " " * first + "event arrived".rjust(sum(widths[1:4]) + 4)
+    groups += "    " + "no event: swept".rjust(sum(widths[4:7]) + 4)
+    lines.append(("    " + groups).rstrip())
+    lines += [f"    {a}    {b}  {c}".rstrip() for a, b, c in rows]
+    jobs = max(sum(len(v) for v in push.arrived.values()) + sum(map(len, push.swept.values())), 1)
+    tail = (
+        f"SQS: {push.queue_requests / jobs:.2f} requests per job "
+        f"({plural(push.queue_requests, 'request')}, {plural(push.queue_messages, 'message')}); "
+        f"Transcribe's events: {push.sent} sent ({plural(push.duplicated, 'duplicate')}), "
+        f"{push.lost_events} lost; {plural(push.output_rereads, 'Get')} repeated while a "
+        "status lagged its output. Without --push, the same jobs (same --seed) are all "
+        "found by sweeps: the plain demo's per-kind rows."
+    )
+    lines += textwrap.wrap(tail, width, initial_indent="  ", subsequent_indent="  ")
     return lines
 
 
-def _jobs(n: int) -> str:
-    return plural(n, "job")
+def _seconds(value: float) -> str:
+    """Seconds in a narrow column: hundredths where they matter, whole ones past 100."""
+    if value != value:
+        return "-"
+    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
 def per_kind_table(result: DemoResult, counts: Mapping[JobKind, int]) -> list[str]:

@@ -1,35 +1,39 @@
-"""Push: learn of jobs' ends from Transcribe's EventBridge events in an SQS queue.
+"""Push: learn of jobs' ends from events in an SQS queue; the queue's configuration.
 
 Transcribe sends "Transcribe Job State Change" (standard jobs) and "Call Analytics
 Job State Change" events to EventBridge when a job reaches COMPLETED or FAILED, best
 effort; a rule can route them to an SQS queue, whose message body is then the whole
-event. :class:`EventBridgeQueue` long-polls that queue and turns each event about an
+event. The poller's consumer of that queue (``_queue``) turns each event about an
 awaited job into a hint for that job's scheduler. An event is only ever a hint: the
 Get it prompts is the authority for the completion event and its URIs, so a lost,
 late, repeated, out-of-order or forged message costs a request or some latency,
 never a wrong or lost event.
 
-Medical and Medical Scribe jobs send no documented event: they are swept and polled
-as without a queue. For the kinds the queue covers, sweeps slow down to one every
-``reconcile_interval`` seconds while the queue works: that bounds what a lost event
-costs. When the queue fails (throttled, faults, an outage), the kinds it covers go
-back to sweeps and Gets as without it, and come back to push once it answers again.
+Medical and Medical Scribe jobs send no documented event, but they write their
+output into the caller's bucket, and S3 can announce each new object to the same
+queue (``_s3events``): ``output_events`` declares which kinds' output objects reach
+it. Without it, those kinds are swept and polled as without a queue. For the kinds
+the queue covers, sweeps slow down to one every ``reconcile_interval`` seconds
+while the queue works: that bounds what a lost event costs. When the queue fails
+(throttled, faults, an outage), the kinds it covers go back to sweeps and Gets as
+without it, and come back to push once it answers again.
+
+This module holds :class:`EventBridgeQueue`, configuration only, and the reading of
+Transcribe's events; the poller given a queue builds and owns its consumer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import reprlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
-import anyio
-
-from ._backoff import Backoff
-from ._classify import Verdict, classify, describe
-from ._exceptions import NotificationsError
 from ._jobs import JobKind, JobRef, validate_job_name
-from ._kinds import TERMINAL_STATUSES
+from ._s3events import OutputNames
 
 SOURCE = "aws.transcribe"
 # detail-type: (kind, name field, status field) in the event's detail.
@@ -42,21 +46,26 @@ DETAIL_TYPES: Mapping[str, tuple[JobKind, str, str]] = {
     "Call Analytics Job State Change": (JobKind.CALL_ANALYTICS, "JobName", "JobStatus"),
 }
 COVERED_KINDS = frozenset(kind for kind, _, _ in DETAIL_TYPES.values())
-# Failed receives in a row before the covered kinds go back to sweeps and Gets.
-MAX_FAILURES = 3
-# While the queue does not work, how often the covered kinds ask whether it does again.
-RETRY_SECONDS = 5.0
 Others = Literal["delete", "leave"]
 
 
 class SQSClient(Protocol):
     """The part of an aiobotocore SQS client the queue uses."""
 
-    async def get_queue_attributes(self, **params: Any) -> Mapping[str, Any]: ...
+    # The keyword arguments the consumer passes, so an object that spells them out
+    # (the testing kit's FakeEventQueue) is one too.
 
-    async def receive_message(self, **params: Any) -> Mapping[str, Any]: ...
+    async def get_queue_attributes(
+        self, *, QueueUrl: str, AttributeNames: list[str]
+    ) -> Mapping[str, Any]: ...
 
-    async def delete_message_batch(self, **params: Any) -> Mapping[str, Any]: ...
+    async def receive_message(
+        self, *, QueueUrl: str, MaxNumberOfMessages: int, WaitTimeSeconds: int
+    ) -> Mapping[str, Any]: ...
+
+    async def delete_message_batch(
+        self, *, QueueUrl: str, Entries: list[dict[str, str]]
+    ) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +76,44 @@ class Notice:
     status: str
 
 
-def parse_message(body: object) -> Notice | str:
-    """The notice in a message body, or why the body is not one (a short reason)."""
+def short(value: object) -> str:
+    """A bounded repr of a value taken from a message, for a log line."""
+    return reprlib.repr(value)
+
+
+def decode_body(body: object) -> dict[str, Any] | str:
+    """The JSON object in a message body, or why there is none (a short reason).
+
+    Any body at all: a deeply nested one makes ``json.loads`` raise RecursionError,
+    which is a reason here like any other.
+    """
     if not isinstance(body, str):
         return "no body"
     try:
         event = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "not JSON"
     if not isinstance(event, dict):
         return "not an event"
+    return event
+
+
+def parse_message(body: object) -> Notice | str:
+    """The notice in a message body, or why the body is not one (a short reason)."""
+    event = decode_body(body)
+    if isinstance(event, str):
+        return event
+    return notice_in(event)
+
+
+def notice_in(event: Mapping[str, Any]) -> Notice | str:
+    """The notice in a decoded Transcribe event, or why it is not one."""
     if event.get("source") != SOURCE:
-        return f"source {event.get('source')!r}"
-    found = DETAIL_TYPES.get(str(event.get("detail-type")))
+        return f"source {short(event.get('source'))}"
+    detail_type = event.get("detail-type")
+    found = DETAIL_TYPES.get(detail_type) if isinstance(detail_type, str) else None
     if found is None:
-        return f"detail-type {event.get('detail-type')!r}"
+        return f"detail-type {short(detail_type)}"
     kind, name_field, status_field = found
     detail = event.get("detail")
     if not isinstance(detail, dict):
@@ -95,25 +127,29 @@ def parse_message(body: object) -> Notice | str:
         return f"bad {name_field}"
 
 
-class Router(Protocol):
-    """Where notices go: the poller, which knows the schedulers."""
-
-    def notice(self, notice: Notice) -> bool:
-        """Hint the job if it is awaited here; whether it is."""
-        ...
-
-
 class EventBridgeQueue:
-    """An SQS queue fed by an EventBridge rule for Transcribe's job state events.
+    """Where the poller learns of jobs' ends: an SQS queue fed by EventBridge (and S3).
 
-    ``sqs`` is an aiobotocore SQS client the caller owns; give it a read timeout
-    above 20 s (aiobotocore's default, 60 s, is). Pass the queue to the poller::
+    Plain configuration: the poller given it reads the queue while it is open, and
+    a new poller may be given the same one (after a :class:`NotificationsError`,
+    once the queue is fixed). ``sqs`` is an aiobotocore SQS client the caller
+    owns; give it a read timeout above 20 s (aiobotocore's default, 60 s, is)::
 
         Poller(transcribe, notifications=EventBridgeQueue(sqs, queue_url))
 
+    The queue's rule routes Transcribe's job state events: standard and Call
+    Analytics jobs are covered by push. ``output_events`` names the kinds (a
+    :class:`JobKind` or its value, e.g. ``["medical", "medical-scribe"]``) whose
+    output objects also reach the queue, as S3 "Object Created" events through
+    EventBridge or as S3's own notifications: those kinds are covered by push
+    too. An object only asks for a Get of the awaited job it may belong to, so a
+    foreign bucket or key costs at most one Get. ``output_names(bucket, key)``
+    returns the job names an output key may hold, for ``OutputKey`` layouts the
+    default (a folder of the key, or the file's name before a dot) does not read.
+
     ``others``: what to do with a message not about a job awaited here (another
     process's job, one that ended before it was awaited or was released, a late
-    duplicate, or a message that is no Transcribe event). ``"delete"`` (the
+    duplicate, or a message that is no event at all). ``"delete"`` (the
     default) suits a queue per process, the set-up the README recommends: such a
     message can never be used here, and left alone it would come back every
     visibility timeout until the queue's retention ends. ``"leave"`` suits one
@@ -122,8 +158,20 @@ class EventBridgeQueue:
 
     ``reconcile_interval``: while the queue works, how often the kinds it covers
     are swept anyway, for events that never come (the service sends them best
-    effort); a lost event costs at most about that long (default 30 s).
+    effort, and a FAILED job writes no output); a lost event costs at most about
+    that long (default 30 s). ``wait_time``: seconds of each long poll (0 to 20).
+    Wrong types raise TypeError, wrong values ValueError, naming the argument.
     """
+
+    __slots__ = (
+        "_output_events",
+        "others",
+        "output_names",
+        "queue_url",
+        "reconcile_interval",
+        "sqs",
+        "wait_time",
+    )
 
     def __init__(
         self,
@@ -133,144 +181,90 @@ class EventBridgeQueue:
         others: Others = "delete",
         reconcile_interval: float = 30.0,
         wait_time: int = 20,
+        output_events: Iterable[JobKind | str] = (),
+        output_names: OutputNames | None = None,
     ) -> None:
         for method in ("receive_message", "delete_message_batch", "get_queue_attributes"):
             if not callable(getattr(sqs, method, None)):
                 raise TypeError(f"sqs must be an aiobotocore SQS client, got {sqs!r}")
-        if not isinstance(queue_url, str) or not queue_url.startswith(("https://", "http://")):
-            raise ValueError(f"queue_url must be the queue's URL, got {queue_url!r}")
+        self.sqs = sqs
+        self.queue_url = check_queue_url(queue_url)
+        if not isinstance(others, str):
+            raise TypeError(f"others must be 'delete' or 'leave', got {others!r}")
         if others not in ("delete", "leave"):
             raise ValueError(f"others must be 'delete' or 'leave', got {others!r}")
-        if not (isinstance(reconcile_interval, (int, float)) and reconcile_interval > 0):
-            raise ValueError(f"reconcile_interval must be > 0 seconds, got {reconcile_interval!r}")
-        if isinstance(wait_time, bool) or wait_time not in range(0, 21):
-            raise ValueError(f"wait_time must be 0 to 20 seconds (SQS's limit), got {wait_time!r}")
-        self.sqs = sqs
-        self.queue_url = queue_url
-        self.others = others
+        self.others: Others = others
+        if isinstance(reconcile_interval, bool) or not isinstance(reconcile_interval, (int, float)):
+            raise TypeError(
+                f"reconcile_interval must be a number of seconds, got {reconcile_interval!r}"
+            )
+        if not (math.isfinite(reconcile_interval) and reconcile_interval > 0):
+            raise ValueError(
+                "reconcile_interval must be a finite number of seconds > 0, "
+                f"got {reconcile_interval!r}"
+            )
         self.reconcile_interval = float(reconcile_interval)
+        if isinstance(wait_time, bool) or not isinstance(wait_time, int):
+            raise TypeError(f"wait_time must be a whole number of seconds, got {wait_time!r}")
+        if not 0 <= wait_time <= 20:
+            raise ValueError(f"wait_time must be 0 to 20 seconds (SQS's limit), got {wait_time!r}")
         self.wait_time = wait_time
-        self.healthy = True
-        self.requests = 0
-        self.messages = 0
-        self._failures = 0
-        self._broken = anyio.Event()
-        self._in_use = False
+        self._output_events = check_kinds(output_events)
+        if output_names is not None and not callable(output_names):
+            raise TypeError(
+                f"output_names must be a function (bucket, key) -> names, got {output_names!r}"
+            )
+        self.output_names = output_names
+
+    @property
+    def output_events(self) -> frozenset[JobKind]:
+        """The kinds whose output objects reach the queue."""
+        return self._output_events
+
+    @property
+    def covered_kinds(self) -> frozenset[JobKind]:
+        """The kinds covered by push: Transcribe's events, and the declared outputs."""
+        return COVERED_KINDS | self._output_events
 
     def __repr__(self) -> str:
-        return f"<EventBridgeQueue {self.queue_url} others={self.others!r}>"
+        outputs = ",".join(sorted(kind.value for kind in self._output_events))
+        extra = f" output_events={outputs}" if outputs else ""
+        return f"<EventBridgeQueue {self.queue_url} others={self.others!r}{extra}>"
 
-    async def check(self) -> None:
-        """Fail at once, with a clear message, if the queue cannot be read at all."""
-        if self._in_use:
-            raise RuntimeError("an EventBridgeQueue serves one poller at a time")
-        self._in_use = True
-        try:
-            self.requests += 1
-            await self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
-            )
-        except Exception as error:
-            verdict, _ = classify(error)
-            if verdict in (Verdict.THROTTLED, Verdict.TRANSIENT):
-                return  # it exists, most likely: the consumer will retry
-            raise NotificationsError(
-                f"cannot use the queue {self.queue_url}: {describe(error)}"
-            ) from error
 
-    def release(self) -> None:
-        self._in_use = False
-
-    async def wait_broken(self) -> None:
-        """Return once the queue stops working (now, if it does not)."""
-        if not self.healthy:
-            return
-        await self._broken.wait()
-
-    async def run(self, router: Router, log: Any) -> None:
-        """Receive, hint and delete until cancelled."""
-        retry = Backoff(initial=1.0, maximum=30.0)
-        while True:
-            try:
-                self.requests += 1
-                answer = await self.sqs.receive_message(
-                    QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=self.wait_time,
-                )
-                messages = answer.get("Messages") or []
-                self.messages += len(messages)
-                done = [m["ReceiptHandle"] for m in messages if self._handle(m, router, log)]
-                await self._delete(done, log)
-            except Exception as error:
-                self._failed(error, log)
-                await anyio.sleep(retry.delay(min(self._failures, 10)))
-            else:
-                self._recovered(log)
-
-    def _handle(self, message: Mapping[str, Any], router: Router, log: Any) -> bool:
-        """Hint what the message says; whether to delete it."""
-        notice = parse_message(message.get("Body"))
-        if isinstance(notice, str):
-            log.debug("queue message ignored", reason=notice)
-            return self.others == "delete"
-        awaited = router.notice(notice) if notice.status in TERMINAL_STATUSES else True
-        return awaited or self.others == "delete"
-
-    async def _delete(self, handles: list[str], log: Any) -> None:
-        if not handles:
-            return
-        self.requests += 1
-        answer = await self.sqs.delete_message_batch(
-            QueueUrl=self.queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)],
+def check_queue_url(queue_url: object) -> str:
+    """``queue_url`` if it looks like a queue's URL (scheme, host and path), else an error."""
+    if not isinstance(queue_url, str):
+        raise TypeError(f"queue_url must be the queue's URL (a str), got {queue_url!r}")
+    try:
+        parts = urlsplit(queue_url)
+        ok = (
+            parts.scheme in ("https", "http")
+            and bool(parts.hostname)
+            and parts.path.strip("/") != ""
         )
-        if answer.get("Failed"):
-            # Not deleted: it comes back after its visibility timeout, a duplicate
-            # hint that costs nothing, since its job has ended by then.
-            log.info("queue messages not deleted", failed=len(answer["Failed"]))
-
-    def _failed(self, error: Exception, log: Any) -> None:
-        self._failures += 1
-        if self._failures == MAX_FAILURES and self.healthy:
-            self.healthy = False
-            self._broken.set()
-            log.warning(
-                "queue not answering; sweeping and polling instead",
-                queue=self.queue_url,
-                error=describe(error),
-            )
-
-    def _recovered(self, log: Any) -> None:
-        self._failures = 0
-        if not self.healthy:
-            self.healthy = True
-            self._broken = anyio.Event()
-            log.warning("queue answering again; events resume", queue=self.queue_url)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"queue_url must be the queue's URL (https://host/account/name), got {queue_url!r}"
+        )
+    return queue_url
 
 
-class PushCoverage:
-    """The queue as a hint source of one kind: it covers the kind while the queue works.
-
-    The hints themselves come from the queue's one consumer, through the poller;
-    this only tells the kind's scheduler when it may rely on them.
-    """
-
-    name = "queue"
-    push = True
-    # Per-job reads while covered: a last resort, since the reconciling sweep runs.
-    reconcile_after = 300.0
-
-    def __init__(self, queue: EventBridgeQueue) -> None:
-        self._queue = queue
-        self.reconcile_interval = queue.reconcile_interval
-
-    def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
-        return pending > 0
-
-    def rate_limits(self) -> dict[str, float]:
-        return {}
-
-    async def run(self, feed: object) -> float:
-        await self._queue.wait_broken()
-        return RETRY_SECONDS
+def check_kinds(kinds: object) -> frozenset[JobKind]:
+    """The kinds named in ``kinds`` (JobKind or its value), else an error naming it."""
+    if isinstance(kinds, (str, bytes)) or not isinstance(kinds, Iterable):
+        raise TypeError(
+            f"output_events must be a collection of job kinds (e.g. ['medical']), got {kinds!r}"
+        )
+    found = set()
+    for kind in kinds:
+        if not isinstance(kind, str):
+            raise TypeError(f"output_events holds {kind!r}: a JobKind or its value is wanted")
+        try:
+            found.add(JobKind(kind))
+        except ValueError:
+            names = ", ".join(repr(k.value) for k in JobKind)
+            raise ValueError(f"output_events holds {kind!r}: kinds are {names}") from None
+    return frozenset(found)

@@ -16,7 +16,7 @@ number of seconds says when it may be started again (``math.inf``: never).
 Several sources may cover one kind at once; the shortest ``reconcile_after`` of
 those running applies.
 
-A *push* source (the EventBridge queue) hears of jobs' ends as they happen, but
+A *push* source (the queue's coverage of a kind) hears of jobs' ends as they happen, but
 best effort. While one runs, the others of its kind only reconcile: the scheduler
 tells them its ``reconcile_interval`` (``pushed``), and the sweep slows to it.
 """
@@ -34,8 +34,17 @@ class HintFeed(Protocol):
         """Names of the jobs awaited now (a snapshot)."""
         ...
 
-    def may_have_ended(self, name: str) -> None:
-        """Job ``name`` may have ended: read it soon. Unknown names are ignored."""
+    def may_have_ended(self, name: str, *, output: bool = False) -> None:
+        """Job ``name`` may have ended: read it soon. Unknown names are ignored.
+
+        ``output``: the hint is the job's output object, which the service may write
+        a moment before its status says COMPLETED: the read waits that moment, and
+        is repeated a few times, shortly, while the status lags.
+        """
+        ...
+
+    def awaits(self, name: str) -> bool:
+        """Whether job ``name`` is awaited now."""
         ...
 
     def unfinished(self, names: Iterable[str]) -> None:

@@ -19,6 +19,7 @@ from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobRef
 from ._kinds import TERMINAL_STATUSES, KindSpec
 from ._request import Reply
+from ._s3events import MAX_OUTPUT_REREADS, OUTPUT_REREAD_STEP
 from ._stats import Counters
 
 # After a wrong hint a job ignores hints for a while, but never so long that a job
@@ -44,6 +45,8 @@ class Job:
     hints_ignored_until: float = -math.inf
     wrong_hints: int = 0
     in_flight: bool = False
+    output_seen: bool = False  # an output object of the job was announced
+    output_rereads: int = 0  # reads repeated because the status lagged the object
     gone: bool = False  # finished, or nobody awaits it any more
     details: Mapping[str, Any] = field(default_factory=dict)
 
@@ -109,6 +112,13 @@ class Policy:
             return event_from_job(
                 job.ref, self.spec, details, polls=job.polls, waited=now - job.started
             )
+        if hinted and job.output_seen and job.output_rereads < MAX_OUTPUT_REREADS:
+            # The output is written before the status flips: look again shortly, as a
+            # hinted read, rather than wait for reconciliation.
+            job.output_rereads += 1
+            self.counters.output_rereads += 1
+            job.hinted = True
+            return now + OUTPUT_REREAD_STEP
         if hinted:
             # The hint was wrong or stale: back off from this job's hints for a while.
             self.counters.wrong_hints += 1

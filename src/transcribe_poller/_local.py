@@ -70,9 +70,11 @@ _LOCAL_JOBS_TEXT = textwrap.fill(
 )
 _LOCAL_EVENTS_TEXT = textwrap.fill(
     "With --events, standard and Call Analytics jobs send Transcribe's job state events "
-    "through moto's EventBridge to an SQS queue, as an EventBridge rule would on AWS "
-    "(--loss and --duplicate make delivery best effort): it prints the queue's URL and "
-    "AWS_ENDPOINT_URL_SQS, for `transcribe-poller wait --queue-url URL`.",
+    "through moto's EventBridge to an SQS queue, as an EventBridge rule would on AWS, "
+    "and medical and Medical Scribe jobs write their output objects into moto's S3, "
+    "whose events a second rule routes to the same queue (--loss and --duplicate make "
+    "delivery best effort): it prints the queue's URL and AWS_ENDPOINT_URL_SQS, for "
+    "`transcribe-poller wait --queue-url URL --output-events medical,medical-scribe`.",
     width=79,
 )
 LOCAL_HELP = f"""\
@@ -347,10 +349,13 @@ def banner(bed: LocalTranscribe, events: str | None = None) -> str:
     if events is not None:
         queue = (
             "Standard and Call Analytics jobs send their job state events to the SQS\n"
-            f"queue {bed.events_queue_url} ({events}).\n"
+            f"queue {bed.events_queue_url} ({events}),\n"
+            "and medical and Medical Scribe jobs S3's events of their output objects.\n"
         )
         sqs_line = f"\n  export AWS_ENDPOINT_URL_SQS={bed.moto_url}"
-        queue_option = f" \\\n      --queue-url {bed.events_queue_url}"
+        queue_option = (
+            f" \\\n      --queue-url {bed.events_queue_url} --output-events medical,medical-scribe"
+        )
     return f"""\
 Local Transcribe at {url}, region {bed.region}.
 {queue}It accepts any credentials: give it dummy ones, never your real ones.
@@ -397,7 +402,9 @@ def serve_command(args: argparse.Namespace) -> int:
             events = None
             if args.events:
                 # Before the jobs of the command line start: they send events too.
-                bed.enable_events(loss=args.loss or 0.0, duplicate=args.duplicate or 0.0)
+                bed.enable_events(
+                    loss=args.loss or 0.0, duplicate=args.duplicate or 0.0, output_events=True
+                )
                 events = _events_text(args)
             if args.quota or args.faults:
                 bed.set_faults(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
 from ._backoff import Backoff
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent
-from ._jobs import JobLike, as_job_refs
+from ._jobs import JobKind, JobLike, as_job_refs
 from ._poller import DEFAULT_MAX_RATE, Poller
 from ._request import DEFAULT_UNREACHABLE_AFTER
 from ._sweep import Sweep
@@ -28,6 +32,7 @@ async def open_poller(
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
+    output_events: Iterable[JobKind | str] = (),
 ) -> AsyncIterator[Poller]:
     """A Poller with its own aiobotocore client, closed on exit.
 
@@ -37,7 +42,10 @@ async def open_poller(
     ``queue_url`` names an SQS queue of Transcribe's EventBridge events: the poller
     then learns of standard and Call Analytics jobs' ends from it (an
     :class:`EventBridgeQueue` with its own SQS client, from the same session and
-    region; ``AWS_ENDPOINT_URL_SQS`` points it elsewhere, as for the AWS CLI).
+    region; ``AWS_ENDPOINT_URL_SQS`` points it elsewhere, as for the AWS CLI;
+    with no SQS endpoint configured, the queue URL's own host, and for an AWS
+    host its region). ``output_events``: the kinds whose output objects in S3
+    also reach the queue (see :class:`EventBridgeQueue`).
     """
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
@@ -52,10 +60,11 @@ async def open_poller(
         )
         notifications = None
         if queue_url is not None:
+            where = _sqs_endpoint(session, queue_url, region)
             sqs = await stack.enter_async_context(
-                session.create_client("sqs", region_name=region, config=config)
+                session.create_client("sqs", config=config, **where)
             )
-            notifications = EventBridgeQueue(sqs, queue_url)
+            notifications = EventBridgeQueue(sqs, queue_url, output_events=output_events)
         poller = await stack.enter_async_context(
             Poller(
                 client,
@@ -86,6 +95,7 @@ async def wait_for_jobs(
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
+    output_events: Iterable[JobKind | str] = (),
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
@@ -109,8 +119,37 @@ async def wait_for_jobs(
             sweep=sweep,
             unreachable_after=unreachable_after,
             queue_url=queue_url,
+            output_events=output_events,
         ) as poller,
         poller.watch(refs) as events,
     ):
         by_job = {event.job: event async for event in events}
     return [by_job[ref] for ref in refs]
+
+
+_AWS_SQS_HOST = re.compile(r"sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?")
+
+
+def _sqs_endpoint(session: Any, queue_url: str, region: str | None) -> dict[str, Any]:
+    """Where the SQS client of ``queue_url`` goes: ``region_name`` and ``endpoint_url``.
+
+    An SQS endpoint configured as for the AWS CLI (``AWS_ENDPOINT_URL_SQS``,
+    ``AWS_ENDPOINT_URL``, or the profile's ``endpoint_url``) wins. Otherwise the
+    queue URL's own scheme and host: a local queue's URL names its server, and an
+    AWS queue URL its region, which then signs the requests.
+    """
+    if os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL"):
+        return {"region_name": region}
+    try:
+        profile = session.get_scoped_config()
+    except Exception:  # a missing profile: creating the client says so
+        profile = {}
+    services = profile.get("services")
+    if profile.get("endpoint_url") or services:
+        return {"region_name": region}
+    parts = urlsplit(queue_url)
+    aws = _AWS_SQS_HOST.fullmatch(parts.hostname or "")
+    return {
+        "region_name": aws.group(1) if aws else region,
+        "endpoint_url": f"{parts.scheme}://{parts.netloc}",
+    }

@@ -18,7 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from ._backoff import Backoff
 from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
-from ._eventbridge import COVERED_KINDS, EventBridgeQueue, Notice, PushCoverage
+from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
 from ._hints import HintSource
@@ -26,6 +26,7 @@ from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
 from ._kinds import KINDS
 from ._log import get_logger
+from ._queue import QueueConsumer
 from ._ratelimit import RateLimiter
 from ._request import DEFAULT_UNREACHABLE_AFTER, Reachability, Sender
 from ._scheduler import Scheduler
@@ -69,8 +70,9 @@ class Poller:
       :class:`ServiceUnreachableError` naming the endpoint (default 15). Missing
       credentials end them at once.
     * ``notifications``: an :class:`EventBridgeQueue` to learn of standard and Call
-      Analytics jobs' ends from Transcribe's own events, with sweeps and Gets as
-      reconciliation (default: none; polling only).
+      Analytics jobs' ends from Transcribe's own events, and of the kinds named in
+      its ``output_events`` from their output objects in S3, with sweeps and Gets
+      as reconciliation (default: none; polling only).
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class Poller:
         if notifications is not None and not isinstance(notifications, EventBridgeQueue):
             raise TypeError(f"notifications must be an EventBridgeQueue, got {notifications!r}")
         self._queue = notifications
+        self._consumer: QueueConsumer | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
@@ -133,15 +136,17 @@ class Poller:
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
         sender = Sender(self._counters, reach, log)
-        if self._queue is not None:
-            await self._queue.check()  # a missing queue or no permission: raised now
+        consumer = None if self._queue is None else QueueConsumer(self._queue, log)
+        if consumer is not None:
+            await consumer.check()  # a missing queue or no permission: raised now
+        self._consumer = consumer
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         try:
             for kind, spec in KINDS.items():
                 sources: list[HintSource] = []
-                if self._queue is not None and kind in COVERED_KINDS:
-                    sources.append(PushCoverage(self._queue))
+                if consumer is not None and kind in consumer.config.covered_kinds:
+                    sources.append(consumer.coverage(kind))
                 if self._sweep.mode != "never":
                     retry = Backoff(LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, rng=self._backoff.rng)
                     sources.append(
@@ -164,19 +169,17 @@ class Poller:
                     limiter=RateLimiter(self._max_rate),
                     sender=sender,
                     sources=sources,
-                    delivery=self,
+                    delivery=_Delivery(self),
                     job_timeout=self._job_timeout,
                     log=log,
                 )
                 await task_group.start(scheduler.run, name=f"scheduler {kind.value}")
             task_group.start_soon(self._end_all_if_unreachable, reach)
-            if self._queue is not None:
-                task_group.start_soon(self._queue.run, self, log, name="queue")
+            if consumer is not None:
+                task_group.start_soon(consumer.run, name="queue")
         except BaseException:
             task_group.cancel_scope.cancel()
             await task_group.__aexit__(None, None, None)
-            if self._queue is not None:
-                self._queue.release()
             raise
         self._task_group = task_group
         self._state = "open"
@@ -201,8 +204,6 @@ class Poller:
                 return None
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
-            if self._queue is not None:
-                self._queue.release()
             # Release everyone still waiting in other tasks: no event will come.
             listeners = {id(li): li for lis in self._waiters.values() for li in lis}
             self._waiters.clear()
@@ -270,7 +271,8 @@ class Poller:
         for scheduler in self._schedulers.values():
             limits.update(scheduler.rate_limits())
         pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
-        queue = (0, 0) if self._queue is None else (self._queue.requests, self._queue.messages)
+        consumer = self._consumer
+        queue = (0, 0) if consumer is None else (consumer.requests, consumer.messages)
         return self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
 
     # -- waiters -----------------------------------------------------------------------
@@ -298,18 +300,23 @@ class Poller:
                 del self._waiters[ref]
                 self._schedulers[ref.kind].release(ref)
 
-    def notice(self, notice: Notice) -> bool:
-        """A queue's event: hint the job if it is awaited here (called by the queue)."""
-        if notice.job not in self._waiters:
-            return False
-        self._schedulers[notice.job.kind].may_have_ended(notice.job.name)
-        return True
-
-    def deliver(self, event: CompletionEvent) -> None:
+    def _deliver(self, event: CompletionEvent) -> None:
         """Hand a job's event to everyone awaiting it (called by the schedulers)."""
         for listener in self._waiters.pop(event.job, ()):
             # Each stream has room for one event per job it awaits: never blocks.
             listener.send_nowait(event)
+
+
+class _Delivery:
+    """The schedulers' way to the poller's waiters, which stay private to it."""
+
+    __slots__ = ("_poller",)
+
+    def __init__(self, poller: Poller) -> None:
+        self._poller = poller
+
+    def deliver(self, event: CompletionEvent) -> None:
+        self._poller._deliver(event)
 
 
 class Watch:

@@ -36,6 +36,7 @@ from ._jobs import JobRef
 from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
 from ._request import Sender
+from ._s3events import OUTPUT_SETTLE
 
 # Workers of one kind at most: beyond botocore's connection pool (10 by default)
 # more requests in flight only queue inside the client.
@@ -197,11 +198,25 @@ class Scheduler:
             if job is not None:
                 job.seen_unfinished = now
 
-    def may_have_ended(self, name: str) -> None:
+    def awaits(self, name: str) -> bool:
+        return name in self._jobs
+
+    def may_have_ended(self, name: str, *, output: bool = False) -> None:
         job = self._jobs.get(name)
-        if job is None or job.hinted:
+        if job is None:
             return
         now = anyio.current_time()
+        if output:
+            if job.output_seen:
+                return  # another object of the job, or a duplicate: reads are planned
+            # The job's own output: no reason to doubt it, whatever earlier hints said.
+            job.output_seen = job.hinted = True
+            at = now + OUTPUT_SETTLE
+            if not job.in_flight and job.due > at:
+                self._schedule(job, at)
+            return
+        if job.hinted:
+            return
         if now < job.hints_ignored_until:
             return  # this job's last hints were wrong: back off from them
         job.hinted = True

@@ -47,7 +47,9 @@ class PollerStatistics:
     ``rate_limits`` the client-side limit now in force for each operation;
     ``kinds`` the jobs pending and finished per kind of job. ``queue_requests``
     and ``queue_messages`` count the SQS requests and messages of an
-    EventBridgeQueue (not part of ``requests``, which are Transcribe's).
+    EventBridgeQueue (not part of ``requests``, which are Transcribe's);
+    ``output_rereads`` the Gets repeated because a job's output object was
+    announced before its status said COMPLETED.
     """
 
     requests: int
@@ -65,6 +67,7 @@ class PollerStatistics:
     kinds: Mapping[JobKind, KindStatistics] = field(default_factory=ReadOnlyDict)
     queue_requests: int = 0
     queue_messages: int = 0
+    output_rereads: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: enums become their values."""
@@ -84,6 +87,7 @@ class PollerStatistics:
             "kinds": {kind.value: stats.to_dict() for kind, stats in self.kinds.items()},
             "queue_requests": self.queue_requests,
             "queue_messages": self.queue_messages,
+            "output_rereads": self.output_rereads,
         }
 
     def __repr__(self) -> str:
@@ -96,7 +100,8 @@ class PollerStatistics:
             f"request_rate={self.request_rate:.3g}, rate_limits={{{rates}}}, "
             f"sweeps={self.sweeps}, list_requests={self.list_requests}, "
             f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}}, "
-            f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages})"
+            f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages}, "
+            f"output_rereads={self.output_rereads})"
         )
 
 
@@ -115,6 +120,7 @@ class Counters:
         self.list_requests = 0
         self.list_pages = 0
         self.wrong_hints = 0
+        self.output_rereads = 0
         self.outcomes: collections.Counter[tuple[JobKind, Outcome]] = collections.Counter()
         self._sends: collections.deque[float] = collections.deque()
 
@@ -173,4 +179,5 @@ class Counters:
             kinds=kinds,
             queue_requests=queue[0],
             queue_messages=queue[1],
+            output_rereads=self.output_rereads,
         )

@@ -197,10 +197,11 @@ class Sweeper:
             return self._stop(_Stop(f"the client has no {self._spec.list_method}()", math.inf))
         self._last_complete = anyio.current_time()
         try:
-            if feed.pushed() is None:
-                # Processes started together would otherwise all list at once, and
-                # at once again: start somewhere in the first interval.
-                await anyio.sleep(self._retry.rng.uniform(0, self.settings.interval))
+            # Processes started together would otherwise all list at once, and at
+            # once again: start somewhere in the first interval (under push, the
+            # first reconcile interval).
+            first = feed.pushed() or self.settings.interval
+            await anyio.sleep(self._retry.rng.uniform(0, first))
             while True:
                 started = anyio.current_time()
                 self._throttled = False

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
 
     from ._emitter import EventEmitter, EventStatistics
+    from ._objectwriter import OutputWriter
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
@@ -94,6 +95,7 @@ class LocalTranscribe(ScriptingMixin):
         # Scripts are started from the caller's thread and read from the proxy's.
         self._jobs_lock = threading.Lock()
         self._emitter: EventEmitter | None = None
+        self._writer: OutputWriter | None = None
         self._queue_url: str | None = None
         self._botocore: Any = None  # a botocore session for the bed's own set-up calls
 
@@ -360,6 +362,8 @@ class LocalTranscribe(ScriptingMixin):
         duplicate: float = 0.0,
         delay: tuple[float, float] = (0.0, 0.0),
         seed: int | None = None,
+        output_events: bool = False,
+        output_lead: tuple[float, float] = (0.0, 1.0),
     ) -> str:
         """Send Transcribe's job state events to an SQS queue in moto; return its URL.
 
@@ -386,14 +390,28 @@ class LocalTranscribe(ScriptingMixin):
         services' requests through uncounted and unfaulted, but an :meth:`outage`
         refuses them with the rest.)
 
+        With ``output_events``, jobs also write their output objects into moto's S3
+        (``_objectwriter``): the output bucket is made with its notifications to
+        EventBridge on, and a second rule routes its "Object Created" events to the
+        same queue, as the README sets up on AWS. Every job with a bucket of the
+        caller's (all medical and Medical Scribe jobs) writes the write-access
+        check object when it starts and, when it completes, its output (real
+        transcript JSON) ``output_lead`` seconds (a range) before its status says
+        COMPLETED; a FAILED job writes none. A job's objects are lost (written
+        without an event) or written twice per ``loss`` and ``duplicate``.
+        :meth:`output_written_at` tells when each was written.
+
         Events stay on until :meth:`reset` or :meth:`stop`; calling this again
         before then raises RuntimeError.
         """
         from ._emitter import EventEmitter, check_options, create_route
+        from ._objectwriter import OutputWriter
+        from ._outputs import check_lead
 
         # Jobs ending while moto is being set up still count as ending after the call.
         since = time.time()
         check_options(loss, duplicate, delay)
+        check_lead(output_lead)
         self._running()
         if self._emitter is not None:
             raise RuntimeError("events are enabled already; reset() turns them off")
@@ -402,11 +420,36 @@ class LocalTranscribe(ScriptingMixin):
         emitter = EventEmitter(
             events, self.region, loss=loss, duplicate=duplicate, delay=delay, seed=seed, since=since
         )
+        writer = None
+        if output_events:
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            writer = OutputWriter(
+                self._setup_client("s3"),
+                events,
+                queue_arn,
+                loss=loss,
+                duplicate=duplicate,
+                lead=output_lead,
+                seed=seed,
+                since=since,
+            )
         for script in list(self._scripts.values()):
             emitter.add(script)
+            if writer is not None:
+                writer.add(script)
         emitter.start()
-        self._emitter, self._queue_url = emitter, queue_url
+        if writer is not None:
+            writer.start()
+        self._emitter, self._writer, self._queue_url = emitter, writer, queue_url
         return queue_url
+
+    def output_written_at(self, name: str, kind: JobKind | str = JobKind.MEDICAL) -> float | None:
+        """When the job's output objects were written with their event on (``time.time()``),
+        or None if not (yet), or if their event was lost on purpose."""
+        writer = self._writer
+        return None if writer is None else writer.written_at(JobKind(kind), name)
 
     @property
     def events_queue_url(self) -> str:
@@ -465,11 +508,17 @@ class LocalTranscribe(ScriptingMixin):
         emitter = self._emitter  # read once: reset() may clear it from another thread
         if emitter is not None:
             emitter.add(script)
+        writer = self._writer
+        if writer is not None:
+            writer.add(script)
 
     def _disable_events(self) -> None:
         emitter, self._emitter, self._queue_url = self._emitter, None, None
+        writer, self._writer = self._writer, None
         if emitter is not None:
             emitter.stop()
+        if writer is not None:
+            writer.stop()
 
     # -- moto's own progression ----------------------------------------------------
 

@@ -135,11 +135,22 @@ class FakeTranscribe(ScriptingMixin):
         duplicate: float = 0.0,
         delay: tuple[float, float] = (0.0, 0.0),
         seed: int | None = None,
+        output_events: bool = False,
+        output_lead: tuple[float, float] = (0.0, 1.0),
     ) -> FakeEventQueue:
         """An in-memory SQS queue receiving this fake's job state events, as an
         EventBridge rule would deliver them: best effort, per ``loss``,
-        ``duplicate`` and ``delay`` (see :class:`FakeEventQueue`)."""
-        return FakeEventQueue(self, loss=loss, duplicate=duplicate, delay=delay, seed=seed)
+        ``duplicate`` and ``delay``; with ``output_events``, S3's events of the
+        jobs' output objects too (see :class:`FakeEventQueue`)."""
+        return FakeEventQueue(
+            self,
+            loss=loss,
+            duplicate=duplicate,
+            delay=delay,
+            seed=seed,
+            output_events=output_events,
+            output_lead=output_lead,
+        )
 
     @property
     def faults(self) -> Faults:

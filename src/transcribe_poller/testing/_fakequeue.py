@@ -3,7 +3,10 @@
 What an EventBridge rule targeting an SQS queue would deliver: when a scripted
 standard or Call Analytics job ends, the whole event JSON becomes a message body,
 best effort: a share of events can be lost, duplicated or delayed. Medical and
-Medical Scribe jobs send none, as with the real service. It answers the three SQS
+Medical Scribe jobs send none, as with the real service; with ``output_events``
+the queue also receives S3's "Object Created" events of the jobs' output objects
+(``_outputs``), each landing a lead before its job's status says COMPLETED. It
+answers the three SQS
 operations the poller uses, on the fake's clock, so long polls take no real time
 under a virtual clock.
 """
@@ -23,6 +26,7 @@ import botocore.exceptions
 from .._eventbridge import DETAIL_TYPES
 from .._jobs import JobKind
 from ._answers import ACCOUNT_ID, client_error
+from ._outputs import check_key, check_lead, eventbridge_event, output_keys, writes_output
 
 if TYPE_CHECKING:
     from ._fake import FakeTranscribe
@@ -71,7 +75,12 @@ class FakeEventQueue:
     Made by :meth:`FakeTranscribe.event_queue`; pass it as the ``sqs`` client of an
     ``EventBridgeQueue`` with :attr:`url`. ``loss`` and ``duplicate`` are shares of
     events lost and sent twice; each event arrives ``delay`` seconds (a
-    ``(shortest, longest)`` range) after its job's end. :meth:`put` adds any body
+    ``(shortest, longest)`` range) after its job's end. With ``output_events``,
+    every job writing to a bucket of the caller's (all medical and Medical Scribe
+    jobs) also sends S3's "Object Created" events: the write-access check object
+    at its start and, when it completes, its output objects, ``output_lead``
+    seconds (a range) before its status says COMPLETED; a job's objects are lost
+    or duplicated together, per ``loss`` and ``duplicate``. :meth:`put` adds any body
     (to test malformed messages); :meth:`outage` makes every request fail with a
     connection error for a while; ``missing`` and ``denied`` make the queue answer
     as one that does not exist or may not be read.
@@ -85,6 +94,8 @@ class FakeEventQueue:
         duplicate: float = 0.0,
         delay: tuple[float, float] = (0.0, 0.0),
         seed: int | None = None,
+        output_events: bool = False,
+        output_lead: tuple[float, float] = (0.0, 1.0),
     ) -> None:
         for name, share in (("loss", loss), ("duplicate", duplicate)):
             if not (isinstance(share, (int, float)) and 0 <= share <= 1):
@@ -93,6 +104,11 @@ class FakeEventQueue:
             raise ValueError(f"delay must be (shortest, longest) seconds, got {delay!r}")
         self.url = f"https://sqs.{fake.region}.amazonaws.com/{ACCOUNT_ID}/{QUEUE_NAME}"
         self.loss, self.duplicate, self.delay = loss, duplicate, delay
+        self.output_events = bool(output_events)
+        self.output_lead = check_lead(output_lead)
+        # When each job's first output object was announced (its event visible).
+        self.object_arrived: dict[tuple[JobKind, str], float] = {}
+        self.objects = 0  # output objects written, check objects included
         self.missing = False
         self.denied = False
         self.requests = 0
@@ -104,6 +120,7 @@ class FakeEventQueue:
         self._random = random.Random(seed)
         self._messages: list[_Message] = []
         self._planned: set[tuple[JobKind, str, str]] = set()  # (kind, name, token)
+        self._planned_outputs: set[tuple[JobKind, str, str]] = set()
         self._ids = itertools.count()
         self._outage_until = -math.inf
         self.meta = fake.meta
@@ -189,6 +206,9 @@ class FakeEventQueue:
         """Queue the events of jobs that have ended, once each, as planned."""
         for (kind, _), script in self._fake._jobs.items():
             key = (kind, script.name, script.token)
+            if self.output_events and key not in self._planned_outputs:
+                self._planned_outputs.add(key)
+                self._plan_outputs(script)
             if kind not in _EVENTS or key in self._planned or now < script.terminal_at:
                 continue
             self._planned.add(key)
@@ -203,6 +223,35 @@ class FakeEventQueue:
                 body = job_event(script, self._fake.region, f"{script.terminal_at:.3f}")
                 self._messages.append(_Message(f"m{next(self._ids)}", body, arrives))
                 self.sent += 1
+
+    def _plan_outputs(self, script: ScriptedJob) -> None:
+        """Queue the S3 events of a job's objects, each visible when it arrives."""
+        if not writes_output(script):
+            return
+        bucket = script.output_bucket
+        assert bucket is not None
+        region = self._fake.region
+        self._object_event(bucket, check_key(script), script.started_at, region)
+        if script.outcome != "COMPLETED":
+            return  # a FAILED job writes no output
+        if self._random.random() < self.loss:
+            self.lost += 1
+            return
+        copies = 2 if self._random.random() < self.duplicate else 1
+        lead = self._random.uniform(*self.output_lead)
+        written = max(script.started_at, script.terminal_at - lead)
+        for _ in range(copies):
+            arrives = written + self._random.uniform(*self.delay)
+            job = (script.kind, script.name)
+            self.object_arrived[job] = min(self.object_arrived.get(job, math.inf), arrives)
+            for key in output_keys(script):
+                self._object_event(bucket, key, arrives, region)
+
+    def _object_event(self, bucket: str, key: str, at: float, region: str) -> None:
+        body = eventbridge_event(bucket, key, region, f"{at:.3f}", f"s3-{next(self._ids)}")
+        self._messages.append(_Message(f"m{next(self._ids)}", body, at))
+        self.objects += 1
+        self.sent += 1
 
     def _next_due(self, now: float) -> float:
         """When something may next become visible: a message, or a job's end."""

@@ -1,0 +1,130 @@
+"""Output objects as hints: S3 "Object Created" events, and the job names a key may hold.
+
+Every medical and Medical Scribe job writes its output into the caller's bucket
+(``OutputBucketName`` is required for them), and so do standard and Call Analytics
+jobs given one. S3 announces each new object either to EventBridge (bucket
+notifications to EventBridge on: source ``aws.s3``, detail-type "Object Created",
+``detail.bucket.name`` and ``detail.object.key``), from where a rule routes it to
+the queue, or to an SQS queue directly (a ``Records`` list, ``eventName``
+``ObjectCreated:*``, keys URL-encoded). By default an output file is named after
+its job: ``NAME.json``, ``medical/NAME.json``, ``NAME/transcript.json`` and
+``NAME/summary.json``, ``redacted-NAME.json``; ``OutputKey`` may add folders or
+rename the file, and :func:`default_output_names` then finds the name in a folder
+or not at all (an ``output_names`` hook of the queue reads custom layouts).
+
+An object is only ever a hint: the names a key yields are candidates, and only
+those of awaited jobs cost a Get. A foreign bucket, an unrelated key or the
+service's write-access check object costs at most that Get, never a wrong event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from ._jobs import validate_job_name
+
+S3_SOURCE = "aws.s3"
+OBJECT_CREATED = "Object Created"
+# What Transcribe writes at the output location when a job starts, to check it may.
+WRITE_ACCESS_CHECK = ".write_access_check_file.temp"
+# Longest key S3 allows; past it a key is not S3's and is not split at all.
+MAX_KEY = 1024
+
+# The service writes a job's output, then marks it COMPLETED: the Get an output
+# object prompts waits this long, and while the status lags it is repeated every
+# OUTPUT_REREAD_STEP seconds, at most MAX_OUTPUT_REREADS times (2.5 s in all), after
+# which the reconciling sweep has the job. Chosen for an object up to about 1 s
+# ahead: one Get in most cases, two in the rest, and under 1 s late.
+OUTPUT_SETTLE = 0.75
+OUTPUT_REREAD_STEP = 0.35
+MAX_OUTPUT_REREADS = 5
+
+OutputNames = Callable[[str, str], Iterable[str]]
+"""``(bucket, key) -> job names`` the object may belong to."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputObject:
+    """One new object an S3 event announced."""
+
+    bucket: str
+    key: str
+
+
+def objects_in(event: Mapping[str, Any]) -> list[OutputObject] | str:
+    """The new objects an S3 event announces, or why it announces none (a short reason).
+
+    ``event`` is a decoded message body: an EventBridge event from S3, or S3's own
+    notification with a ``Records`` list.
+    """
+    if "Records" in event:
+        return _records(event["Records"])
+    if event.get("source") != S3_SOURCE:
+        return f"source {event.get('source')!r}"
+    if event.get("detail-type") != OBJECT_CREATED:
+        return f"detail-type {event.get('detail-type')!r}"
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        return "no detail"
+    found = _object(detail.get("bucket"), detail.get("object"), encoded=False)
+    return [found] if found is not None else "no bucket or key"
+
+
+def _records(records: object) -> list[OutputObject] | str:
+    if not isinstance(records, list):
+        return "Records not a list"
+    found: list[OutputObject] = []
+    for record in records:
+        if not isinstance(record, Mapping) or record.get("eventSource") != "aws:s3":
+            continue
+        name = record.get("eventName")
+        if not (isinstance(name, str) and name.startswith("ObjectCreated:")):
+            continue
+        s3 = record.get("s3")
+        if isinstance(s3, Mapping):
+            obj = _object(s3.get("bucket"), s3.get("object"), encoded=True)
+            if obj is not None:
+                found.append(obj)
+    return found if found else "no object created"
+
+
+def _object(bucket: object, obj: object, *, encoded: bool) -> OutputObject | None:
+    if not (isinstance(bucket, Mapping) and isinstance(obj, Mapping)):
+        return None
+    name, key = bucket.get("name"), obj.get("key")
+    if not (isinstance(name, str) and isinstance(key, str) and key and len(key) <= 3 * MAX_KEY):
+        return None
+    # S3's own notifications URL-encode the key (a space is "+"); EventBridge's do not.
+    return OutputObject(name, unquote_plus(key) if encoded else key)
+
+
+def default_output_names(bucket: str, key: str) -> list[str]:
+    """The job names an output key may hold, with the default layouts in mind.
+
+    Every folder of the key and the file's name cut at each dot (``a.b.json`` may be
+    job ``a`` or ``a.b``), with ``redacted-`` taken off, when they are valid job
+    names. The write-access check object yields none.
+    """
+    if len(key) > MAX_KEY:
+        return []
+    *folders, file = key.split("/")
+    if file == WRITE_ACCESS_CHECK:
+        return []
+    names = list(folders)
+    stem = file.removeprefix("redacted-")
+    names.extend(stem[:i] for i, char in enumerate(stem) if char == ".")
+    names.append(stem)
+    seen: set[str] = set()
+    found = []
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            found.append(validate_job_name(name))
+        except ValueError:
+            continue
+    return found
