@@ -8,6 +8,7 @@ hands each job's one event to every waiter: ``wait()`` is a ``watch()`` of one j
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
@@ -17,10 +18,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._backoff import Backoff
-from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
+from ._client import TranscribeClient, check_client, endpoint_of, request_deadline
 from ._eventbridge import COVERED_KINDS, EventBridgeQueue, Notice, PushCoverage
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
+from ._health import Health
 from ._hints import HintSource
 from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
@@ -71,6 +73,15 @@ class Poller:
     * ``notifications``: an :class:`EventBridgeQueue` to learn of standard and Call
       Analytics jobs' ends from Transcribe's own events, with sweeps and Gets as
       reconciliation (default: none; polling only).
+    * ``request_timeout``: seconds after which a request still unanswered is
+      abandoned and counts as a transient fault of its job (default: from the
+      client's own timeouts and retries, a little over
+      ``(connect_timeout + read_timeout) * attempts``; 60 for other clients).
+
+    When every request fails (connections refused, HTTP 5xx for every job), the
+    service is down, not the jobs: the poller logs one warning, sends one probe at a
+    time until the service answers, and no job spends its ``max_faults`` on it, for
+    as long as it lasts. ``job_timeout`` bounds the wait, if wanted.
     """
 
     def __init__(
@@ -85,13 +96,9 @@ class Poller:
         sweep: Sweep | str | None = None,
         unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
         notifications: EventBridgeQueue | None = None,
+        request_timeout: float | None = None,
     ) -> None:
-        missing = [m for m in REQUIRED_METHODS if not callable(getattr(client, m, None))]
-        if missing:
-            raise TypeError(
-                "client must be an aiobotocore Transcribe client (or an object with "
-                f"{' and '.join(REQUIRED_METHODS)}), got {client!r}"
-            )
+        check_client(client)
         if backoff is not None and not isinstance(backoff, Backoff):
             raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
         if isinstance(sweep, str):
@@ -105,7 +112,9 @@ class Poller:
             None if job_timeout is None else _seconds("job_timeout", job_timeout, zero_ok=False)
         )
         self._not_found_grace = _seconds("not_found_grace", not_found_grace, zero_ok=True)
-        if isinstance(max_faults, bool) or not isinstance(max_faults, int) or max_faults < 0:
+        if isinstance(max_faults, bool) or not isinstance(max_faults, int):
+            raise TypeError(f"max_faults must be a whole number, got {max_faults!r}")
+        if max_faults < 0:
             raise ValueError(f"max_faults must be a whole number >= 0, got {max_faults!r}")
         self._max_faults = max_faults
         self._sweep = sweep if sweep is not None else Sweep()
@@ -113,6 +122,12 @@ class Poller:
         if notifications is not None and not isinstance(notifications, EventBridgeQueue):
             raise TypeError(f"notifications must be an EventBridgeQueue, got {notifications!r}")
         self._queue = notifications
+        self._request_timeout = (
+            request_deadline(client)
+            if request_timeout is None
+            else _seconds("request_timeout", request_timeout, zero_ok=False)
+        )
+        self._health: Health | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
@@ -132,7 +147,10 @@ class Poller:
         # Bound now, after the application has configured its logging.
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
-        sender = Sender(self._counters, reach, log)
+        health = self._health = Health(reach.endpoint, log)
+        sender = Sender(
+            self._counters, reach, log, health=health, request_timeout=self._request_timeout
+        )
         if self._queue is not None:
             await self._queue.check()  # a missing queue or no permission: raised now
         task_group = anyio.create_task_group()
@@ -271,7 +289,16 @@ class Poller:
             limits.update(scheduler.rate_limits())
         pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
         queue = (0, 0) if self._queue is None else (self._queue.requests, self._queue.messages)
-        return self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
+        stats = self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
+        health = self._health
+        if health is None:
+            return stats
+        return dataclasses.replace(
+            stats,
+            service_down=health.down,
+            outages=health.outages,
+            outage_seconds=health.outage_seconds(anyio.current_time()),
+        )
 
     # -- waiters -----------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class PollerStatistics:
     ``kinds`` the jobs pending and finished per kind of job. ``queue_requests``
     and ``queue_messages`` count the SQS requests and messages of an
     EventBridgeQueue (not part of ``requests``, which are Transcribe's).
+    ``service_down`` is True while every request fails and the poller only probes;
+    ``outages`` counts such spells and ``outage_seconds`` their total length.
     """
 
     requests: int
@@ -65,6 +67,9 @@ class PollerStatistics:
     kinds: Mapping[JobKind, KindStatistics] = field(default_factory=ReadOnlyDict)
     queue_requests: int = 0
     queue_messages: int = 0
+    service_down: bool = False
+    outages: int = 0
+    outage_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: enums become their values."""
@@ -84,6 +89,9 @@ class PollerStatistics:
             "kinds": {kind.value: stats.to_dict() for kind, stats in self.kinds.items()},
             "queue_requests": self.queue_requests,
             "queue_messages": self.queue_messages,
+            "service_down": self.service_down,
+            "outages": self.outages,
+            "outage_seconds": round(self.outage_seconds, 3),
         }
 
     def __repr__(self) -> str:
@@ -96,7 +104,9 @@ class PollerStatistics:
             f"request_rate={self.request_rate:.3g}, rate_limits={{{rates}}}, "
             f"sweeps={self.sweeps}, list_requests={self.list_requests}, "
             f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}}, "
-            f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages})"
+            f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages}, "
+            f"service_down={self.service_down}, outages={self.outages}, "
+            f"outage_seconds={self.outage_seconds:.3g})"
         )
 
 
