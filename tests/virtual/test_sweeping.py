@@ -144,8 +144,11 @@ async def test_list_throttled_for_long_gives_way_to_gets(fake: FakeTranscribe) -
     """With List starved by its quota, jobs are not left waiting for their reconciliation."""
     refs = start_many(fake, "starved", 12)
     fake.set_faults(quota={"ListTranscriptionJobs": (0.02, 1)})
+    # Seeded: the bound is the backoff's maximum (20 s), and unseeded jitter could
+    # add the pacing of a read on top of it.
+    backoff = Backoff(rng=random.Random(18))
     with structlog.testing.capture_logs() as logs:
-        async with Poller(fake) as poller:
+        async with Poller(fake, backoff=backoff) as poller:
             events = await collect(poller, refs)
     assert all(e.outcome is Outcome.COMPLETED for e in events)
     for event in events:
