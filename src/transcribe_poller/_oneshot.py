@@ -28,6 +28,7 @@ async def open_poller(
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
+    request_timeout: float | None = None,
 ) -> AsyncIterator[Poller]:
     """A Poller with its own aiobotocore client, closed on exit.
 
@@ -67,6 +68,7 @@ async def open_poller(
                 sweep=sweep,
                 unreachable_after=unreachable_after,
                 notifications=notifications,
+                request_timeout=request_timeout,
             )
         )
         yield poller
@@ -86,6 +88,7 @@ async def wait_for_jobs(
     sweep: Sweep | str | None = None,
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
+    request_timeout: float | None = None,
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
@@ -109,6 +112,7 @@ async def wait_for_jobs(
             sweep=sweep,
             unreachable_after=unreachable_after,
             queue_url=queue_url,
+            request_timeout=request_timeout,
         ) as poller,
         poller.watch(refs) as events,
     ):

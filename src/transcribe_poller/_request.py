@@ -110,7 +110,8 @@ class Reachability:
         unreachable = ServiceUnreachableError(self.endpoint, reason)
         unreachable.__cause__ = error
         self.unreachable = unreachable
-        self._log.error("giving up: the service cannot be reached", error=str(unreachable))
+        what = "no AWS credentials" if is_missing_credentials(error) else "cannot reach the service"
+        self._log.error(f"giving up: {what}", error=str(unreachable))
         self._failing.set()
         return unreachable
 
