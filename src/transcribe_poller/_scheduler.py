@@ -104,6 +104,7 @@ class Scheduler:
         self._reviewing = self._review_again = False
         self._flights: dict[Job, float] = {}  # requests in flight: when each was sent
         self._stalled: set[Job] = set()  # of those, the ones past STALL_AFTER
+        self._flight_scopes: dict[Job, anyio.CancelScope] = {}  # to abandon on release
         self._flight_started = anyio.Event()
         self._deadlines: collections.deque[Job] = collections.deque()  # by deadline
         self._deadline_added = anyio.Event()
@@ -169,6 +170,9 @@ class Scheduler:
         job = self._jobs.pop(ref.name, None)
         if job is not None:
             job.gone = True
+            scope = self._flight_scopes.get(job)
+            if scope is not None:
+                scope.cancel()  # nobody wants the answer: free the worker now
             self._review_sources()
 
     def end_all(self, error: ServiceUnreachableError) -> None:
@@ -359,16 +363,22 @@ class Scheduler:
         return await self.limiter.acquire()
 
     async def _exchange(self, job: Job, sent_at: float, params: dict[str, str]) -> Any:
-        """Send the Get, minding how long it is in flight (see ``_watch_stalls``)."""
+        """Send the Get, minding how long it is in flight (see ``_watch_stalls``); None
+        when the job was released meanwhile and the request abandoned."""
         assert self._call is not None
         flights = self._flights
         flights[job] = anyio.current_time()
         self._flight_started.set()  # wakes the watch only if it waits for a flight
+        reply = None
         try:
-            return await self._sender.call(sent_at, self.limiter, self._call, params)
+            with anyio.CancelScope() as scope:
+                self._flight_scopes[job] = scope
+                reply = await self._sender.call(sent_at, self.limiter, self._call, params)
         finally:
             del flights[job]
+            del self._flight_scopes[job]
             self._stalled.discard(job)
+        return reply
 
     async def _watch_stalls(self) -> None:
         """Count requests in flight past STALL_AFTER out of the workers' limit, and

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import botocore.exceptions
 import pytest
 import structlog
@@ -351,3 +352,43 @@ async def test_a_standard_only_client_is_enough(fake: FakeTranscribe) -> None:
     assert event.outcome is Outcome.COMPLETED
     assert medical.outcome is Outcome.ERROR
     assert "get_medical_transcription_job" in (medical.failure_reason or "")
+
+
+async def test_releasing_a_job_abandons_its_hung_request(fake: FakeTranscribe) -> None:
+    """Cancelling the waiters of jobs whose Gets hang cancels those Gets at once."""
+    in_flight = 0
+
+    async def answer(name: str) -> Any:
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            await anyio.sleep_forever()
+        finally:
+            in_flight -= 1
+
+    async with Poller(Stub(fake, answer), sweep=GETS_ONLY) as poller:
+        with anyio.move_on_after(30):
+            await collect(poller, [f"hung-{i}" for i in range(40)])
+        assert in_flight == 40
+        await anyio.lowlevel.checkpoint()
+        # Released while the Poller stays open: nothing is left waiting on the service.
+        assert in_flight == 0
+
+
+def test_the_request_deadline_follows_the_clients_timeouts() -> None:
+    """request_timeout by default: the client's (connect + read) timeouts times its
+    attempts, plus 5 s; 60 s for a client without a botocore config."""
+    from types import SimpleNamespace
+
+    from aiobotocore.config import AioConfig
+
+    from transcribe_poller._client import request_deadline
+
+    def client(**config: Any) -> Any:
+        return SimpleNamespace(meta=SimpleNamespace(config=AioConfig(**config)))
+
+    assert request_deadline(client(retries={"total_max_attempts": 1})) == 125
+    assert request_deadline(client(read_timeout=10, connect_timeout=5)) == 5 * 15 + 5
+    assert request_deadline(client(retries={"mode": "standard"})) == 3 * 120 + 5
+    assert request_deadline(client(retries={"max_attempts": 1}, read_timeout=1)) == 2 * 61 + 5
+    assert request_deadline(FakeTranscribe()) == 60
