@@ -453,6 +453,8 @@ class Scheduler:
 
     def _review_sources(self) -> None:
         """Start the sources now wanted and stop those no longer wanted."""
+        if self._dead is not None:
+            return  # the task group that ran them is gone
         if self._reviewing:
             self._review_again = True  # a start or stop below changed the picture
             return

@@ -233,19 +233,22 @@ async def test_cancelling_a_waiter_during_a_request_still_cancels() -> None:
 async def test_a_scheduler_that_dies_ends_its_jobs_and_says_so(fake: FakeTranscribe) -> None:
     """A bug ending the standard scheduler: its jobs end with ERROR and an error line;
     medical jobs go on; a standard job awaited later ends at once."""
-    fake.start_job("std", duration=30)
+    std = [f"std-{i}" for i in range(10)]  # enough to be swept
+    for name in std:
+        fake.start_job(name, duration=30)
     fake.start_job("med", kind="medical", duration=30)
 
     def bug() -> None:
         raise RuntimeError("a bug")
 
     with structlog.testing.capture_logs() as logs:
-        async with Poller(fake, sweep=GETS_ONLY) as poller:
+        async with Poller(fake) as poller:
             poller._schedulers[JobKind.STANDARD]._hand_out = bug  # type: ignore[method-assign]
-            events = {e.job.name: e for e in await collect(poller, ["std", JobRef.medical("med")])}
+            events = {e.job.name: e for e in await collect(poller, [*std, JobRef.medical("med")])}
             later = await poller.wait("another")
-    assert events["std"].outcome is Outcome.ERROR
-    assert "a bug" in (events["std"].failure_reason or "")
+    for name in std:
+        assert events[name].outcome is Outcome.ERROR
+        assert "a bug" in (events[name].failure_reason or "")
     assert events["med"].outcome is Outcome.COMPLETED
     assert later.outcome is Outcome.ERROR
     assert any(entry["event"].startswith("scheduler failed") for entry in logs)
