@@ -51,16 +51,20 @@ class Stub:
 # -- service-wide faults ------------------------------------------------------------
 
 
-async def test_a_ten_minute_outage_loses_no_job(fake: FakeTranscribe) -> None:
+@pytest.mark.parametrize("sweep", ["auto", "never"])
+async def test_a_ten_minute_outage_loses_no_job(fake: FakeTranscribe, sweep: str) -> None:
     """500 jobs, the service refusing connections for 10 minutes from t=5 s: one warning,
-    no ERROR, every job reported within 30 s of the service's return."""
+    no ERROR, every job reported within 30 s of the service's return, swept or not."""
     rng = random.Random(18)
     names = [f"o-{i:03d}" for i in range(500)]
     for name in names:
         fake.start_job(name, duration=rng.uniform(10, 500))
     backoff = Backoff(rng=random.Random(18))
     with structlog.testing.capture_logs() as logs:
-        async with Poller(fake, backoff=backoff) as poller, anyio.create_task_group() as tg:
+        async with (
+            Poller(fake, backoff=backoff, sweep=sweep) as poller,
+            anyio.create_task_group() as tg,
+        ):
 
             async def outage() -> None:
                 await anyio.sleep(5)
@@ -72,7 +76,7 @@ async def test_a_ten_minute_outage_loses_no_job(fake: FakeTranscribe) -> None:
     outcomes = {event.outcome for _, event in seen.values()}
     assert outcomes == {Outcome.COMPLETED}
     last = max(at for at, _ in seen.values())
-    print(f"outage: last event {last - 605:.1f} s after recovery")
+    print(f"outage, sweep {sweep}: last event {last - 605:.1f} s after recovery")
     assert last <= 605 + 30
     assert stats.outages == 1
     assert stats.outage_seconds == pytest.approx(600, abs=6)
@@ -80,6 +84,31 @@ async def test_a_ten_minute_outage_loses_no_job(fake: FakeTranscribe) -> None:
     said = [entry["event"] for entry in logs if entry["log_level"] in ("warning", "error")]
     assert said.count(OUTAGE_WARNING) == 1
     assert not any(event.startswith("job finished") for event in said)
+
+
+async def test_http_500_for_every_job_is_an_outage_too(fake: FakeTranscribe) -> None:
+    """Every Get answering HTTP 500 for 5 minutes, with max_faults=3: no job ends, the
+    outage is counted once, and all complete after it."""
+    names = [f"e-{i}" for i in range(30)]
+    for name in names:
+        fake.start_job(name, duration=120)
+    async with (
+        Poller(fake, max_faults=3, sweep=GETS_ONLY) as poller,
+        anyio.create_task_group() as tg,
+    ):
+
+        async def storm() -> None:
+            await anyio.sleep(2)
+            fake.set_faults(error_rate=1.0)
+            await anyio.sleep(300)
+            fake.set_faults()
+
+        tg.start_soon(storm)
+        events = await collect(poller, names)
+        stats = poller.statistics()
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    assert stats.outages == 1
+    assert stats.outage_seconds == pytest.approx(300, abs=6)
 
 
 async def test_probes_during_an_outage_are_few(fake: FakeTranscribe) -> None:
