@@ -72,3 +72,13 @@ def test_bad_settings_are_rejected(kwargs: dict[str, object], message: str) -> N
     """Each bad setting raises ValueError naming it."""
     with pytest.raises(ValueError, match=message):
         Backoff(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"rng": None}, "Backoff.rng"), ({"jitter": 5}, "Backoff.jitter")],
+)
+def test_wrong_types_raise_type_error(kwargs: dict[str, object], match: str) -> None:
+    """A wrong type (rng=None, a jitter that is not a str) is a TypeError naming the field."""
+    with pytest.raises(TypeError, match=match):
+        Backoff(**kwargs)  # type: ignore[arg-type]

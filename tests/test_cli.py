@@ -226,10 +226,44 @@ def test_mixed_outcomes_exit_1(
 def test_only_unknown_jobs_exit_1(
     local_transcribe: LocalTranscribe, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Jobs that do not exist are NOT_FOUND, exit 1."""
+    """Jobs that do not exist are NOT_FOUND, exit 1; the region and endpoint asked are
+    named, since a wrong region looks like a misspelled name."""
     assert run(local_transcribe, "--medical", "nobody") == 1
-    [record] = lines(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    [record] = lines(out)
     assert (record["job"], record["kind"], record["outcome"]) == ("nobody", "medical", "NOT_FOUND")
+    asked = f"region {local_transcribe.region} at {local_transcribe.endpoint_url}"
+    assert f"the job was not found in {asked}" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "variables", "message"),
+    [
+        (["--endpoint-url", "127.0.0.1:4566"], {}, "argument --endpoint-url: expected a URL"),
+        ([], {"AWS_ENDPOINT_URL_TRANSCRIBE": "127.0.0.1:4566"}, "$AWS_ENDPOINT_URL_TRANSCRIBE"),
+        ([], {"AWS_ENDPOINT_URL": "localhost:4566"}, "$AWS_ENDPOINT_URL: expected a URL"),
+        (["--region", "us east 1"], {}, "argument --region: expected a region"),
+    ],
+)
+def test_a_bad_endpoint_or_region_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    variables: dict[str, str],
+    message: str,
+) -> None:
+    """An endpoint without a scheme (option or variable) or a malformed region: exit 2
+    with one line saying so, no traceback."""
+    for name in ("AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "job-1", "--region", "us-east-1", *options])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -578,6 +612,9 @@ def test_no_credentials_exits_3(
     out, err = capsys.readouterr()
     assert {r["outcome"] for r in lines(out)} == {"ERROR"}
     assert "could not reach Transcribe or sign in" in err
+    assert err.count("no AWS credentials found") == 1  # said once on stderr
+    assert "giving up: no AWS credentials" in err
+    assert "cannot be reached" not in err
     assert local_transcribe.traffic().total.requests == 0
 
 

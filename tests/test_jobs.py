@@ -51,3 +51,9 @@ def test_job_lists_take_strings_as_standard_and_drop_repeats() -> None:
     assert as_job_refs("solo") == [JobRef("solo")]
     with pytest.raises(TypeError, match="got int"):
         as_job_refs([1])  # type: ignore[list-item]
+
+
+def test_a_kind_of_the_wrong_type_is_a_type_error() -> None:
+    """JobRef's kind must be a JobKind or its value: anything else is a TypeError."""
+    with pytest.raises(TypeError, match="kind must be a JobKind"):
+        JobRef("a", kind=5)  # type: ignore[arg-type]

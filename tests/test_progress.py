@@ -201,3 +201,11 @@ def test_with_a_queue_its_messages_are_counted_apart() -> None:
     text = summary(dataclasses.replace(pushed, queue_messages=117), 200, 30.0)
     assert text.endswith(" Queue: 234 SQS requests, 117 messages.")
     assert "Queue" not in summary(stats(standard=(0, 1, 0), requests=1), 1, 1.0)
+
+
+def test_summary_tells_of_outages_only_when_there_were_some() -> None:
+    """An outage the poller waited out is one more sentence of the summary."""
+    calm = stats(standard=(0, 10, 0))
+    assert "Service down" not in summary(calm, 10, 5.0)
+    stormy = dataclasses.replace(calm, outages=1, outage_seconds=600.2)
+    assert summary(stormy, 10, 700.0).endswith(" Service down 600 s in 1 outage.")

@@ -41,6 +41,10 @@ class Backoff:
             )
         if self.multiplier < 1:
             raise ValueError(f"Backoff.multiplier must be >= 1, got {self.multiplier!r}")
+        if not callable(getattr(self.rng, "uniform", None)):
+            raise TypeError(f"Backoff.rng must be a random.Random, got {self.rng!r}")
+        if not isinstance(self.jitter, str):
+            raise TypeError(f"Backoff.jitter must be a str, got {self.jitter!r}")
         if self.jitter not in ("full", "decorrelated", "none"):
             raise ValueError(
                 f"Backoff.jitter must be 'full', 'decorrelated' or 'none', got {self.jitter!r}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from typing import Any
 
 import botocore.exceptions
@@ -118,6 +119,13 @@ def _aiohttp() -> Any:
     return aiohttp
 
 
+def is_timeout(error: BaseException) -> bool:
+    """True when a request got no answer in time (not when no connection was made)."""
+    if is_connection_failure(error):
+        return False
+    return isinstance(error, (TimeoutError, botocore.exceptions.ReadTimeoutError))
+
+
 def is_missing_credentials(error: BaseException) -> bool:
     return isinstance(error, botocore.exceptions.NoCredentialsError)
 
@@ -134,10 +142,25 @@ def service_message(error: BaseException) -> str:
 def describe(error: BaseException) -> str:
     """A message for an ERROR event that tells the user what to do."""
     if isinstance(error, TranscribePollerError):
-        return str(error)  # our own messages say it all
+        return scrub(str(error))  # our own messages say it all
     if isinstance(error, botocore.exceptions.NoCredentialsError):
         return (
             "no AWS credentials found: configure a profile, environment variables or an "
             "instance role, or pass credentials to the client"
         )
-    return f"{type(error).__name__}: {error}"
+    return scrub(f"{type(error).__name__}: {error}")
+
+
+# A URL's query string: for a presigned URL it is a credential.
+_QUERY = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#'"<>]*)\?[^\s#'"<>]*""")
+
+
+def scrub(text: str) -> str:
+    """``text`` with the query string of every URL in it cut out (``?…`` left)."""
+    return _QUERY.sub(r"\1?…", text)
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A short, scrubbed repr of a value from an answer, for a message."""
+    text = scrub(repr(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

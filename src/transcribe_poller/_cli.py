@@ -40,7 +40,18 @@ import botocore.exceptions
 import structlog
 
 from . import __version__
-from ._cliargs import UsageError, count, kinds, non_negative, positive, queue_url, share
+from ._cliargs import (
+    UsageError,
+    count,
+    endpoint_problem,
+    endpoint_url,
+    kinds,
+    non_negative,
+    positive,
+    queue_url,
+    region,
+    share,
+)
 from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE
 from ._events import CompletionEvent, Outcome
 from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
@@ -185,9 +196,12 @@ def _add_wait_parser(
         metavar="FILE",
         help="one job per line: NAME, or KIND:NAME such as medical:NAME; '-' for stdin",
     )
-    wait.add_argument("--region", help="AWS region (default: from the AWS configuration)")
+    wait.add_argument(
+        "--region", type=region, help="AWS region (default: from the AWS configuration)"
+    )
     wait.add_argument(
         "--endpoint-url",
+        type=endpoint_url,
         help="the service endpoint, e.g. a local test bed (default: $AWS_ENDPOINT_URL_TRANSCRIBE)",
     )
     wait.add_argument("--profile", help="AWS profile for credentials and region")
@@ -412,6 +426,14 @@ def _report_queue_error(error: NotificationsError) -> int:
 
 
 def _report_unreachable(event: CompletionEvent) -> None:
+    if isinstance(event.error, ServiceUnreachableError):
+        # Logged once already, in the same words: say only what to check.
+        print(
+            "transcribe-poller: could not reach Transcribe or sign in (see above). "
+            "Check --endpoint-url, --region and the AWS credentials.",
+            file=sys.stderr,
+        )
+        return
     print(
         f"transcribe-poller: could not reach Transcribe or sign in: {event.to_dict()['error']}. "
         "Check --endpoint-url, --region and the AWS credentials.",
@@ -424,6 +446,15 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
     started = time.monotonic()
     all_completed = True
     unreachable: CompletionEvent | None = None
+    not_found = 0
+    asked = ""
+    if args.endpoint_url is None:
+        # botocore reads these itself, and a bad one would end in a traceback.
+        for variable in ("AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL"):
+            value = os.environ.get(variable)
+            problem = None if not value else endpoint_problem(value)
+            if problem is not None:
+                raise UsageError(f"${variable}: {problem}")
     try:
         async with open_poller(
             region=args.region,
@@ -435,6 +466,11 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
             queue_url=args.queue_url,
             output_events=args.output_events,
         ) as poller:
+            meta = getattr(poller._client, "meta", None)
+            asked = (
+                f"region {getattr(meta, 'region_name', None)} at "
+                f"{getattr(meta, 'endpoint_url', None)}"
+            )
             progress = Progress(poller, len(jobs))
             try:
                 async with anyio.create_task_group() as tg:
@@ -442,6 +478,7 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
                     async with poller.watch(jobs) as events:
                         async for event in events:
                             all_completed &= event.outcome is Outcome.COMPLETED
+                            not_found += event.outcome is Outcome.NOT_FOUND
                             if event.outcome is Outcome.ERROR and could_not_reach(event.error):
                                 unreachable = unreachable or event
                             if not _emit(json.dumps(event.to_dict())):
@@ -459,11 +496,21 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
         raise UsageError("no AWS region: pass --region or configure one") from None
     except botocore.exceptions.ProfileNotFound as error:
         raise UsageError(f"{error}; pass another --profile") from None
+    except botocore.exceptions.InvalidRegionError as error:
+        raise UsageError(f"{error}; pass another --region") from None
     except NotificationsError as error:  # only raised while the poller opens
         return _report_queue_error(error)
     if unreachable is not None:
         _report_unreachable(unreachable)
         return EXIT_UNREACHABLE
+    if not_found == len(jobs):
+        # A wrong region or endpoint looks like a misspelled name: say what was asked.
+        which = "the job was not" if len(jobs) == 1 else f"none of the {len(jobs)} jobs was"
+        print(
+            f"transcribe-poller: {which} found in {asked}. Check the names, --region, "
+            "--profile and --endpoint-url.",
+            file=sys.stderr,
+        )
     return EXIT_OK if all_completed else EXIT_NOT_ALL_COMPLETED
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 
 class UsageError(Exception):
@@ -67,6 +69,35 @@ def queue_url(text: str) -> str:
             f"expected the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), "
             f"got {text!r}"
         ) from None
+
+
+# botocore's own rule for a region name, checked here so a typo is a usage error.
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+
+
+def region(text: str) -> str:
+    if not _REGION.match(text):
+        raise argparse.ArgumentTypeError(f"expected a region such as us-east-1, got {text!r}")
+    return text
+
+
+def endpoint_problem(text: str) -> str | None:
+    """What is wrong with an endpoint URL, or None: it needs a scheme and a host."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        return f"{text!r} is not a URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"expected a URL with http:// or https:// (http://127.0.0.1:4566), got {text!r}"
+    return None
+
+
+def endpoint_url(text: str) -> str:
+    problem = endpoint_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def kinds(text: str) -> list[str]:

@@ -38,7 +38,60 @@ class TranscribeClient(Protocol):
     async def list_medical_scribe_jobs(self, **params: Any) -> Mapping[str, Any]: ...
 
 
-REQUIRED_METHODS = ("get_transcription_job", "get_medical_transcription_job")
+GET_METHODS = (
+    "get_transcription_job",
+    "get_medical_transcription_job",
+    "get_call_analytics_job",
+    "get_medical_scribe_job",
+)
+DEFAULT_REQUEST_TIMEOUT = 60.0
+"""The poller's deadline per request when the client says nothing of its timeouts."""
+_LEGACY_ATTEMPTS, _STANDARD_ATTEMPTS = 5, 3  # botocore's attempts per request by mode
+
+
+def check_client(client: object) -> None:
+    """Refuse what cannot serve as a client: raise TypeError saying what to pass."""
+    try:
+        from aiobotocore.client import AioBaseClient
+        from botocore.client import BaseClient
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass
+    else:
+        if isinstance(client, BaseClient) and not isinstance(client, AioBaseClient):
+            raise TypeError(
+                "client is a synchronous boto3/botocore client, which would block the event "
+                "loop: create it with aiobotocore instead (AioSession().create_client("
+                "'transcribe'), used as 'async with'), or use transcribe_poller.open_poller()"
+            )
+    if not any(callable(getattr(client, method, None)) for method in GET_METHODS):
+        raise TypeError(
+            "client must be an aiobotocore Transcribe client (or an object with at least "
+            f"one of {', '.join(GET_METHODS)}), got {client!r}"
+        )
+
+
+def request_deadline(client: object) -> float:
+    """How long one call of ``client`` may take at most, from its own timeouts.
+
+    An aiobotocore client gives up after ``connect_timeout + read_timeout`` per
+    attempt, and retries by its ``retries`` settings; a little more than that is
+    the longest a request can rightly take. Other clients get
+    ``DEFAULT_REQUEST_TIMEOUT``.
+    """
+    config = getattr(getattr(client, "meta", None), "config", None)
+    connect = getattr(config, "connect_timeout", None)
+    read = getattr(config, "read_timeout", None)
+    if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in (connect, read)):
+        return DEFAULT_REQUEST_TIMEOUT
+    retries = getattr(config, "retries", None) or {}
+    attempts = retries.get("total_max_attempts")
+    if attempts is None and retries.get("max_attempts") is not None:
+        attempts = retries["max_attempts"] + 1
+    if attempts is None:
+        legacy = retries.get("mode", "legacy") == "legacy"
+        attempts = _LEGACY_ATTEMPTS if legacy else _STANDARD_ATTEMPTS
+    per_attempt = float(connect) + float(read)  # type: ignore[arg-type]
+    return per_attempt * max(1, int(attempts)) + 5.0
 
 
 def endpoint_of(client: object) -> str:

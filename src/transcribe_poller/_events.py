@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
-from ._classify import describe
+from ._classify import describe, scrub
 from ._jobs import JobRef
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class CompletionEvent:
         if self.failure_reason:
             parts.append(f"failure_reason={self.failure_reason!r}")
         if self.error is not None:
-            parts.append(f"error={self.error!r}")
+            parts.append(f"error={scrub(repr(self.error))}")
         parts.append(f"polls={self.polls}")
         parts.append(f"waited={self.waited:.1f}")
         return f"CompletionEvent({', '.join(parts)})"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._backoff import Backoff
-from ._classify import Verdict, describe, service_message
+from ._classify import Verdict, describe, service_message, shown
 from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobRef
-from ._kinds import TERMINAL_STATUSES, KindSpec
+from ._kinds import KNOWN_STATUSES, TERMINAL_STATUSES, KindSpec
 from ._request import Reply
 from ._s3events import MAX_OUTPUT_REREADS, OUTPUT_REREAD_STEP
 from ._stats import Counters
@@ -25,6 +25,9 @@ from ._stats import Counters
 # After a wrong hint a job ignores hints for a while, but never so long that a job
 # ending meanwhile waits for its next reconciliation read.
 MAX_HINT_PAUSE = 6.0
+# Answers in a row with an unknown or missing status before the job ends with ERROR:
+# a few, in case the service briefly shows a state this version does not know.
+MAX_ODD_ANSWERS = 3
 
 
 @dataclass(eq=False, slots=True)
@@ -40,6 +43,7 @@ class Job:
     attempt: int = 0  # steps taken along the backoff
     previous_delay: float | None = None
     faults: int = 0  # transient faults in a row
+    odd_answers: int = 0  # answers in a row without a status we know
     hinted: bool = False  # a hint came since the last Get was sent
     seen_unfinished: float = -math.inf  # when a hint source last showed it unfinished
     hints_ignored_until: float = -math.inf
@@ -106,12 +110,21 @@ class Policy:
         job.faults = 0
         details = answer.get(self.spec.job_field) or {}
         if not isinstance(details, Mapping):
-            raise TypeError(f"{self.spec.job_field} in the answer is not a dict: {details!r}")
+            # Never the value itself: it may hold presigned URIs.
+            kind = type(details).__name__
+            raise TypeError(f"{self.spec.job_field} in the answer is a {kind}, not a dict")
         job.details = details
-        if details.get(self.spec.status_field) in TERMINAL_STATUSES:
+        status = details.get(self.spec.status_field)
+        if status in TERMINAL_STATUSES:
             return event_from_job(
                 job.ref, self.spec, details, polls=job.polls, waited=now - job.started
             )
+        if status not in KNOWN_STATUSES:
+            job.odd_answers += 1
+            if job.odd_answers >= MAX_ODD_ANSWERS:
+                return self.ended(job, Outcome.ERROR, now, reason=self._odd(answer, status))
+            return self.next_backoff(job, now)
+        job.odd_answers = 0
         if hinted and job.output_seen and job.output_rereads < MAX_OUTPUT_REREADS:
             # The output is written before the status flips: look again shortly, as a
             # hinted read, rather than wait for reconciliation.
@@ -129,6 +142,19 @@ class Policy:
         if reconcile is not None:
             return now + reconcile
         return self.next_backoff(job, now)
+
+    def _odd(self, answer: Mapping[str, Any], status: object) -> str:
+        spec = self.spec
+        if spec.job_field not in answer:
+            what = f"no {spec.job_field}"
+        elif spec.status_field not in answer[spec.job_field]:
+            what = f"no {spec.status_field}"
+        else:
+            what = f"{spec.status_field} {shown(status)}"
+        return (
+            f"{spec.get_operation} answered {what} {MAX_ODD_ANSWERS} times in a row; "
+            f"expected one of {', '.join(sorted(KNOWN_STATUSES))}"
+        )
 
     def next_backoff(self, job: Job, now: float) -> float:
         """When to read ``job`` next by its own backoff; takes one step along it."""

@@ -65,6 +65,8 @@ class JobRef:
 
     def __init__(self, name: str, kind: KindLike = JobKind.STANDARD) -> None:
         validate_job_name(name)
+        if not isinstance(kind, str):  # JobKind is a str too
+            raise TypeError(f"job {name!r}: kind must be a JobKind or its value, got {kind!r}")
         try:
             job_kind = JobKind(kind)
         except ValueError:

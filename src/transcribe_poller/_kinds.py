@@ -81,3 +81,4 @@ KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
     }
 )
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED"})
+KNOWN_STATUSES = TERMINAL_STATUSES | {"QUEUED", "IN_PROGRESS"}

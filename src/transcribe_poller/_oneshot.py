@@ -33,6 +33,7 @@ async def open_poller(
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
+    request_timeout: float | None = None,
 ) -> AsyncIterator[Poller]:
     """A Poller with its own aiobotocore client, closed on exit.
 
@@ -76,6 +77,7 @@ async def open_poller(
                 sweep=sweep,
                 unreachable_after=unreachable_after,
                 notifications=notifications,
+                request_timeout=request_timeout,
             )
         )
         yield poller
@@ -96,6 +98,7 @@ async def wait_for_jobs(
     unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
+    request_timeout: float | None = None,
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
@@ -120,6 +123,7 @@ async def wait_for_jobs(
             unreachable_after=unreachable_after,
             queue_url=queue_url,
             output_events=output_events,
+            request_timeout=request_timeout,
         ) as poller,
         poller.watch(refs) as events,
     ):

@@ -8,6 +8,7 @@ hands each job's one event to every waiter: ``wait()`` is a ``watch()`` of one j
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
@@ -17,10 +18,11 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._backoff import Backoff
-from ._client import REQUIRED_METHODS, TranscribeClient, endpoint_of
+from ._client import TranscribeClient, check_client, endpoint_of, request_deadline
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
+from ._health import Health
 from ._hints import HintSource
 from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
@@ -73,6 +75,15 @@ class Poller:
       Analytics jobs' ends from Transcribe's own events, and of the kinds named in
       its ``output_events`` from their output objects in S3, with sweeps and Gets
       as reconciliation (default: none; polling only).
+    * ``request_timeout``: seconds after which a request still unanswered is
+      abandoned and counts as a transient fault of its job (default: from the
+      client's own timeouts and retries, a little over
+      ``(connect_timeout + read_timeout) * attempts``; 60 for other clients).
+
+    When every request fails (connections refused, HTTP 5xx for every job), the
+    service is down, not the jobs: the poller logs one warning, sends one probe at a
+    time until the service answers, and no job spends its ``max_faults`` on it, for
+    as long as it lasts. ``job_timeout`` bounds the wait, if wanted.
     """
 
     def __init__(
@@ -87,13 +98,9 @@ class Poller:
         sweep: Sweep | str | None = None,
         unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
         notifications: EventBridgeQueue | None = None,
+        request_timeout: float | None = None,
     ) -> None:
-        missing = [m for m in REQUIRED_METHODS if not callable(getattr(client, m, None))]
-        if missing:
-            raise TypeError(
-                "client must be an aiobotocore Transcribe client (or an object with "
-                f"{' and '.join(REQUIRED_METHODS)}), got {client!r}"
-            )
+        check_client(client)
         if backoff is not None and not isinstance(backoff, Backoff):
             raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
         if isinstance(sweep, str):
@@ -107,7 +114,9 @@ class Poller:
             None if job_timeout is None else _seconds("job_timeout", job_timeout, zero_ok=False)
         )
         self._not_found_grace = _seconds("not_found_grace", not_found_grace, zero_ok=True)
-        if isinstance(max_faults, bool) or not isinstance(max_faults, int) or max_faults < 0:
+        if isinstance(max_faults, bool) or not isinstance(max_faults, int):
+            raise TypeError(f"max_faults must be a whole number, got {max_faults!r}")
+        if max_faults < 0:
             raise ValueError(f"max_faults must be a whole number >= 0, got {max_faults!r}")
         self._max_faults = max_faults
         self._sweep = sweep if sweep is not None else Sweep()
@@ -116,6 +125,12 @@ class Poller:
             raise TypeError(f"notifications must be an EventBridgeQueue, got {notifications!r}")
         self._queue = notifications
         self._consumer: QueueConsumer | None = None
+        self._request_timeout = (
+            request_deadline(client)
+            if request_timeout is None
+            else _seconds("request_timeout", request_timeout, zero_ok=False)
+        )
+        self._health: Health | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
@@ -135,7 +150,10 @@ class Poller:
         # Bound now, after the application has configured its logging.
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
-        sender = Sender(self._counters, reach, log)
+        health = self._health = Health(reach.endpoint, log)
+        sender = Sender(
+            self._counters, reach, log, health=health, request_timeout=self._request_timeout
+        )
         consumer = None if self._queue is None else QueueConsumer(self._queue, log)
         if consumer is not None:
             await consumer.check()  # a missing queue or no permission: raised now
@@ -273,7 +291,16 @@ class Poller:
         pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
         consumer = self._consumer
         queue = (0, 0) if consumer is None else (consumer.requests, consumer.messages)
-        return self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
+        stats = self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
+        health = self._health
+        if health is None:
+            return stats
+        return dataclasses.replace(
+            stats,
+            service_down=health.down,
+            outages=health.outages,
+            outage_seconds=health.outage_seconds(anyio.current_time()),
+        )
 
     # -- waiters -----------------------------------------------------------------------
 

@@ -120,6 +120,11 @@ def summary(stats: PollerStatistics, total: int, elapsed: float) -> str:
             f" Queue: {plural(stats.queue_requests, 'SQS request')}, "
             f"{plural(stats.queue_messages, 'message')}."
         )
+    if stats.outages:
+        text += (
+            f" Service down {stats.outage_seconds:.0f} s in {plural(stats.outages, 'outage')}"
+            f"{' (still down)' if stats.service_down else ''}."
+        )
     return text
 
 

@@ -34,7 +34,10 @@ class RateLimiter:
         if not (math.isfinite(max_rate) and max_rate > 0):
             raise ValueError(f"max_rate must be a positive number of requests/s, got {max_rate!r}")
         self.max_rate = float(max_rate)
-        self.min_rate = float(min_rate) if min_rate is not None else max(0.2, max_rate / 50)
+        # The floor a run of cuts stops at: 1/50 of the limit, at least 0.2/s, but always
+        # under the limit itself, so that a limit below 0.2/s is honoured after a cut.
+        floor = min(max(0.2, self.max_rate / 50), self.max_rate / 4)
+        self.min_rate = min(float(min_rate), self.max_rate) if min_rate is not None else floor
         self.decrease = decrease
         # Linear climb: from max_rate / 2 back to max_rate in `recovery` seconds.
         self.increase_per_second = self.max_rate / 2 / recovery

@@ -8,15 +8,25 @@ What to do next (retry when, give up after how many) is the caller's to decide.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
-from ._classify import Verdict, classify, describe, is_connection_failure, is_missing_credentials
+from ._classify import (
+    Verdict,
+    classify,
+    describe,
+    is_connection_failure,
+    is_missing_credentials,
+    is_timeout,
+)
 from ._exceptions import ServiceUnreachableError
+from ._health import Health
 from ._ratelimit import RateLimiter
 from ._stats import Counters
 
@@ -100,18 +110,34 @@ class Reachability:
         unreachable = ServiceUnreachableError(self.endpoint, reason)
         unreachable.__cause__ = error
         self.unreachable = unreachable
-        self._log.error("giving up: the service cannot be reached", error=str(unreachable))
+        what = "no AWS credentials" if is_missing_credentials(error) else "cannot reach the service"
+        self._log.error(f"giving up: {what}", error=str(unreachable))
         self._failing.set()
         return unreachable
 
 
 class Sender:
-    """Sends every request of one poller; each caller brings its operation's limiter."""
+    """Sends every request of one poller; each caller brings its operation's limiter.
 
-    def __init__(self, counters: Counters, reach: Reachability, log: Any) -> None:
+    Every request has a deadline of the poller's own, ``request_timeout``: a request
+    still unanswered then is abandoned and sorted as a transient fault of its job,
+    so no hung connection holds a job (or a worker) for good.
+    """
+
+    def __init__(
+        self,
+        counters: Counters,
+        reach: Reachability,
+        log: Any,
+        *,
+        health: Health | None = None,
+        request_timeout: float = math.inf,
+    ) -> None:
         self.counters = counters
         self.reach = reach
         self.log = log
+        self.health = health if health is not None else Health(reach.endpoint, log)
+        self.request_timeout = request_timeout
 
     async def send(
         self,
@@ -119,7 +145,8 @@ class Sender:
         call: Callable[..., Awaitable[Mapping[str, Any]]],
         params: Mapping[str, Any],
     ) -> Reply:
-        """Wait for the limiter's turn, then :meth:`call`."""
+        """Wait for the service to be up and the limiter's turn, then :meth:`call`."""
+        await self.health.admit()
         return await self.call(await limiter.acquire(), limiter, call, params)
 
     async def call(
@@ -133,25 +160,99 @@ class Sender:
         counters = self.counters
         counters.sent()
         try:
-            answer = await call(**params)
+            with anyio.move_on_after(self.request_timeout):
+                answer = await call(**params)
+                return self._answered(answer, call)
         except Exception as error:
-            verdict, retry_after = classify(error)
-            if verdict is Verdict.THROTTLED:
-                counters.throttled += 1
-                cut = limiter.on_throttle(sent_at, retry_after)
-                self.log.info(
-                    "throttled",
-                    rate_limit=round(limiter.rate, 2),
-                    cut=cut,
-                    retry_after=retry_after,
-                    **_what(params),
-                )
-                return Reply(None, verdict, error)
-            owned = self.reach.failed(error)
-            return owned if owned is not None else Reply(None, verdict, error)
+            return self._failed(error, sent_at, limiter, call, params)
+        except anyio.get_cancelled_exc_class():
+            if await _really_cancelled():
+                raise  # our own scopes' (or the caller's) cancellation: never swallowed
+            # A CancelledError the client raised by itself (some libraries turn an
+            # internal timeout into one): a fault of this request, like any other.
+            rogue = TimeoutError(f"the client raised CancelledError ({_name(call)})")
+            return self._failed(rogue, sent_at, limiter, call, params)
+        except BaseException as error:
+            if not _is_foreign_cancellation(error):
+                raise
+            # asyncio's CancelledError raised by a client while running on trio.
+            cause = TimeoutError(f"the client raised {type(error).__name__} ({_name(call)})")
+            return self._failed(cause, sent_at, limiter, call, params)
+        timeout = TimeoutError(
+            f"no answer to {_name(call)} within {self.request_timeout:g} s (request_timeout)"
+        )
+        self.log.info("request abandoned", error=str(timeout), **_what(params))
+        return self._failed(timeout, sent_at, limiter, call, params)
+
+    def _answered(self, answer: object, call: Callable[..., Any]) -> Reply:
+        self.health.answered()
         if not self.reach.reached:
             self.reach.succeeded()
+        if not isinstance(answer, Mapping):
+            error = TypeError(
+                f"{_name(call)} answered a {type(answer).__name__}, not a dict: is the "
+                "client an aiobotocore client?"
+            )
+            return Reply(None, Verdict.FATAL, error)
         return Reply(answer)
+
+    def _failed(
+        self,
+        error: Exception,
+        sent_at: float,
+        limiter: RateLimiter,
+        call: Callable[..., Any],
+        params: Mapping[str, Any],
+    ) -> Reply:
+        verdict, retry_after = classify(error)
+        if verdict is Verdict.THROTTLED:
+            self.health.answered()  # throttled is an answer: the service is there
+            self.counters.throttled += 1
+            cut = limiter.on_throttle(sent_at, retry_after)
+            self.log.info(
+                "throttled",
+                rate_limit=round(limiter.rate, 2),
+                cut=cut,
+                retry_after=retry_after,
+                **_what(params),
+            )
+            return Reply(None, verdict, error)
+        owned = self.reach.failed(error)
+        if owned is not None:
+            return owned
+        if verdict is Verdict.TRANSIENT and not is_timeout(error):
+            target = (_name(call), tuple(sorted(_what(params).items())))
+            refused = is_connection_failure(error)
+            if self.health.faulted(target, refused=refused, error=describe(error)):
+                return Reply(None, verdict, error, fault=False)  # the service's, not the job's
+        elif verdict is not Verdict.TRANSIENT:
+            self.health.answered()  # an error answer (not found, denied): the service is there
+        return Reply(None, verdict, error)
+
+
+def _name(call: Callable[..., Any]) -> str:
+    return str(getattr(call, "__name__", "the request"))
+
+
+async def _really_cancelled() -> bool:
+    """Whether a cancellation caught now was asked for (by a scope or ``task.cancel()``),
+    rather than raised by the client's own code."""
+    if anyio.get_cancelled_exc_class() is not asyncio.CancelledError:
+        return True  # trio's Cancelled cannot be raised by anyone but trio
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None:  # Python 3.11+: counts the cancel() calls not undone
+        return bool(cancelling() > 0)
+    # Python 3.10: an anyio scope that was cancelled cancels again at a checkpoint.
+    try:
+        await anyio.lowlevel.checkpoint_if_cancelled()
+    except asyncio.CancelledError:
+        return True
+    return False
+
+
+def _is_foreign_cancellation(error: BaseException) -> bool:
+    return isinstance(error, asyncio.CancelledError)
 
 
 def _what(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
-from ._classify import Verdict, describe
+from ._classify import Verdict, describe, shown
 from ._client import TranscribeClient
 from ._events import CompletionEvent, Outcome, event_from_job, strip_query
 from ._exceptions import ServiceUnreachableError
@@ -41,6 +41,10 @@ from ._s3events import OUTPUT_SETTLE
 # Workers of one kind at most: beyond botocore's connection pool (10 by default)
 # more requests in flight only queue inside the client.
 MAX_WORKERS = 32
+# A request in flight this long no longer counts against MAX_WORKERS: a few hung
+# connections must not leave the other jobs of the kind without a worker. Hung
+# requests end at the request deadline, so the workers they hold are bounded too.
+STALL_AFTER = 5.0
 
 
 class Delivery(Protocol):
@@ -99,15 +103,47 @@ class Scheduler:
         self._used = False
         self._pushed: float | None = None
         self._reviewing = self._review_again = False
+        self._flights: dict[Job, float] = {}  # requests in flight: when each was sent
+        self._stalled: set[Job] = set()  # of those, the ones past STALL_AFTER
+        self._flight_scopes: dict[Job, anyio.CancelScope] = {}  # to abandon on release
+        self._flight_started = anyio.Event()
+        self._deadlines: collections.deque[Job] = collections.deque()  # by deadline
+        self._deadline_added = anyio.Event()
+        self._dead: BaseException | None = None  # the bug that ended this scheduler
 
     # -- what the poller asks --------------------------------------------------------
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Dispatch until cancelled; the workers and sources live in this task group."""
-        async with anyio.create_task_group() as task_group:
-            self._task_group = task_group
-            task_status.started()
-            await self._dispatch()
+        """Dispatch until cancelled; the workers and sources live in this task group.
+
+        A bug that ends the scheduler ends its jobs with ERROR, logged, rather than
+        leaving them unread: the poller and the other kinds go on.
+        """
+        try:
+            async with anyio.create_task_group() as task_group:
+                self._task_group = task_group
+                task_status.started()
+                task_group.start_soon(self._watch_stalls)
+                if math.isfinite(self._job_timeout):
+                    task_group.start_soon(self._enforce_deadlines)
+                await self._dispatch()
+        except Exception as error:
+            # The task group wraps what ended it; one bug is named as itself.
+            while len(getattr(error, "exceptions", ())) == 1:
+                error = error.exceptions[0]  # type: ignore[attr-defined]
+            self._died(error)
+
+    def _died(self, error: Exception) -> None:
+        self._dead = error
+        self._log.error(
+            "scheduler failed; ending its jobs with ERROR",
+            kind=self.spec.kind.value,
+            error=describe(error),
+            exc_info=error,
+        )
+        now = anyio.current_time()
+        for job in list(self._jobs.values()):
+            self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
 
     def add(self, refs: Collection[JobRef]) -> None:
         """Start polling jobs (none already awaited here)."""
@@ -116,6 +152,13 @@ class Scheduler:
         jobs = [Job(ref, started=now, deadline=now + self._job_timeout) for ref in refs]
         for job in jobs:
             self._jobs[job.ref.name] = job
+        if self._dead is not None:
+            for job in jobs:
+                self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=self._dead))
+            return
+        if math.isfinite(self._job_timeout):
+            self._deadlines.extend(jobs)  # deadlines grow with the time jobs are added
+            self._deadline_added.set()
         # Sources are reviewed once all are in, so a batch that warrants a sweep has
         # even its first reads wait for the sweep's hints.
         self._review_sources()
@@ -128,6 +171,9 @@ class Scheduler:
         job = self._jobs.pop(ref.name, None)
         if job is not None:
             job.gone = True
+            scope = self._flight_scopes.get(job)
+            if scope is not None:
+                scope.cancel()  # nobody wants the answer: free the worker now
             self._review_sources()
 
     def end_all(self, error: ServiceUnreachableError) -> None:
@@ -155,7 +201,8 @@ class Scheduler:
         details = reply.answer.get(self.spec.job_field) or {}
         fresh = event_from_job(event.job, self.spec, details, polls=1, waited=0.0)
         if fresh.outcome is not event.outcome:
-            raise RuntimeError(f"job {event.job} now reads {details.get(self.spec.status_field)}")
+            status = shown(details.get(self.spec.status_field))
+            raise RuntimeError(f"job {event.job} now reads {status}")
         return dataclasses.replace(
             event,
             transcript_uri=fresh.transcript_uri,
@@ -266,7 +313,7 @@ class Scheduler:
         if self._idle:
             self._work.set()
             self._work = anyio.Event()
-        elif self._pacing == 0 and self._workers < MAX_WORKERS:
+        elif self._pacing == 0 and self._workers - len(self._stalled) < MAX_WORKERS:
             assert self._task_group is not None
             self._workers += 1
             self._task_group.start_soon(self._worker)
@@ -306,11 +353,11 @@ class Scheduler:
         self._pacing += 1
         try:
             if job.deadline == math.inf:
-                sent_at = await self.limiter.acquire()
+                sent_at = await self._take_turn()
             else:
                 sent_at = math.inf
                 with anyio.move_on_after(job.deadline - anyio.current_time()):
-                    sent_at = await self.limiter.acquire()
+                    sent_at = await self._take_turn()
         finally:
             self._pacing -= 1
         if job.gone:
@@ -325,10 +372,10 @@ class Scheduler:
         self._log.debug("poll", job=job.ref.name, kind=self.spec.kind.value, attempt=job.polls)
         params = {self.spec.name_field: job.ref.name}
         if job.deadline == math.inf:
-            reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+            reply = await self._exchange(job, sent_at, params)
         else:
             with anyio.move_on_after(job.deadline - anyio.current_time()) as scope:
-                reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+                reply = await self._exchange(job, sent_at, params)
             if scope.cancelled_caught:
                 if not job.gone:
                     self._time_out(job)
@@ -342,6 +389,71 @@ class Scheduler:
             self._finish(job, step)
         else:
             self._schedule(job, step)
+
+    async def _take_turn(self) -> float:
+        """Wait until the service is up (or this is its probe), then for the limiter."""
+        await self._sender.health.admit()
+        return await self.limiter.acquire()
+
+    async def _exchange(self, job: Job, sent_at: float, params: dict[str, str]) -> Any:
+        """Send the Get, minding how long it is in flight (see ``_watch_stalls``); None
+        when the job was released meanwhile and the request abandoned."""
+        assert self._call is not None
+        flights = self._flights
+        flights[job] = anyio.current_time()
+        self._flight_started.set()  # wakes the watch only if it waits for a flight
+        reply = None
+        try:
+            with anyio.CancelScope() as scope:
+                self._flight_scopes[job] = scope
+                reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+        finally:
+            del flights[job]
+            del self._flight_scopes[job]
+            self._stalled.discard(job)
+        return reply
+
+    async def _watch_stalls(self) -> None:
+        """Count requests in flight past STALL_AFTER out of the workers' limit, and
+        get a worker for the ready jobs they would otherwise keep waiting."""
+        while True:
+            now = anyio.current_time()
+            wake_at = math.inf
+            stalled = False
+            for job, sent in self._flights.items():  # in the order they were sent
+                if job in self._stalled:
+                    continue
+                if now < sent + STALL_AFTER:
+                    wake_at = sent + STALL_AFTER
+                    break
+                self._stalled.add(job)
+                stalled = True
+            if stalled and self._ready:
+                self._hand_out()
+            self._flight_started = anyio.Event()
+            if self._flights and len(self._stalled) < len(self._flights):
+                await anyio.sleep_until(wake_at)
+            else:
+                await self._flight_started.wait()
+
+    async def _enforce_deadlines(self) -> None:
+        """End each job at its ``job_timeout`` whatever it is doing: waiting in the ready
+        queue behind busy workers, at the rate limiter, or with a request in flight."""
+        deadlines = self._deadlines
+        while True:
+            while deadlines and deadlines[0].gone:
+                deadlines.popleft()
+            if not deadlines:
+                self._deadline_added = anyio.Event()
+                await self._deadline_added.wait()
+                continue
+            job = deadlines[0]
+            if anyio.current_time() < job.deadline:
+                await anyio.sleep_until(job.deadline)
+                continue
+            deadlines.popleft()
+            # A worker holding the job stops at the same moment and finds it gone.
+            self._time_out(job)
 
     def _time_out(self, job: Job) -> None:
         now = anyio.current_time()
@@ -374,6 +486,8 @@ class Scheduler:
 
     def _review_sources(self) -> None:
         """Start the sources now wanted and stop those no longer wanted."""
+        if self._dead is not None:
+            return  # the task group that ran them is gone
         if self._reviewing:
             self._review_again = True  # a start or stop below changed the picture
             return

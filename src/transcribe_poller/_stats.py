@@ -50,6 +50,8 @@ class PollerStatistics:
     EventBridgeQueue (not part of ``requests``, which are Transcribe's);
     ``output_rereads`` the Gets repeated because a job's output object was
     announced before its status said COMPLETED.
+    ``service_down`` is True while every request fails and the poller only probes;
+    ``outages`` counts such spells and ``outage_seconds`` their total length.
     """
 
     requests: int
@@ -68,6 +70,9 @@ class PollerStatistics:
     queue_requests: int = 0
     queue_messages: int = 0
     output_rereads: int = 0
+    service_down: bool = False
+    outages: int = 0
+    outage_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: enums become their values."""
@@ -88,6 +93,9 @@ class PollerStatistics:
             "queue_requests": self.queue_requests,
             "queue_messages": self.queue_messages,
             "output_rereads": self.output_rereads,
+            "service_down": self.service_down,
+            "outages": self.outages,
+            "outage_seconds": round(self.outage_seconds, 3),
         }
 
     def __repr__(self) -> str:
@@ -101,7 +109,9 @@ class PollerStatistics:
             f"sweeps={self.sweeps}, list_requests={self.list_requests}, "
             f"list_pages={self.list_pages}, wrong_hints={self.wrong_hints}, kinds={{{kinds}}}, "
             f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages}, "
-            f"output_rereads={self.output_rereads})"
+            f"output_rereads={self.output_rereads}, "
+            f"service_down={self.service_down}, outages={self.outages}, "
+            f"outage_seconds={self.outage_seconds:.3g})"
         )
 
 

@@ -356,6 +356,10 @@ class Sweeper:
                 # Give this sweep up rather than retry it: other processes share the
                 # quota, and the next sweep comes after a stretched interval.
                 return _SKIPPED  # not a stop: the next sweep comes as usual
+            elif reply.verdict is Verdict.TRANSIENT and not reply.fault:
+                # The whole service is down: the next request waits for it to answer
+                # again (see _health), and sweeping goes on as if nothing happened.
+                pass
             elif reply.verdict is Verdict.TRANSIENT:
                 faults += 1
                 if faults > MAX_LIST_FAULTS:

@@ -40,7 +40,10 @@ pytestmark = pytest.mark.anyio
         ({"max_rate": math.inf}, ValueError, "max_rate"),
         ({"job_timeout": -1}, ValueError, "job_timeout"),
         ({"not_found_grace": math.nan}, ValueError, "not_found_grace"),
-        ({"max_faults": 1.5}, ValueError, "max_faults"),
+        ({"max_faults": 1.5}, TypeError, "max_faults"),
+        ({"max_faults": -1}, ValueError, "max_faults"),
+        ({"request_timeout": 0}, ValueError, "request_timeout"),
+        ({"request_timeout": "9"}, TypeError, "request_timeout"),
         ({"unreachable_after": True}, TypeError, "unreachable_after"),
     ],
 )

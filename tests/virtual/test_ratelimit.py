@@ -121,3 +121,28 @@ def test_a_cut_starts_from_the_rate_really_sent() -> None:
         assert limiter._take_if_due() is not None
     limiter.on_throttle(sent_at=clock.now)
     assert limiter.rate == pytest.approx(2.0, rel=0.15)
+
+
+@pytest.mark.parametrize("max_rate", [0.01, 0.05, 0.19, 0.5, 25.0])
+def test_a_cut_never_lifts_the_rate_above_a_small_limit(max_rate: float) -> None:
+    """Any positive limit is honoured: throttles cut below it, never raise it to a floor."""
+    clock = FakeClock()
+    limiter = RateLimiter(max_rate, clock=clock)
+    for _ in range(20):
+        clock.now += 1000
+        limiter.on_throttle(sent_at=clock.now)
+        assert 0 < limiter.rate < max_rate
+    clock.now += 0.001
+    assert limiter.rate <= max_rate
+
+
+@pytest.mark.anyio
+async def test_a_limit_of_one_request_in_twenty_seconds_is_kept_after_a_throttle() -> None:
+    """max_rate 0.05 with a throttle: never more than one request per 20 s on average
+    (the limit), where the old floor of 0.2/s let one through every 5 s."""
+    limiter = RateLimiter(0.05)
+    first = await limiter.acquire()
+    limiter.on_throttle(first)
+    sent = [await limiter.acquire() for _ in range(5)]
+    for count, at in enumerate(sent, start=1):
+        assert at - first >= 20 * count
