@@ -111,6 +111,28 @@ async def test_faults_and_an_outage_lose_nothing_and_duplicate_nothing(
     assert stats.retried_faults > 0
 
 
+async def test_black_holed_requests_are_abandoned_at_the_poller_s_deadline(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """A proxy that accepts a fifth of the requests and never answers them, behind a
+    client whose read timeout is a minute: the poller abandons each at its own
+    request_timeout, as a fault of that job, and every job still ends right."""
+    expected = start_batch(local_transcribe, standard=12, medical=0, shortest=1, longest=2)
+    local_transcribe.set_faults(hang_rate=0.2, seed=5)
+    started = time.monotonic()
+    async with (
+        local_transcribe.client(max_attempts=1, read_timeout=60) as client,
+        Poller(client, backoff=FAST, sweep="never", request_timeout=1.0) as poller,
+    ):
+        events = await collect(poller, list(expected))
+        stats = poller.statistics()
+    assert time.monotonic() - started < 30  # not a minute per hung request
+    for event in events:
+        check_event(event, expected[event.job])
+    assert local_transcribe.traffic().total.hung > 0
+    assert stats.retried_faults >= local_transcribe.traffic().total.hung
+
+
 async def test_cancelling_a_watch_stops_promptly_and_leaves_nothing_running(
     local_transcribe: LocalTranscribe,
 ) -> None:
