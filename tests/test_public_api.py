@@ -77,3 +77,22 @@ def test_the_version_matches_the_distribution() -> None:
     from importlib.metadata import version
 
     assert transcribe_poller.__version__ == version("transcribe-poller")
+
+
+def test_option_defaults_are_the_same_everywhere() -> None:
+    """Poller, open_poller and wait_for_jobs share every option's default."""
+    import inspect
+
+    from transcribe_poller import Poller, open_poller, wait_for_jobs
+
+    def defaults(function: object) -> dict[str, object]:
+        parameters = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
+        return {p.name: p.default for p in parameters if p.default is not p.empty}
+
+    poller = defaults(Poller.__init__)
+    for other in (open_poller, wait_for_jobs):
+        shared = poller.keys() & defaults(other).keys()
+        assert shared >= {"max_rate", "not_found_grace", "max_faults", "unreachable_after"}
+        assert {name: defaults(other)[name] for name in shared} == {
+            name: poller[name] for name in shared
+        }

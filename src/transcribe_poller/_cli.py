@@ -39,7 +39,7 @@ import anyio.abc
 import botocore.exceptions
 import structlog
 
-from . import __version__
+from . import __version__, _defaults
 from ._cliargs import (
     UsageError,
     count,
@@ -58,7 +58,6 @@ from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreach
 from ._jobfile import JobFileError, parse_job_lines
 from ._jobs import JobKind, JobRef, as_job_refs
 from ._oneshot import open_poller
-from ._poller import DEFAULT_MAX_RATE
 from ._progress import Progress, summary
 
 EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -211,16 +210,19 @@ def _add_wait_parser(
     wait.add_argument(
         "--not-found-grace",
         type=non_negative,
-        default=5.0,
+        default=_defaults.NOT_FOUND_GRACE,
         metavar="S",
-        help="report NOT_FOUND only once a job stays unknown this long (default 5 s)",
+        help=(
+            "report NOT_FOUND only once a job stays unknown this long "
+            f"(default {_defaults.NOT_FOUND_GRACE:g} s)"
+        ),
     )
     wait.add_argument(
         "--max-rate",
         type=positive,
-        default=DEFAULT_MAX_RATE,
+        default=_defaults.MAX_RATE,
         metavar="N",
-        help=f"requests per second per Get operation (default {DEFAULT_MAX_RATE:g})",
+        help=f"requests per second per Get operation (default {_defaults.MAX_RATE:g})",
     )
     wait.add_argument(
         "--queue-url",

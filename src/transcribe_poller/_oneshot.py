@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import _defaults
 from ._backoff import Backoff
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent
 from ._jobs import JobKind, JobLike, as_job_refs
-from ._poller import DEFAULT_MAX_RATE, Poller
-from ._request import DEFAULT_UNREACHABLE_AFTER
+from ._poller import Poller
 from ._sweep import Sweep
 
 
@@ -25,12 +25,12 @@ async def open_poller(
     endpoint_url: str | None = None,
     profile: str | None = None,
     backoff: Backoff | None = None,
-    max_rate: float = DEFAULT_MAX_RATE,
+    max_rate: float = _defaults.MAX_RATE,
     job_timeout: float | None = None,
-    not_found_grace: float = 5.0,
-    max_faults: int = 10,
+    not_found_grace: float = _defaults.NOT_FOUND_GRACE,
+    max_faults: int = _defaults.MAX_FAULTS,
     sweep: Sweep | str | None = None,
-    unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+    unreachable_after: float = _defaults.UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
     request_timeout: float | None = None,
@@ -90,12 +90,12 @@ async def wait_for_jobs(
     endpoint_url: str | None = None,
     profile: str | None = None,
     backoff: Backoff | None = None,
-    max_rate: float = DEFAULT_MAX_RATE,
+    max_rate: float = _defaults.MAX_RATE,
     job_timeout: float | None = None,
-    not_found_grace: float = 5.0,
-    max_faults: int = 10,
+    not_found_grace: float = _defaults.NOT_FOUND_GRACE,
+    max_faults: int = _defaults.MAX_FAULTS,
     sweep: Sweep | str | None = None,
-    unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+    unreachable_after: float = _defaults.UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
     request_timeout: float | None = None,

@@ -17,6 +17,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from . import _defaults
 from ._backoff import Backoff
 from ._client import TranscribeClient, check_client, endpoint_of, request_deadline
 from ._eventbridge import EventBridgeQueue
@@ -30,13 +31,10 @@ from ._kinds import KINDS
 from ._log import get_logger
 from ._queue import QueueConsumer
 from ._ratelimit import RateLimiter
-from ._request import DEFAULT_UNREACHABLE_AFTER, Reachability, Sender
+from ._request import Reachability, Sender
 from ._scheduler import Scheduler
 from ._stats import Counters, PollerStatistics
 from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweep, Sweeper
-
-DEFAULT_MAX_RATE = 25.0
-"""Requests per second per Get operation: below AWS's default quota of 30."""
 
 _Listener = MemoryObjectSendStream["CompletionEvent | None"]
 
@@ -91,12 +89,12 @@ class Poller:
         client: TranscribeClient,
         *,
         backoff: Backoff | None = None,
-        max_rate: float = DEFAULT_MAX_RATE,
+        max_rate: float = _defaults.MAX_RATE,
         job_timeout: float | None = None,
-        not_found_grace: float = 5.0,
-        max_faults: int = 10,
+        not_found_grace: float = _defaults.NOT_FOUND_GRACE,
+        max_faults: int = _defaults.MAX_FAULTS,
         sweep: Sweep | str | None = None,
-        unreachable_after: float = DEFAULT_UNREACHABLE_AFTER,
+        unreachable_after: float = _defaults.UNREACHABLE_AFTER,
         notifications: EventBridgeQueue | None = None,
         request_timeout: float | None = None,
     ) -> None:

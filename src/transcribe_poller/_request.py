@@ -30,8 +30,6 @@ from ._health import Health
 from ._ratelimit import RateLimiter
 from ._stats import Counters
 
-DEFAULT_UNREACHABLE_AFTER = 15.0
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:
