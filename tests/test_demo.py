@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import sys
 from typing import Any
+
+import pytest
 
 from transcribe_poller._demo import (
     DemoResult,
@@ -236,3 +239,17 @@ def test_histogram_fits_80_columns() -> None:
 def test_histogram_of_nothing_is_empty() -> None:
     """No latencies, no histogram (the demo then prints none)."""
     assert latency_histogram([]) == []
+
+
+def test_demo_without_the_local_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without moto's server (the local extra) the demo says in one line what to install."""
+    from transcribe_poller._cli import main
+
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    assert main(["demo"]) == 2
+    assert capsys.readouterr().err == (
+        "transcribe-poller: the demo runs on the local test bed, which needs: "
+        "pip install 'transcribe-poller[local]'\n"
+    )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import sys
+from typing import cast
 
+import anyio
 import pytest
 
 from transcribe_poller._events import Outcome
 from transcribe_poller._jobs import JobKind
-from transcribe_poller._progress import LINE_WIDTH, describe, summary
+from transcribe_poller._poller import Poller
+from transcribe_poller._progress import LINE_WIDTH, Progress, describe, summary
 from transcribe_poller._stats import KindStatistics, PollerStatistics
 
 
@@ -201,3 +206,19 @@ def test_with_a_queue_its_messages_are_counted_apart() -> None:
     text = summary(dataclasses.replace(pushed, queue_messages=117), 200, 30.0)
     assert text.endswith(" Queue: 234 SQS requests, 117 messages.")
     assert "Queue" not in summary(stats(standard=(0, 1, 0), requests=1), 1, 1.0)
+
+
+@pytest.mark.anyio
+async def test_live_progress_without_rich_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal without the cli extra, one line says what to install, no traceback."""
+    monkeypatch.setitem(sys.modules, "rich.console", None)
+    monkeypatch.setitem(sys.modules, "rich.live", None)
+    stream = io.StringIO()
+    # The poller is read only when a progress line is due, 10 s later.
+    progress = Progress(cast(Poller, None), 1, stream=stream, live=True)
+    with anyio.move_on_after(0.05):
+        await progress.run()
+    assert stream.getvalue() == (
+        "transcribe-poller: a live progress line needs: pip install 'transcribe-poller[cli]' "
+        "(until then, a line every 10 s)\n"
+    )

@@ -246,9 +246,17 @@ def push_options(args: argparse.Namespace) -> str | None:
 
 def run_demo(args: argparse.Namespace) -> int:
     try:
+        # moto's server is what the local extra brings; LocalTranscribe imports it
+        # only when started, which would be a chained traceback here.
+        import moto.server  # noqa: F401
+
         from .testing import LocalTranscribe
-    except ImportError:  # pragma: no cover - depends on the install
-        print("the demo needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
+    except ImportError:  # tested from a wheel installed without the extra
+        print(
+            "transcribe-poller: the demo runs on the local test bed, which needs: "
+            "pip install 'transcribe-poller[local]'",
+            file=sys.stderr,
+        )
         return 2
     counts = kind_counts(args)
     problem = push_options(args)

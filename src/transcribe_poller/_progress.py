@@ -144,6 +144,13 @@ class Progress:
                     from rich.live import Live
                 except ImportError:  # the cli extra is not installed: plain lines
                     self._live = False
+                    print(
+                        "transcribe-poller: a live progress line needs: "
+                        "pip install 'transcribe-poller[cli]' (until then, a line every "
+                        f"{PLAIN_EVERY:g} s)",
+                        file=self._stream,
+                        flush=True,
+                    )
                 else:
                     console = Console(file=self._stream)
                     width = min(LINE_WIDTH, console.width)
