@@ -1,13 +1,14 @@
 # Two entry points for a fresh machine with only python3:
 #   make demo   runs the demo on the local Transcribe test bed
-#   make test   runs the whole suite (ruff, mypy --strict on src, pytest, the docs build)
+#   make test   runs the whole suite (ruff, mypy --strict on src, pytest, the docs build,
+#               the wheel installed and used from a fresh venv)
 # Each builds .venv on first use and reinstalls when pyproject.toml changes.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit docs clean
+.PHONY: demo test lint typecheck unit docs wheel-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,12 @@ unit: $(VENV)/.installed
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: lint typecheck unit docs
+# The wheel as a user gets it, installed into a fresh venv outside the repository:
+# see .ci/wheel_check.sh.
+wheel-check: $(VENV)/.installed
+	PYTHON=$(abspath $(BIN)/python) .ci/wheel_check.sh
+
+test: lint typecheck unit docs wheel-check
 
 clean:
 	rm -rf $(VENV)
