@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine with only python3:
 #   make demo   runs the demo on the local Transcribe test bed
-#   make test   runs the whole suite (ruff, mypy --strict on src, pytest, the docs build,
+#   make test   runs the whole suite (ruff, mypy --strict on src and benchmarks, pytest, the docs build,
 #               the wheel installed and used from a fresh venv)
 # Each builds .venv on first use and reinstalls when pyproject.toml changes.
 
@@ -22,11 +22,11 @@ demo: $(VENV)/.installed
 	$(BIN)/transcribe-poller demo
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src benchmarks
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q
