@@ -16,7 +16,8 @@ for a contender is the client's alone, not the server's.
     .venv/bin/python benchmarks/compare_waiters.py --quick   # about 2.5 minutes
     .venv/bin/python benchmarks/compare_waiters.py           # about 11 minutes
 
-A benchmark prints figures; it is not a test and does not run in CI.
+A benchmark prints figures; the test suite runs it only at tiny sizes, as a smoke test.
+The code is in the package benchmarks/compare/, one module per job.
 """
 
 from compare.cli import main
