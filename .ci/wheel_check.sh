@@ -48,8 +48,7 @@ step "installing the local and cli extras, and pytest"
 
 step "transcribe-poller --version, demo"
 "$bin/transcribe-poller" --version
-"$bin/transcribe-poller" demo --jobs 5 --medical 1 --call-analytics 1 --medical-scribe 1 \
-    --longest 3 >"$work/demo.out" 2>&1 || { cat "$work/demo.out" >&2; fail "demo"; }
+"$bin/transcribe-poller" demo --jobs 5 --longest 3 >"$work/demo.out" 2>&1 || { cat "$work/demo.out" >&2; fail "demo"; }
 
 step "the pytest plugin's fixtures, from a test file of a user's own"
 cat >"$work/test_with_the_kit.py" <<'PY'

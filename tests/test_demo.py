@@ -16,6 +16,7 @@ from transcribe_poller._demo import (
     PushResult,
     PushSettings,
     as_scripted,
+    kind_counts,
     latency_histogram,
     opening,
     per_kind_table,
@@ -253,3 +254,60 @@ def test_demo_without_the_local_extra_says_what_to_install(
         "transcribe-poller: the demo runs on the local test bed, which needs: "
         "pip install 'transcribe-poller[local]'\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], (100, 50, 30, 20)),
+        (["--jobs", "20"], (10, 5, 3, 2)),
+        (["--jobs", "5"], (3, 1, 1, 0)),
+        (["--medical", "0"], (100, 0, 30, 20)),
+        (["--jobs", "20", "--medical", "0"], (13, 0, 4, 3)),
+        (["--jobs", "7", "--call-analytics", "2"], (3, 1, 2, 1)),
+        (
+            ["--standard", "4", "--medical", "0", "--call-analytics", "0", "--medical-scribe", "1"],
+            (4, 0, 0, 1),
+        ),
+    ],
+)
+def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -> None:
+    """--jobs N starts N jobs in all, split by the default mix among the kinds not
+    given a count of their own; without it, those kinds have their defaults."""
+    from transcribe_poller._cli import build_parser
+
+    counts = kind_counts(build_parser().parse_args(["demo", *argv]))
+    assert tuple(counts.values()) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--jobs", "3", "--medical", "5"], "the kinds given add up to 5 jobs, more than --jobs 3"),
+        (
+            [
+                "--jobs",
+                "9",
+                "--standard",
+                "1",
+                "--medical",
+                "1",
+                "--call-analytics",
+                "1",
+                "--medical-scribe",
+                "1",
+            ],
+            "--jobs 9 but every kind's count is given, adding up to 4",
+        ),
+    ],
+)
+def test_jobs_that_cannot_be_split_is_a_usage_error(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counts per kind that do not fit --jobs are a usage error naming both."""
+    from transcribe_poller._cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["demo", *argv])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == f"transcribe-poller: error: {message}\n"

@@ -67,7 +67,7 @@ def stats(
 def test_progress_line_shows_standard_and_medical_apart() -> None:
     """Finished of watched, per kind, then what did not complete."""
     line = describe(stats(standard=(32, 117, 1), medical=(10, 40, 0), rate=24.96), 200)
-    assert line.startswith("118/150 standard, 40/50 medical · 1 not completed · 25.0 req/s")
+    assert line.startswith("118/150 standard, 40/50 medical · 1 unsuccessful · 25.0 req/s")
 
 
 @pytest.mark.parametrize(
@@ -122,11 +122,11 @@ def test_progress_line_fits_80_columns_with_four_kinds(
     numbers = {"requests": 123_456, "throttled": throttled, "faults": faults, "rate": 24.9}
     demo = describe(stats(**FOUR_KINDS_DEMO, **numbers), 200, LINE_WIDTH)
     assert len(demo) <= LINE_WIDTH, demo
-    assert demo.startswith("95/100 std, 50/50 med, 27/30 ca, 18/20 scribe · 9 not completed · ")
+    assert demo.startswith("95/100 std, 50/50 med, 27/30 ca, 18/20 scribe · 9 unsuccessful · ")
     assert kept in demo
     big = describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270, LINE_WIDTH)
     assert len(big) <= LINE_WIDTH, big
-    assert big == "7300/8500 std, 2150/2300 med, 3120/3520 ca, 910/1000 scribe · 580 not completed"
+    assert big == "7300/8500 std, 2150/2300 med, 3120/3520 ca, 910/1000 scribe · 580 unsuccessful"
     # Without a width nothing is dropped or shortened.
     assert "3120/3520 call-analytics" in describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270)
 
@@ -146,7 +146,7 @@ def test_full_kind_names_while_they_fit() -> None:
         rate=24.96,
     )
     line = describe(crowded, 250, LINE_WIDTH)
-    assert line.startswith("118/150 std, 40/50 med, 25/30 ca, 12/20 scribe · 6 not completed")
+    assert line.startswith("118/150 std, 40/50 med, 25/30 ca, 12/20 scribe · 6 unsuccessful")
     assert len(line) <= LINE_WIDTH
 
 
