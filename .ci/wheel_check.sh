@@ -8,6 +8,8 @@
 #   .ci/wheel_check.sh                  # python3 builds and hosts the venv
 #   PYTHON=python3.10 .ci/wheel_check.sh
 set -euo pipefail
+# A fresh venv: nothing from the caller's environment may point Python elsewhere.
+unset PYTHONPATH PYTHONHOME
 cd "$(dirname "$0")/.."
 repo=$PWD
 python=${PYTHON:-python3}

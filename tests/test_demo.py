@@ -246,10 +246,11 @@ def test_demo_without_the_local_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without moto's server (the local extra) the demo says in one line what to install."""
-    from transcribe_poller._cli import main
+    from transcribe_poller._cli import build_parser
+    from transcribe_poller._demo import run_demo
 
     monkeypatch.setitem(sys.modules, "moto.server", None)
-    assert main(["demo"]) == 2
+    assert run_demo(build_parser().parse_args(["demo"])) == 2
     assert capsys.readouterr().err == (
         "transcribe-poller: the demo runs on the local test bed, which needs: "
         "pip install 'transcribe-poller[local]'\n"
@@ -301,13 +302,11 @@ def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -
         ),
     ],
 )
-def test_jobs_that_cannot_be_split_is_a_usage_error(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_jobs_that_cannot_be_split_is_a_usage_error(argv: list[str], message: str) -> None:
     """Counts per kind that do not fit --jobs are a usage error naming both."""
-    from transcribe_poller._cli import main
+    from transcribe_poller._cli import build_parser
+    from transcribe_poller._cliargs import UsageError
 
-    with pytest.raises(SystemExit) as stopped:
-        main(["demo", *argv])
-    assert stopped.value.code == 2
-    assert capsys.readouterr().err == f"transcribe-poller: error: {message}\n"
+    with pytest.raises(UsageError) as refused:
+        kind_counts(build_parser().parse_args(["demo", *argv]))
+    assert str(refused.value) == message
