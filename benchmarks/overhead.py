@@ -165,7 +165,7 @@ def gets_only() -> dict[str, Any]:
 
     if "sweep" not in inspect.signature(transcribe_poller.Poller).parameters:
         return {}
-    sweep = getattr(transcribe_poller, "Sweep", None)
+    sweep: Any = getattr(transcribe_poller, "Sweep", None)
     if sweep is None:  # not public (yet): take it from where the poller does
         from transcribe_poller._sweep import Sweep as sweep
     return {"sweep": sweep(mode="never")}

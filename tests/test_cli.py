@@ -414,13 +414,14 @@ def test_from_file_and_stdin(
 def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> None:
     """A small demo of every kind finishes with every job reported as scripted, and
     figures per kind, in 80 columns."""
-    argv = ["demo", "--jobs", "6", "--medical", "3", "--call-analytics", "4"]
+    argv = ["demo", "--standard", "6", "--medical", "3", "--call-analytics", "4"]
     argv += ["--medical-scribe", "3", "--longest", "0.3", "--seed", "3"]
     assert main(argv) == 0
     out, err = capsys.readouterr()
     assert "16 reported of 16, 0 wrong outcomes or outputs" in out
     assert "detection latency" in out
-    assert "requests per job" in out
+    assert "requests/job" in out
+    assert "Detection latency: from the moment" in out
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
     assert (rows["standard"], rows["medical"]) == ("6", "3")
     assert (rows["call-analytics"], rows["medical-scribe"]) == ("4", "3")
@@ -431,7 +432,7 @@ def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> No
 def test_demo_of_one_kind_only(capsys: pytest.CaptureFixture[str]) -> None:
     """Kinds asked for none of are left out of what the demo says; no job at all is
     a usage error."""
-    argv = ["demo", "--jobs", "0", "--medical", "0", "--call-analytics", "2"]
+    argv = ["demo", "--standard", "0", "--medical", "0", "--call-analytics", "2"]
     argv += ["--medical-scribe", "0", "--longest", "0.3"]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -766,7 +767,7 @@ def test_demo_with_push_tells_what_events_changed(capsys: pytest.CaptureFixture[
     accounts for every standard job (after its event, before it, or event lost and
     found by a sweep) and gives requests to Transcribe and SQS per job, in 80 columns."""
     argv = ["demo", "--push", "--loss", "0.5", "--duplicate", "0.2", "--reconcile", "0.5"]
-    argv += ["--jobs", "8", "--medical", "2", "--call-analytics", "3", "--medical-scribe", "0"]
+    argv += ["--standard", "8", "--medical", "2", "--call-analytics", "3", "--medical-scribe", "0"]
     argv += ["--longest", "0.3", "--seed", "3"]
     assert main(argv) == 0
     out, err = capsys.readouterr()

@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import sys
 from typing import Any
+
+import pytest
 
 from transcribe_poller._demo import (
     DemoResult,
     PushResult,
     PushSettings,
     as_scripted,
+    kind_counts,
     latency_histogram,
     opening,
     per_kind_table,
@@ -220,3 +224,73 @@ def test_histogram_fits_80_columns() -> None:
 def test_histogram_of_nothing_is_empty() -> None:
     """No latencies, no histogram (the demo then prints none)."""
     assert latency_histogram([]) == []
+
+
+def test_demo_without_the_local_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without moto's server (the local extra) the demo says in one line what to install."""
+    from transcribe_poller._cli import build_parser
+    from transcribe_poller._demo import run_demo
+
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    assert run_demo(build_parser().parse_args(["demo"])) == 2
+    assert capsys.readouterr().err == (
+        "transcribe-poller: the demo runs on the local test bed, which needs: "
+        "pip install 'transcribe-poller[local]'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], (100, 50, 30, 20)),
+        (["--jobs", "20"], (10, 5, 3, 2)),
+        (["--jobs", "5"], (3, 1, 1, 0)),
+        (["--medical", "0"], (100, 0, 30, 20)),
+        (["--jobs", "20", "--medical", "0"], (13, 0, 4, 3)),
+        (["--jobs", "7", "--call-analytics", "2"], (3, 1, 2, 1)),
+        (
+            ["--standard", "4", "--medical", "0", "--call-analytics", "0", "--medical-scribe", "1"],
+            (4, 0, 0, 1),
+        ),
+    ],
+)
+def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -> None:
+    """--jobs N starts N jobs in all, split by the default mix among the kinds not
+    given a count of their own; without it, those kinds have their defaults."""
+    from transcribe_poller._cli import build_parser
+
+    counts = kind_counts(build_parser().parse_args(["demo", *argv]))
+    assert tuple(counts.values()) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--jobs", "3", "--medical", "5"], "the kinds given add up to 5 jobs, more than --jobs 3"),
+        (
+            [
+                "--jobs",
+                "9",
+                "--standard",
+                "1",
+                "--medical",
+                "1",
+                "--call-analytics",
+                "1",
+                "--medical-scribe",
+                "1",
+            ],
+            "--jobs 9 but every kind's count is given, adding up to 4",
+        ),
+    ],
+)
+def test_jobs_that_cannot_be_split_is_a_usage_error(argv: list[str], message: str) -> None:
+    """Counts per kind that do not fit --jobs are a usage error naming both."""
+    from transcribe_poller._cli import build_parser
+    from transcribe_poller._cliargs import UsageError
+
+    with pytest.raises(UsageError) as refused:
+        kind_counts(build_parser().parse_args(["demo", *argv]))
+    assert str(refused.value) == message

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import sys
+from typing import cast
 
+import anyio
 import pytest
 
 from transcribe_poller._events import Outcome
 from transcribe_poller._jobs import JobKind
-from transcribe_poller._progress import LINE_WIDTH, describe, summary
+from transcribe_poller._poller import Poller
+from transcribe_poller._progress import LINE_WIDTH, Progress, describe, summary
 from transcribe_poller._stats import KindStatistics, PollerStatistics
 
 
@@ -62,7 +67,7 @@ def stats(
 def test_progress_line_shows_standard_and_medical_apart() -> None:
     """Finished of watched, per kind, then what did not complete."""
     line = describe(stats(standard=(32, 117, 1), medical=(10, 40, 0), rate=24.96), 200)
-    assert line.startswith("118/150 standard, 40/50 medical · 1 not completed · 25.0 req/s")
+    assert line.startswith("118/150 standard, 40/50 medical · 1 unsuccessful · 25.0 req/s")
 
 
 @pytest.mark.parametrize(
@@ -117,11 +122,11 @@ def test_progress_line_fits_80_columns_with_four_kinds(
     numbers = {"requests": 123_456, "throttled": throttled, "faults": faults, "rate": 24.9}
     demo = describe(stats(**FOUR_KINDS_DEMO, **numbers), 200, LINE_WIDTH)
     assert len(demo) <= LINE_WIDTH, demo
-    assert demo.startswith("95/100 std, 50/50 med, 27/30 ca, 18/20 scribe · 9 not completed · ")
+    assert demo.startswith("95/100 std, 50/50 med, 27/30 ca, 18/20 scribe · 9 unsuccessful · ")
     assert kept in demo
     big = describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270, LINE_WIDTH)
     assert len(big) <= LINE_WIDTH, big
-    assert big == "7300/8500 std, 2150/2300 med, 3120/3520 ca, 910/1000 scribe · 580 not completed"
+    assert big == "7300/8500 std, 2150/2300 med, 3120/3520 ca, 910/1000 scribe · 580 unsuccessful"
     # Without a width nothing is dropped or shortened.
     assert "3120/3520 call-analytics" in describe(stats(**FOUR_KINDS_BIG, **numbers), 15_270)
 
@@ -141,7 +146,7 @@ def test_full_kind_names_while_they_fit() -> None:
         rate=24.96,
     )
     line = describe(crowded, 250, LINE_WIDTH)
-    assert line.startswith("118/150 std, 40/50 med, 25/30 ca, 12/20 scribe · 6 not completed")
+    assert line.startswith("118/150 std, 40/50 med, 25/30 ca, 12/20 scribe · 6 unsuccessful")
     assert len(line) <= LINE_WIDTH
 
 
@@ -209,3 +214,19 @@ def test_summary_tells_of_outages_only_when_there_were_some() -> None:
     assert "Service down" not in summary(calm, 10, 5.0)
     stormy = dataclasses.replace(calm, outages=1, outage_seconds=600.2)
     assert summary(stormy, 10, 700.0).endswith(" Service down 600 s in 1 outage.")
+
+
+@pytest.mark.anyio
+async def test_live_progress_without_rich_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal without the cli extra, one line says what to install, no traceback."""
+    monkeypatch.setitem(sys.modules, "rich.console", None)
+    monkeypatch.setitem(sys.modules, "rich.live", None)
+    stream = io.StringIO()
+    # The poller is read only when a progress line is due, 10 s later.
+    progress = Progress(cast(Poller, None), 1, stream=stream, live=True)
+    with anyio.move_on_after(0.05):
+        await progress.run()
+    assert stream.getvalue() == (
+        "transcribe-poller: a live progress line needs: pip install 'transcribe-poller[cli]' "
+        "(until then, a line every 10 s)\n"
+    )

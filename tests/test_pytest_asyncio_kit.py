@@ -6,6 +6,10 @@ fixtures are synchronous, so they serve either.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from transcribe_poller import Backoff, Outcome, Poller
@@ -31,3 +35,40 @@ async def test_fake_under_pytest_asyncio(fake_transcribe: FakeTranscribe) -> Non
     assert event.outcome is Outcome.FAILED
     assert event.failure_reason == "bad audio"
     assert fake_transcribe.traffic().job("fast").requests == event.polls
+
+
+VIRTUAL_CLOCK_TEST = """
+import anyio
+import pytest
+import trio.testing
+
+
+@pytest.fixture
+def anyio_backend():
+    return ("trio", {"clock": trio.testing.MockClock(autojump_threshold=0)})
+
+
+@pytest.mark.anyio
+async def test_a_long_wait():
+    await anyio.sleep(0)
+"""
+
+
+@pytest.mark.parametrize(("mode", "warned"), [("auto", True), ("strict", False)])
+def test_auto_mode_taking_anyio_tests_is_named(tmp_path: Path, mode: str, warned: bool) -> None:
+    """In pytest-asyncio's auto mode, the plugin warns that tests marked for anyio run
+    in real time, and names the fix; in strict mode it says nothing."""
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\nasyncio_mode = {mode}\n")
+    (tmp_path / "test_virtual.py").write_text(VIRTUAL_CLOCK_TEST)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_virtual.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    said = "pytest-asyncio in auto mode runs the 1 test(s) marked @pytest.mark.anyio" in done.stdout
+    assert said is warned, done.stdout
+    assert ('asyncio_mode = "strict"' in done.stdout) is warned

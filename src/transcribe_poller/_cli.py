@@ -259,21 +259,25 @@ def _add_demo_parser(
             "redacted), wait for all of them, and check each was reported as scripted."
         ),
     )
-    demo.add_argument("--jobs", type=count, default=100, help="standard jobs (default 100)")
-    demo.add_argument("--medical", type=count, default=50, help="medical jobs (default 50)")
+    demo.add_argument(
+        "--jobs",
+        type=count,
+        metavar="N",
+        help="jobs in all, split 50%% standard, 25%% medical, 15%% Call Analytics, 10%% "
+        "Medical Scribe among the kinds not given a count of their own (default 200)",
+    )
+    demo.add_argument(
+        "--standard", type=count, metavar="N", help="standard jobs, some redacted (default 100)"
+    )
+    demo.add_argument("--medical", type=count, metavar="N", help="medical jobs (default 50)")
     demo.add_argument(
         "--call-analytics",
         type=count,
-        default=30,
         metavar="N",
         help="Call Analytics jobs, some redacted (default 30)",
     )
     demo.add_argument(
-        "--medical-scribe",
-        type=count,
-        default=20,
-        metavar="N",
-        help="Medical Scribe jobs (default 20)",
+        "--medical-scribe", type=count, metavar="N", help="Medical Scribe jobs (default 20)"
     )
     demo.add_argument(
         "--quota",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._cliargs import UsageError
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._jobs import JobKind, JobRef
@@ -48,6 +49,10 @@ FAILURE_REASONS = (
 # Upper edges of the latency histogram's buckets, in seconds: fine where most jobs
 # land, coarse in the tail, which is what the histogram is there to show.
 LATENCY_EDGES = (0.5, 1.0, 2.0, 5.0, 10.0)
+LATENCY_MEANS = (
+    "Detection latency: from the moment a job's end could be read (its status COMPLETED "
+    "or FAILED) to the poller's event for it."
+)
 
 
 # Share of each kind's jobs that fail, and of those that could be redacted that are.
@@ -197,14 +202,50 @@ def latency_histogram(
     return lines
 
 
+# The demo's mix of kinds: its default counts, and the shares --jobs N is split by.
+DEFAULT_COUNTS = {
+    JobKind.STANDARD: 100,
+    JobKind.MEDICAL: 50,
+    JobKind.CALL_ANALYTICS: 30,
+    JobKind.MEDICAL_SCRIBE: 20,
+}
+
+
 def kind_counts(args: argparse.Namespace) -> dict[JobKind, int]:
-    """How many jobs of each kind the demo starts, from its options."""
-    return {
-        JobKind.STANDARD: args.jobs,
+    """How many jobs of each kind the demo starts, from its options.
+
+    A kind given its own count (``--medical 10``) has that many. Without ``--jobs``
+    the others have their default counts; with ``--jobs N``, N is the number of jobs
+    in all, and the kinds not given share what the given ones leave, in proportion to
+    their defaults (largest remainders first, so the counts add up to N exactly).
+    """
+    given = {
+        JobKind.STANDARD: args.standard,
         JobKind.MEDICAL: args.medical,
         JobKind.CALL_ANALYTICS: args.call_analytics,
         JobKind.MEDICAL_SCRIBE: args.medical_scribe,
     }
+    counts = {kind: n for kind, n in given.items() if n is not None}
+    rest = [kind for kind in DEFAULT_COUNTS if kind not in counts]
+    if args.jobs is None:
+        return {kind: counts.get(kind, DEFAULT_COUNTS[kind]) for kind in DEFAULT_COUNTS}
+    left = args.jobs - sum(counts.values())
+    if left < 0:
+        raise UsageError(
+            f"the kinds given add up to {sum(counts.values())} jobs, more than --jobs {args.jobs}"
+        )
+    if left and not rest:
+        raise UsageError(
+            f"--jobs {args.jobs} but every kind's count is given, adding up to "
+            f"{sum(counts.values())}"
+        )
+    weight = sum(DEFAULT_COUNTS[kind] for kind in rest)
+    exact = {kind: left * DEFAULT_COUNTS[kind] / weight for kind in rest}
+    shares = {kind: int(share) for kind, share in exact.items()}
+    by_remainder = sorted(rest, key=lambda kind: shares[kind] - exact[kind])
+    for kind in by_remainder[: left - sum(shares.values())]:
+        shares[kind] += 1
+    return {kind: counts.get(kind, shares.get(kind, 0)) for kind in DEFAULT_COUNTS}
 
 
 def opening(endpoint_url: str, counts: Mapping[JobKind, int], args: argparse.Namespace) -> str:
@@ -255,9 +296,17 @@ def push_options(args: argparse.Namespace) -> str | None:
 
 def run_demo(args: argparse.Namespace) -> int:
     try:
+        # moto's server is what the local extra brings; LocalTranscribe imports it
+        # only when started, which would be a chained traceback here.
+        import moto.server  # noqa: F401
+
         from .testing import LocalTranscribe
-    except ImportError:  # pragma: no cover - depends on the install
-        print("the demo needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
+    except ImportError:  # tested from a wheel installed without the extra
+        print(
+            "transcribe-poller: the demo runs on the local test bed, which needs: "
+            "pip install 'transcribe-poller[local]'",
+            file=sys.stderr,
+        )
         return 2
     counts = kind_counts(args)
     problem = push_options(args)
@@ -511,10 +560,8 @@ def _print_table(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
             f"p95 {_percentile(result.latencies, 0.95):.1f} s, "
             f"max {max(result.latencies, default=float('nan')):.1f} s",
         ),
-        (
-            "requests per job",
-            f"{result.requests / max(jobs, 1):.2f} ({result.requests} requests)",
-        ),
+        # Per job once, in the line above (the poller's count, per finished job).
+        ("requests", f"{result.requests}, as the test bed counted them (Get and List)"),
         (
             "throttled answers",
             f"{result.throttled} "
@@ -529,6 +576,12 @@ def _print_table(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
     print()
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+    print()
+    print(
+        "\n".join(
+            textwrap.wrap(LATENCY_MEANS, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ")
+        )
+    )
     print("\n  per kind of job (detection latency p50, p95):")
     print("\n".join(per_kind_table(result, counts)))
     histogram = latency_histogram(result.latencies)

@@ -79,7 +79,8 @@ def describe(stats: PollerStatistics, total: int, width: int | None = None) -> s
     """One progress line; with ``width``, the least telling parts go until it fits."""
     not_completed = stats.jobs_finished - stats.outcomes[Outcome.COMPLETED]
     counters = [
-        (f"{not_completed} not completed" if not_completed else "", _RANK_NOT_COMPLETED),
+        # Jobs that ended otherwise than COMPLETED: FAILED, NOT_FOUND, TIMED_OUT, ERROR.
+        (f"{not_completed} unsuccessful" if not_completed else "", _RANK_NOT_COMPLETED),
         (f"{stats.request_rate:.1f} req/s", _RANK_RATE),
         (plural(stats.requests, "request"), 3),
         (f"{stats.throttled} throttled", 7 if stats.throttled else 2),
@@ -149,6 +150,13 @@ class Progress:
                     from rich.live import Live
                 except ImportError:  # the cli extra is not installed: plain lines
                     self._live = False
+                    print(
+                        "transcribe-poller: a live progress line needs: "
+                        "pip install 'transcribe-poller[cli]' (until then, a line every "
+                        f"{PLAIN_EVERY:g} s)",
+                        file=self._stream,
+                        flush=True,
+                    )
                 else:
                     console = Console(file=self._stream)
                     width = min(LINE_WIDTH, console.width)
