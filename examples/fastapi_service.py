@@ -3,7 +3,8 @@
     python examples/fastapi_service.py          # starts, asks itself for a few jobs, exits
     python examples/fastapi_service.py --serve  # keeps serving on 127.0.0.1:8000
 
-GET /jobs/{name}?kind=standard|medical answers with the job's completion event as
+GET /jobs/{name}?kind=... (standard, medical, call-analytics or medical-scribe)
+answers with the job's completion event as
 JSON once the job has ended (200, whatever the outcome: the body says which), 400
 for an invalid job name or kind, 504 when the job has not ended within the request
 timeout (ask again later).

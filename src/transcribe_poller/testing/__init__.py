@@ -6,9 +6,11 @@ local service (moto behind a fault-injecting proxy, on 127.0.0.1) for what only
 real HTTP shows; it needs the ``local`` extra
 (``pip install 'transcribe-poller[local]'``).
 
-In your own tests, with this package installed, pytest offers two fixtures:
-``local_transcribe_server`` (one :class:`LocalTranscribe` for the session) and
-``local_transcribe`` (the same one, reset before each test). Outside pytest::
+In your own tests, with this package installed, pytest offers four fixtures:
+``fake_transcribe`` (a new :class:`FakeTranscribe`), ``local_transcribe_server``
+(one :class:`LocalTranscribe` for the session), ``local_transcribe`` (the same one,
+reset before each test) and ``local_transcribe_events`` (that one with job state
+events on). Outside pytest::
 
     from transcribe_poller.testing import LocalTranscribe
 
