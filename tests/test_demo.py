@@ -7,6 +7,7 @@ import argparse
 import random
 import re
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -26,9 +27,9 @@ from transcribe_poller._demo import (
 from transcribe_poller._events import CompletionEvent, Outcome
 from transcribe_poller._jobs import JobKind, JobRef
 from transcribe_poller._progress import LINE_WIDTH
-from transcribe_poller.testing import ScriptedJob
+from transcribe_poller.testing import JobSpec, ScriptedJob
 from transcribe_poller.testing._control import SPEC_DEFAULTS
-from transcribe_poller.testing._script import default_bucket, make_script
+from transcribe_poller.testing._script import default_bucket
 
 DEFAULT_MIX = {
     JobKind.STANDARD: 100,
@@ -56,7 +57,7 @@ def test_the_mix_has_every_kind_a_few_failing_some_redacted() -> None:
     for job, plan in plans.items():
         spec = {**SPEC_DEFAULTS, **plan, "kind": job.kind}
         spec["output_bucket"] = default_bucket(job.kind, None)
-        make_script(job.name, **spec)  # raises if the test bed would refuse it
+        JobSpec(job.name, **spec)  # raises if the test bed would refuse it
     assert plan_jobs(DEFAULT_MIX, random.Random(7), 30.0) == plans  # the seed decides
 
 
@@ -67,7 +68,7 @@ def event(job: JobRef, **fields: Any) -> CompletionEvent:
 def script(job: JobRef, **fields: Any) -> ScriptedJob:
     spec = {**SPEC_DEFAULTS, "kind": job.kind, **fields}
     spec["output_bucket"] = default_bucket(job.kind, spec["output_bucket"])
-    return make_script(job.name, **spec)
+    return JobSpec(job.name, **spec).script(time.time())
 
 
 def test_an_event_must_tell_what_its_kind_produces() -> None:

@@ -295,7 +295,6 @@ class Scheduler:
                     # as good as a Get, so the read moves on by as much.
                     later = min(job.seen_unfinished + self._reconcile, job.deadline)
                     if later > now:
-                        job.entry = -1
                         self._schedule(job, later)
                         continue
                 job.entry = -1

@@ -193,36 +193,6 @@ SPEC_DEFAULTS: Mapping[str, Any] = MappingProxyType(
 )
 
 
-def make_script(
-    name: str,
-    *,
-    kind: JobKind | str,
-    duration: float,
-    queued_for: float | None,
-    fail_with: str | None,
-    redaction: str | None,
-    subtitles: tuple[str, ...] | list[str],
-    content_identification: bool,
-    output_bucket: str | None,
-) -> ScriptedJob:
-    """Check every field of a job script, naming the field and value that is wrong."""
-    spec = JobSpec(
-        name,
-        kind=kind,
-        duration=duration,
-        queued_for=queued_for,
-        fail_with=fail_with,
-        redaction=redaction,
-        subtitles=subtitles,
-        content_identification=content_identification,
-        output_bucket=output_bucket,
-    )
-    script = spec.script(time.time())
-    # Keep what was asked: make_script's callers pick the bucket themselves.
-    script.output_bucket = output_bucket
-    return script
-
-
 def output_key(script: ScriptedJob) -> str | None:
     """The S3 key of the job's transcript in the caller's bucket; None in the service's.
 
