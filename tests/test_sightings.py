@@ -93,3 +93,16 @@ def test_unknown_creation_times_fall_back_to_listing_queued() -> None:
     seen = Sightings()
     seen.judge(["q"], {}, {"q": None}, not_queued=set())
     assert seen.to_look_for(["q"]) == {"q"}
+
+
+def test_a_short_queue_is_looked_for_every_sweep() -> None:
+    """A queued job may run between two sweeps unseen while nothing after it starts:
+    while at most ``tail`` jobs are presumed queued, all are looked for."""
+    seen = Sightings()
+    names = ["q1", "q2", "q3"]
+    seen.judge(names, {}, {"q1": at(1), "q2": at(2), "q3": at(3)}, not_queued=set())
+    assert seen.to_look_for(names, tail=2) == set()
+    assert seen.to_look_for(names, tail=3) == {"q1", "q2", "q3"}
+    verdicts = seen.judge(names, {}, {"q2": at(2), "q3": at(3)}, not_queued={"q1"})
+    assert verdicts.ended == ["q1"]
+    assert sorted(verdicts.unfinished) == ["q2", "q3"]

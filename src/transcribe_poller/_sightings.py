@@ -20,11 +20,14 @@ every sweep, which at the service's 10,000 queued jobs would be 100 pages:
   have ended.
 
 The QUEUED listing runs newest first and stops once it has found every job it
-looks for: jobs just started are on its first page. The oldest job presumed
-queued is never confirmed by inference alone: if it started and ended between two
-sweeps while nothing created after it started, only its own safety read would
-tell. Everything here costs requests at worst, never a wrong event: a hint only
-ever causes a Get, and the sweep's budget bounds what listings cost.
+looks for: jobs just started are on its first page. Inference has one blind spot:
+a queued job that started and ended between two sweeps (a short job, or a List
+outage) while nothing created after it started. That is the tail of a batch, and
+a short queue: while a page or less of awaited jobs is presumed queued
+(``tail``), every sweep looks for them all, which costs one page. Behind a longer
+queue, the oldest job presumed queued is left to its own safety read. Everything
+here costs requests at worst, never a wrong event: a hint only ever causes a Get,
+and the sweep's budget bounds what listings cost.
 """
 
 from __future__ import annotations
@@ -55,15 +58,21 @@ class Sightings:
         self.recheck = False  # look for every job known QUEUED at the next sweep
         self.ended: set[str] = set()  # judged ended, their Gets not yet answered
 
-    def to_look_for(self, awaited: Collection[str]) -> set[str]:
-        """The awaited jobs the QUEUED listing must find, from what is known so far."""
+    def to_look_for(self, awaited: Collection[str], *, tail: int = 0) -> set[str]:
+        """The awaited jobs the QUEUED listing must find, from what is known so far:
+        the jobs presumed queued too, when there are at most ``tail`` of them."""
         wanted: set[str] = set()
+        presumed: list[str] = []
         recheck, self.recheck = self.recheck, False
         for name in awaited:
             if name in self.running or name in self.ended:
                 continue  # never QUEUED again
             if recheck or name not in self.queued or self._passed(self.queued[name]):
                 wanted.add(name)  # never listed, or should have started by now
+            else:
+                presumed.append(name)
+        if len(presumed) <= tail:
+            wanted.update(presumed)  # the blind spot: see the module docstring
         return wanted
 
     def saw_running(self, awaited: Collection[str], running: Listed) -> None:
@@ -126,7 +135,8 @@ class Sightings:
             else:
                 presumed.append(name)
         if presumed:
-            # The oldest job presumed queued is left to its safety read; see above.
+            # Behind a long queue, the oldest job presumed queued is left to its
+            # safety read; see the module docstring.
             oldest = min(presumed, key=lambda name: (self._created(name), name))
             verdicts.undecided.append(oldest)
             verdicts.unfinished.extend(name for name in presumed if name is not oldest)

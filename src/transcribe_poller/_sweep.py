@@ -230,7 +230,8 @@ class Sweeper:
         not_queued: set[str] = set()
         looked: set[str] = set()
         running = _Listing()
-        wanted = sightings.to_look_for(awaited)
+        tail = self.settings.page_size  # a short queue costs a page: see _sightings
+        wanted = sightings.to_look_for(awaited, tail=tail)
         for second in (False, True):
             # QUEUED first, then IN_PROGRESS: see Sightings.judge.
             if wanted:
@@ -245,7 +246,7 @@ class Sweeper:
             sightings.saw_running(awaited, running.names)
             # Jobs the frontier passed only now are looked for at once, not a sweep
             # later (a reconcile interval later, under push): once more, in order.
-            wanted = sightings.to_look_for(awaited) - looked - queued.keys()
+            wanted = sightings.to_look_for(awaited, tail=tail) - looked - queued.keys()
             if not wanted or second:
                 break
         verdicts = sightings.judge(awaited, running.names, queued, not_queued=not_queued)

@@ -108,3 +108,20 @@ async def test_lists_per_hour_stay_within_the_budget(fake: FakeTranscribe) -> No
     # the sweep under way at the end.
     assert total <= budget * elapsed + 60 * budget + 4
     assert total >= 0.9 * budget * 3600  # and it does sweep at that pace
+
+
+async def test_the_tail_of_a_queue_that_ran_between_sweeps_is_found_soon() -> None:
+    """Behind a cap of 1, the last job starts when the first ends and is over 0.1 s
+    later: never seen running, and nothing created after it starts to show that it
+    did. A short queue is looked for every sweep, so it is found in seconds, not at
+    its safety read (``stale_after``)."""
+    fake = FakeTranscribe(concurrency=1)
+    fake.start_job("first", duration=30, queued_for=0)
+    await anyio.sleep(1)  # created later: FIFO inference applies
+    fake.start_job("tail", duration=0.1, queued_for=0)
+    async with Poller(fake, sweep=Sweep(mode="always")) as poller:
+        events = await collect(poller, ["first", "tail"])
+    assert [e.outcome for e in events] == [Outcome.COMPLETED] * 2
+    tail = fake.script("tail")
+    assert tail.first_terminal_read_at is not None
+    assert tail.first_terminal_read_at - tail.terminal_at < 5
