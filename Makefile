@@ -22,8 +22,8 @@ demo: $(VENV)/.installed
 	$(BIN)/transcribe-poller demo
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks mkdocs_hooks.py
+	$(BIN)/ruff format --check src tests examples benchmarks mkdocs_hooks.py
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy --strict src benchmarks
