@@ -19,9 +19,9 @@ import pytest
 import structlog
 
 import transcribe_poller
-from transcribe_poller._cli import could_not_reach, main
+from transcribe_poller._cli._jobfile import JobFileError, parse_job_lines
+from transcribe_poller._cli._main import could_not_reach, main
 from transcribe_poller._exceptions import ServiceUnreachableError
-from transcribe_poller._jobfile import JobFileError, parse_job_lines
 from transcribe_poller._jobs import JobKind, JobRef
 from transcribe_poller.testing import LocalTranscribe
 

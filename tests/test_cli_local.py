@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 import structlog
 
-from transcribe_poller import _local
-from transcribe_poller._cli import main
+from transcribe_poller._cli._main import main
 from transcribe_poller.testing._control import JOBS_PATH
 
 TIMEOUT = 20.0  # seconds; each wait below ends as soon as its output appears
@@ -247,11 +246,6 @@ def test_start_job_without_a_test_bed_says_so(capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert f"cannot reach a test bed at {url}" in err
     assert "transcribe-poller local" in err
-
-
-def test_the_command_line_knows_the_control_path() -> None:
-    """start-job posts where the control endpoint listens (kept apart to import less)."""
-    assert _local.JOBS_PATH == JOBS_PATH
 
 
 def test_events_reach_wait_in_another_terminal(

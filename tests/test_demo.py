@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from transcribe_poller._demo import (
+from transcribe_poller._cli._demo import (
     DemoResult,
     PushResult,
     PushSettings,
@@ -24,9 +24,9 @@ from transcribe_poller._demo import (
     plan_jobs,
     push_report,
 )
+from transcribe_poller._cli._progress import LINE_WIDTH
 from transcribe_poller._events import CompletionEvent, Outcome
 from transcribe_poller._jobs import JobKind, JobRef
-from transcribe_poller._progress import LINE_WIDTH
 from transcribe_poller.testing import JobSpec, ScriptedJob
 from transcribe_poller.testing._control import SPEC_DEFAULTS
 from transcribe_poller.testing._script import default_bucket
@@ -231,8 +231,8 @@ def test_demo_without_the_local_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without moto's server (the local extra) the demo says in one line what to install."""
-    from transcribe_poller._cli import build_parser
-    from transcribe_poller._demo import run_demo
+    from transcribe_poller._cli._demo import run_demo
+    from transcribe_poller._cli._main import build_parser
 
     monkeypatch.setitem(sys.modules, "moto.server", None)
     assert run_demo(build_parser().parse_args(["demo"])) == 2
@@ -260,7 +260,7 @@ def test_demo_without_the_local_extra_says_what_to_install(
 def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -> None:
     """--jobs N starts N jobs in all, split by the default mix among the kinds not
     given a count of their own; without it, those kinds have their defaults."""
-    from transcribe_poller._cli import build_parser
+    from transcribe_poller._cli._main import build_parser
 
     counts = kind_counts(build_parser().parse_args(["demo", *argv]))
     assert tuple(counts.values()) == expected
@@ -289,8 +289,8 @@ def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -
 )
 def test_jobs_that_cannot_be_split_is_a_usage_error(argv: list[str], message: str) -> None:
     """Counts per kind that do not fit --jobs are a usage error naming both."""
-    from transcribe_poller._cli import build_parser
-    from transcribe_poller._cliargs import UsageError
+    from transcribe_poller._cli._args import UsageError
+    from transcribe_poller._cli._main import build_parser
 
     with pytest.raises(UsageError) as refused:
         kind_counts(build_parser().parse_args(["demo", *argv]))

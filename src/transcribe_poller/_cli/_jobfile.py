@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ._jobs import JobKind, JobRef
+from .._jobs import JobKind, JobRef
 
 MAX_REPORTED = 20  # bad lines shown; a wrong file (a WAV, a CSV) would bury the terminal
 

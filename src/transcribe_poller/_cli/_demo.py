@@ -24,21 +24,19 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
-from ._cliargs import UsageError
-from ._eventbridge import EventBridgeQueue
-from ._events import CompletionEvent, Outcome
-from ._jobs import JobKind, JobRef
-from ._kinds import KINDS
-from ._poller import Poller
+from .._eventbridge import EventBridgeQueue
+from .._events import CompletionEvent, Outcome
+from .._jobs import JobKind, JobRef
+from .._kinds import KINDS
+from .._poller import Poller
+from .._stats import PollerStatistics
+from ..testing import LocalTranscribe, ScriptedJob
+from ._args import UsageError
 from ._progress import LINE_WIDTH, Progress, plural, summary
-from ._stats import PollerStatistics
-
-if TYPE_CHECKING:
-    from .testing import LocalTranscribe, ScriptedJob
 
 FAILURE_REASONS = (
     "The media format provided does not match the detected media format.",
@@ -299,8 +297,6 @@ def run_demo(args: argparse.Namespace) -> int:
         # moto's server is what the local extra brings; LocalTranscribe imports it
         # only when started, which would be a chained traceback here.
         import moto.server  # noqa: F401
-
-        from .testing import LocalTranscribe
     except ImportError:  # tested from a wheel installed without the extra
         print(
             "transcribe-poller: the demo runs on the local test bed, which needs: "

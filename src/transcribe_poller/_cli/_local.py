@@ -21,18 +21,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._cliargs import UsageError, non_negative, port, positive, share
+from .._jobs import JobKind
+from ..testing import LocalTranscribe, ScriptedJob
+from ..testing._control import JOBS_PATH, job_spec
+from ._args import UsageError, non_negative, port, positive, share
 from ._jobfile import JobFileError
-from ._jobs import JobKind
-
-if TYPE_CHECKING:
-    from .testing import LocalTranscribe, ScriptedJob
 
 DEFAULT_PORT = 4566
 DEFAULT_DURATION = 10.0  # seconds: long enough to watch a job move in a second terminal
-JOBS_PATH = "/_local/jobs"  # testing._control.JOBS_PATH, without importing aiohttp and moto
 # local: stopped cleanly / could not start; start-job: started / unreachable / refused.
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -222,8 +220,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_jobs_file(path: str) -> list[dict[str, Any]]:
     """Job specs from JSON lines; every bad line is reported, as file:line: reason."""
-    from .testing._control import job_spec
-
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.readlines()
@@ -245,8 +241,6 @@ def _read_jobs_file(path: str) -> list[dict[str, Any]]:
 def startup_specs(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every job to start with the test bed, checked before anything starts (with the
     options that need --events)."""
-    from .testing._control import job_spec
-
     needing_events = [
         option
         for option, value in (("--loss", args.loss), ("--duplicate", args.duplicate))
@@ -384,11 +378,6 @@ def serve_command(args: argparse.Namespace) -> int:
             f"{taken.strerror}; stop what uses it, or pass --port 0 for a free port",
             file=sys.stderr,
         )
-        return EXIT_FAILED
-    try:
-        from .testing import LocalTranscribe
-    except ImportError:  # pragma: no cover - depends on the install
-        print("the local test bed needs: pip install 'transcribe-poller[local]'", file=sys.stderr)
         return EXIT_FAILED
     bed = LocalTranscribe(region=args.region, port=args.port)
     with _stop_signals_held() as wait_for_stop:

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from .._eventbridge import check_kinds, check_queue_url
+
 
 class UsageError(Exception):
     """Bad input on the command line: reported with exit status 2, nothing sent."""
@@ -60,8 +62,6 @@ def share(text: str) -> float:
 
 def queue_url(text: str) -> str:
     """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it."""
-    from ._eventbridge import check_queue_url
-
     try:
         return check_queue_url(text)
     except ValueError:
@@ -102,8 +102,6 @@ def endpoint_url(text: str) -> str:
 
 def kinds(text: str) -> list[str]:
     """Job kinds separated by commas, for --output-events."""
-    from ._eventbridge import check_kinds
-
     names = [part.strip() for part in text.split(",") if part.strip()]
     try:
         return sorted(kind.value for kind in check_kinds(names))

@@ -18,7 +18,7 @@ Exit status of ``wait``:
   summary of what was done.
 
 ``demo``: 0 when every job was reported with the right outcome, else 1; 2 for a usage
-error. ``local`` and ``local start-job``: see :mod:`transcribe_poller._local`.
+error. ``local`` and ``local start-job``: see :mod:`transcribe_poller._cli._local`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,13 @@ import anyio.abc
 import botocore.exceptions
 import structlog
 
-from . import __version__, _defaults
-from ._cliargs import (
+from .. import __version__, _defaults
+from .._events import CompletionEvent, Outcome
+from .._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
+from .._jobs import JobKind, JobRef, as_job_refs
+from .._oneshot import open_poller
+from . import _local
+from ._args import (
     UsageError,
     count,
     endpoint_problem,
@@ -52,12 +57,8 @@ from ._cliargs import (
     region,
     share,
 )
-from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE
-from ._events import CompletionEvent, Outcome
-from ._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
+from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE, run_demo
 from ._jobfile import JobFileError, parse_job_lines
-from ._jobs import JobKind, JobRef, as_job_refs
-from ._oneshot import open_poller
 from ._progress import Progress, summary
 
 EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -322,8 +323,6 @@ def _add_demo_parser(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import _local
-
     parser = argparse.ArgumentParser(
         prog="transcribe-poller",
         description=(
@@ -555,13 +554,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(verbosity(args))
     try:
         if args.command == "demo":
-            from ._demo import run_demo
-
             return run_demo(args)
         if args.command == "local":
-            from ._local import run
-
-            return run(args)
+            return _local.run(args)
         jobs = collect_jobs(args)
         return anyio.run(wait_command, args, jobs)
     except UsageError as error:
