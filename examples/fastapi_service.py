@@ -36,7 +36,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -275,10 +275,8 @@ def serve_forever(port: int) -> int:
         # uvicorn stops on SIGINT or SIGTERM, then raises the signal again:
         # SIGTERM then ends the script as Ctrl-C does, and the test bed stops cleanly.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-        try:
+        with suppress(KeyboardInterrupt):
             uvicorn.Server(uvicorn_config(create_app(bed.client), "info")).run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass
     return 0
 
 
