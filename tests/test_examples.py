@@ -340,3 +340,27 @@ def test_batch_from_file() -> None:
         "call-analytics:desk-4": "COMPLETED",
         "news-404": "NOT_FOUND",
     }
+    # The missing job's warning is the library's: on stderr, not among the JSON lines.
+    assert "job finished" in result.stderr
+    assert "news-404" in result.stderr
+
+
+def test_batch_from_file_bad_file(tmp_path: Path) -> None:
+    """batch_from_file.py names a bad job name or a missing file in one line and exits 2."""
+    listing = tmp_path / "jobs.txt"
+    listing.write_text("news-1\nnot valid\n")
+    for path, says in (
+        (listing, "invalid job name 'not valid'"),
+        (tmp_path / "none.txt", "No such file"),
+    ):
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / "batch_from_file.py"), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"{path}: ")
+        assert says in line
