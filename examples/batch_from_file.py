@@ -42,9 +42,12 @@ def read_jobs(path: Path) -> list[JobRef]:
 async def run(jobs: list[JobRef], endpoint_url: str | None, region: str | None) -> int:
     events = await wait_for_jobs(jobs, region=region, endpoint_url=endpoint_url)
     for event in events:
-        record = {"job": str(event.job), "outcome": event.outcome.value}
-        record["uri"] = event.preferred_uri
-        record["failure_reason"] = event.failure_reason
+        record = {
+            "job": str(event.job),
+            "outcome": event.outcome.value,
+            "uri": event.preferred_uri,
+            "failure_reason": event.failure_reason,
+        }
         print(json.dumps(record))
     return 0 if all(event.outcome is Outcome.COMPLETED for event in events) else 1
 
