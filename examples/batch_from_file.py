@@ -39,12 +39,15 @@ def read_jobs(path: Path) -> list[JobRef]:
     return jobs
 
 
-async def run(path: Path, endpoint_url: str | None, region: str | None) -> int:
-    events = await wait_for_jobs(read_jobs(path), region=region, endpoint_url=endpoint_url)
+async def run(jobs: list[JobRef], endpoint_url: str | None, region: str | None) -> int:
+    events = await wait_for_jobs(jobs, region=region, endpoint_url=endpoint_url)
     for event in events:
-        record = {"job": str(event.job), "outcome": event.outcome.value}
-        record["uri"] = event.preferred_uri
-        record["failure_reason"] = event.failure_reason
+        record = {
+            "job": str(event.job),
+            "outcome": event.outcome.value,
+            "uri": event.preferred_uri,
+            "failure_reason": event.failure_reason,
+        }
         print(json.dumps(record))
     return 0 if all(event.outcome is Outcome.COMPLETED for event in events) else 1
 
@@ -54,7 +57,12 @@ def main() -> int:
     parser.add_argument("file", nargs="?", type=Path)
     args = parser.parse_args()
     if args.file is not None:
-        return anyio.run(run, args.file, None, None)
+        try:
+            jobs = read_jobs(args.file)
+        except (OSError, ValueError) as error:  # ValueError: InvalidJobNameError among them
+            print(f"{args.file}: {error}", file=sys.stderr)
+            return 2
+        return anyio.run(run, jobs, None, None)
     with LocalTranscribe() as bed, tempfile.TemporaryDirectory() as folder:
         listing = Path(folder) / "jobs.txt"
         listing.write_text(
@@ -64,14 +72,17 @@ def main() -> int:
         bed.start_job("news-2", duration=2, redaction="redacted")
         bed.start_job("ward-3", kind="medical", duration=1.5)
         bed.start_job("desk-4", kind="call-analytics", duration=1, redaction="redacted")
-        # Credentials for the local test bed; real ones come from your AWS setup.
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-        return anyio.run(run, listing, bed.endpoint_url, bed.region)
+        # Dummy credentials for the local test bed, even when real ones are set: those
+        # are for AWS. (With a file of your own, your AWS setup's credentials are used.)
+        os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        return anyio.run(run, read_jobs(listing), bed.endpoint_url, bed.region)
 
 
 if __name__ == "__main__":
-    # Results go to stdout as JSON lines, so logs go to stderr.
+    # Results go to stdout as JSON lines, so the library's log lines go to stderr
+    # (structlog configured: the library follows the application's configuration).
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),

@@ -11,7 +11,6 @@ import logging
 import random
 
 import anyio
-import structlog
 
 from transcribe_poller import JobRef, Outcome, Poller
 from transcribe_poller.testing import LocalTranscribe
@@ -44,7 +43,10 @@ async def main(bed: LocalTranscribe) -> None:
 
 
 if __name__ == "__main__":
-    # The library logs through structlog and never configures it; this shows info and up.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    # The library logs to the logging logger "transcribe_poller" (structlog left
+    # unconfigured): only its warnings and errors, on stderr, so stdout holds only what
+    # this prints. (logging.getLogger("transcribe_poller").setLevel(logging.INFO) adds a
+    # "job finished" line per job.)
+    logging.basicConfig(level=logging.WARNING)
     with LocalTranscribe() as bed:
         anyio.run(main, bed)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import anyio
-import structlog
 
 from transcribe_poller import Poller
 from transcribe_poller.testing import LocalTranscribe
@@ -28,7 +27,9 @@ async def main(bed: LocalTranscribe) -> None:
 
 
 if __name__ == "__main__":
-    # The library logs through structlog and never configures it; this shows info and up.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    # The library logs to the logging logger "transcribe_poller" (structlog left
+    # unconfigured): its lines go to stderr, so stdout holds only what this prints.
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("transcribe_poller").setLevel(logging.INFO)  # its "job finished" too
     with LocalTranscribe() as bed:
         anyio.run(main, bed)

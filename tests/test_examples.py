@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +25,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 SCRIPTS = ("wait_one.py", "wait_many.py", "web_service.py", "fastapi_service.py")
+SERVERS = ("web_service.py --serve", "fastapi_service.py --serve")
 _started: dict[str, subprocess.Popen[str]] = {}
+# A line of the library's logging (key=value, as it renders unconfigured) or of
+# structlog's default console renderer.
+LOG_LINE = re.compile(r'event="job finished"|\[(debug|info|warning|error) *\]')
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,6 +38,14 @@ def _start_examples_together() -> Iterator[None]:
     for name in (*SCRIPTS, "batch_from_file.py"):
         _started[name] = subprocess.Popen(
             [sys.executable, str(EXAMPLES / name)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    for server in SERVERS:
+        script, flag = server.split()
+        _started[server] = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / script), flag, "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -49,57 +64,141 @@ def run_example(name: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
+def answers(stdout: str) -> dict[str, list[tuple[int, Any]]]:
+    """The service examples' lines, ``GET PATH -> STATUS BODY``, by path."""
+    by_path: dict[str, list[tuple[int, Any]]] = {}
+    for line in stdout.splitlines():
+        match = re.fullmatch(r"GET (\S+) -> (\d{3}) (.*)", line)
+        assert match, f"not an answer line: {line!r}"
+        path, status, body = match.groups()
+        by_path.setdefault(path, []).append((int(status), json.loads(body)))
+    return by_path
+
+
 def test_wait_one() -> None:
-    """wait_one.py awaits one redacted job and prints the URI to fetch."""
+    """wait_one.py prints the job and its URI on stdout, the library's log line on stderr."""
     result = run_example("wait_one.py")
     assert result.returncode == 0, result.stderr
-    assert "meeting-2026-11-22: COMPLETED" in result.stdout
-    assert "redacted-asrOutput.json" in result.stdout
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout
+    assert re.fullmatch(r"meeting-2026-11-22: COMPLETED after \d+ polls, [\d.]+ s", lines[0])
+    assert lines[1].startswith("fetch: https://")
+    assert "redacted-asrOutput.json" in lines[1]
+    assert not LOG_LINE.search(result.stdout)
+    # The example turns the library's info lines on: they went to stderr.
+    assert 'event="job finished" job=meeting-2026-11-22' in result.stderr
 
 
 def test_wait_many() -> None:
-    """wait_many.py reports all 50 jobs, one of them FAILED."""
+    """wait_many.py reports all 50 jobs, one of them FAILED, and nothing else on stdout."""
     result = run_example("wait_many.py")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    assert len(lines) == 51, result.stdout
     assert sum(line.startswith("done ") for line in lines) == 49
     assert sum(line.startswith("failed ") for line in lines) == 1
     assert lines[-1].startswith("50 jobs, ")
+    assert not LOG_LINE.search(result.stdout)
 
 
 def test_web_service() -> None:
-    """web_service.py answers each request with the job's event, and 400 for a bad name."""
+    """web_service.py answers 200 for ended jobs (FAILED too), 404 unknown, 400 bad name."""
     result = run_example("web_service.py")
     assert result.returncode == 0, result.stderr
-    statuses = sorted(line.split(" ", 1)[0] for line in result.stdout.splitlines())
-    assert statuses == ["200", "200", "400"]
-    assert "'outcome': 'FAILED'" in result.stdout
-    assert "'outcome': 'COMPLETED'" in result.stdout
+    by_path = answers(result.stdout)
+    assert sorted(by_path) == [
+        "/jobs/clinic-7?kind=medical",
+        "/jobs/no-such-job",
+        "/jobs/not%20valid",
+        "/jobs/podcast-42",
+    ]
+    [(status, body)] = by_path["/jobs/podcast-42"]
+    assert (status, body["outcome"]) == (200, "COMPLETED")
+    [(status, body)] = by_path["/jobs/clinic-7?kind=medical"]
+    assert (status, body["outcome"], body["failure_reason"]) == (
+        200,
+        "FAILED",
+        "Invalid sample rate.",
+    )
+    [(status, body)] = by_path["/jobs/no-such-job"]
+    assert status == 404
+    assert body["job"] == "no-such-job"
+    assert "no standard job named 'no-such-job'" in body["error"]
+    [(status, body)] = by_path["/jobs/not%20valid"]
+    assert (status, body["field"]) == (400, "name")
+    # The unknown job's warning is the library's: on stderr, not among the answers.
+    assert "outcome=NOT_FOUND" in result.stderr
 
 
 def test_fastapi_service() -> None:
-    """fastapi_service.py answers with each job's event, and 400 for a bad name or kind."""
+    """fastapi_service.py answers 200 for ended jobs (FAILED too), 404 unknown, 400 bad input."""
     result = run_example("fastapi_service.py")
     assert result.returncode == 0, result.stderr
-    answers = [line.split(" ", 1) for line in result.stdout.splitlines()]
-    by_status: dict[int, list[Any]] = {}
-    for status, body in answers:
-        by_status.setdefault(int(status), []).append(json.loads(body))
-    assert sorted(by_status) == [200, 400]
-    events = sorted(by_status[200], key=lambda event: (event["job"], event["kind"]))
-    assert [(e["job"], e["kind"], e["outcome"]) for e in events] == [
-        ("clinic-7", "medical", "FAILED"),
-        ("podcast-42", "standard", "COMPLETED"),
-        ("podcast-42", "standard", "COMPLETED"),
+    by_path = answers(result.stdout)
+    assert sorted(by_path) == [
+        "/jobs/clinic-7?kind=medical",
+        "/jobs/no-such-job",
+        "/jobs/not%20valid",
+        "/jobs/podcast-42",
+        "/jobs/podcast-42?kind=legal",
     ]
-    assert events[0]["failure_reason"] == "Invalid sample rate."
-    assert events[1]["transcript_uri"].startswith("https://")
+    twice = by_path["/jobs/podcast-42"]
+    assert [status for status, _ in twice] == [200, 200]
+    assert twice[0][1]["outcome"] == "COMPLETED"
+    assert twice[0][1]["transcript_uri"].startswith("https://")
     # Both requests for podcast-42 were sent at once, two seconds before it ended:
     # one poll loop served both, so they got the very same event.
-    assert events[1] == events[2]
-    errors = sorted(body["error"] for body in by_status[400])
-    assert "invalid job name 'not valid'" in errors[0]
-    assert "unknown kind 'legal'" in errors[1]
+    assert twice[0][1] == twice[1][1]
+    [(status, failed)] = by_path["/jobs/clinic-7?kind=medical"]
+    assert (status, failed["kind"], failed["outcome"]) == (200, "medical", "FAILED")
+    assert failed["failure_reason"] == "Invalid sample rate."
+    [(status, unknown)] = by_path["/jobs/no-such-job"]
+    assert status == 404
+    assert unknown == {
+        "error": "no standard job named 'no-such-job'",
+        "job": "no-such-job",
+        "kind": "standard",
+    }
+    [(status, bad_name)] = by_path["/jobs/not%20valid"]
+    assert (status, bad_name["field"]) == (400, "name")
+    assert "invalid job name 'not valid'" in bad_name["error"]
+    [(status, bad_kind)] = by_path["/jobs/podcast-42?kind=legal"]
+    assert (status, bad_kind["field"]) == (400, "kind")
+    assert "unknown kind 'legal'" in bad_kind["error"]
+    assert "outcome=NOT_FOUND" in result.stderr
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("server", SERVERS)
+def test_serve_prints_commands_that_work(server: str) -> None:
+    """--serve prints the test bed's job URL and a curl to await a job; both work as printed."""
+    process = _started[server]
+    assert process.stdout is not None
+    banner: list[str] = []
+    while not banner or not banner[-1].startswith("Ctrl-C"):
+        line = process.stdout.readline()
+        assert line, f"{server} ended before its banner: {process.communicate()[1]}"
+        banner.append(line.rstrip("\n"))
+    start = shlex.split(next(line for line in banner if "/_local/jobs" in line))
+    await_it = shlex.split(next(line for line in banner if "/jobs/my-job" in line))
+    assert start[:3] == ["curl", "-X", "POST"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/_local/jobs", start[3])
+    job = json.loads(start[start.index("-d") + 1])
+    assert job == {"name": "my-job", "kind": "standard", "duration": 20}
+    job["duration"] = 0  # the printed job, without the 20 s wait
+    with httpx.Client(trust_env=False, timeout=60) as http:
+        started = http.post(start[3], json=job)
+        assert started.status_code == 201, started.text
+        [url] = await_it[1:]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/jobs/my-job\?kind=standard", url)
+        ended = http.get(url)
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["job"], ended.json()["outcome"]) == ("my-job", "COMPLETED")
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert stdout == ""  # the banner only: log lines (uvicorn's access log too) on stderr
+    assert "Traceback" not in stderr
 
 
 def load_example(name: str) -> ModuleType:
@@ -113,12 +212,13 @@ def load_example(name: str) -> ModuleType:
 
 @pytest.mark.anyio
 async def test_fastapi_service_in_process(local_transcribe: LocalTranscribe) -> None:
-    """The FastAPI app driven in process: 200, 400, and a 504 that stops the polling."""
+    """The FastAPI app driven in process: 200, 404, 400, and a 504 that stops the polling."""
     service = load_example("fastapi_service.py")
     local_transcribe.start_job("ended-1", duration=0)
     local_transcribe.start_job("ended-2", kind="medical", duration=0, fail_with="No speech.")
     local_transcribe.start_job("long-1", duration=3600)
-    app = service.create_app(local_transcribe.client, request_timeout=0.5)
+    # No grace for a job started a moment ago: an unknown job is known to be so at once.
+    app = service.create_app(local_transcribe.client, request_timeout=0.5, not_found_grace=0)
     # httpx's ASGITransport does not run the lifespan; the app's own lifespan does.
     async with (
         app.router.lifespan_context(app),
@@ -132,13 +232,24 @@ async def test_fastapi_service_in_process(local_transcribe: LocalTranscribe) -> 
         assert ended.json()["outcome"] == "COMPLETED"
         failed = await http.get("/jobs/ended-2", params={"kind": "medical"})
         assert failed.status_code == 200
+        assert failed.json()["outcome"] == "FAILED"
         assert failed.json()["failure_reason"] == "No speech."
+        # ended-2 is a medical job: there is no standard one of that name.
+        unknown = await http.get("/jobs/ended-2")
+        assert unknown.status_code == 404
+        assert unknown.json() == {
+            "error": "no standard job named 'ended-2'",
+            "job": "ended-2",
+            "kind": "standard",
+        }
 
         bad_name = await http.get("/jobs/" + "x" * 201)
         assert bad_name.status_code == 400
+        assert bad_name.json()["field"] == "name"
         assert "the limit is 200" in bad_name.json()["error"]
         bad_kind = await http.get("/jobs/ended-1", params={"kind": "MEDICAL"})
         assert bad_kind.status_code == 400
+        assert bad_kind.json()["field"] == "kind"
         assert "expected 'standard' or 'medical'" in bad_kind.json()["error"]
 
         slow = await http.get("/jobs/long-1")
@@ -147,8 +258,29 @@ async def test_fastapi_service_in_process(local_transcribe: LocalTranscribe) -> 
         # The request gave up and nobody else awaits long-1: its polling stopped.
         statistics = poller.statistics()
         assert statistics.jobs_pending == 0
-        assert statistics.kinds[JobKind.STANDARD].finished == 1  # ended-1 only
+        assert statistics.kinds[JobKind.STANDARD].finished == 2  # ended-1, the unknown one
     assert local_transcribe.traffic().job("long-1").requests >= 1
+
+
+@pytest.mark.anyio
+async def test_fastapi_service_polling_fails(local_transcribe: LocalTranscribe) -> None:
+    """A job the service cannot be asked about (access denied) answers 502 naming it."""
+    service = load_example("fastapi_service.py")
+    local_transcribe.start_job("denied-1", duration=0)
+    local_transcribe.set_faults(denied={"GetTranscriptionJob"})
+    app = service.create_app(local_transcribe.client, request_timeout=30)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://service"
+        ) as http,
+    ):
+        with anyio.fail_after(30):
+            answer = await http.get("/jobs/denied-1")
+    assert answer.status_code == 502
+    assert answer.json()["job"] == "denied-1"
+    assert "job denied-1 (standard) could not be polled" in answer.json()["error"]
+    assert "AccessDenied" in answer.json()["error"]
 
 
 @pytest.mark.anyio
@@ -208,3 +340,27 @@ def test_batch_from_file() -> None:
         "call-analytics:desk-4": "COMPLETED",
         "news-404": "NOT_FOUND",
     }
+    # The missing job's warning is the library's: on stderr, not among the JSON lines.
+    assert "job finished" in result.stderr
+    assert "news-404" in result.stderr
+
+
+def test_batch_from_file_bad_file(tmp_path: Path) -> None:
+    """batch_from_file.py names a bad job name or a missing file in one line and exits 2."""
+    listing = tmp_path / "jobs.txt"
+    listing.write_text("news-1\nnot valid\n")
+    for path, says in (
+        (listing, "invalid job name 'not valid'"),
+        (tmp_path / "none.txt", "No such file"),
+    ):
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / "batch_from_file.py"), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stdout == ""
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"{path}: ")
+        assert says in line
