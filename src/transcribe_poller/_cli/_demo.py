@@ -17,6 +17,7 @@ import bisect
 import contextlib
 import itertools
 import random
+import secrets
 import statistics
 import sys
 import textwrap
@@ -118,11 +119,11 @@ class DemoResult:
 
 
 def plan_jobs(
-    counts: Mapping[JobKind, int], rng: random.Random, longest: float
+    counts: Mapping[JobKind, int], rng: random.Random, longest: float, *, run: str = "demo"
 ) -> dict[JobRef, dict[str, Any]]:
     """Each job's start_job arguments: a realistic spread of durations (most jobs take
     a while, a few are quick), a few failing of every kind, some redacted standard and
-    Call Analytics jobs, some medical ones reporting PHI."""
+    Call Analytics jobs, some medical ones reporting PHI. Names begin with ``run``."""
     plans: dict[JobRef, dict[str, Any]] = {}
     shortest = min(2.0, longest)
     for kind, count in counts.items():
@@ -137,7 +138,7 @@ def plan_jobs(
                 plan["redaction"] = rng.choice(("redacted", "redacted_and_unredacted"))
             if kind is JobKind.MEDICAL and rng.random() < CONTENT_IDENTIFIED:
                 plan["content_identification"] = True
-            plans[JobRef(f"demo-{kind.value}-{i:04d}", kind)] = plan
+            plans[JobRef(f"{run}-{kind.value}-{i:04d}", kind)] = plan
     return plans
 
 
@@ -311,7 +312,10 @@ def run_demo(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"transcribe-poller: error: {problem}", file=sys.stderr)
         return 2
-    plans = plan_jobs(counts, random.Random(args.seed), args.longest)
+    # moto keeps one account per process: a second demo in the process (a test, a
+    # notebook) would find its job names taken. A name of its own for each run.
+    run = f"demo-{secrets.token_hex(3)}"
+    plans = plan_jobs(counts, random.Random(args.seed), args.longest, run=run)
     with LocalTranscribe() as bed:
         push = None
         if args.push:
