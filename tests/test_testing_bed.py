@@ -126,6 +126,24 @@ async def test_unknown_job_is_a_bad_request_that_says_not_found(
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+async def test_a_get_at_the_instant_a_job_ends_answers_one_consistent_status(
+    local_transcribe: LocalTranscribe,
+) -> None:
+    """A Get read while the clock crosses the job's end says IN_PROGRESS or COMPLETED
+    with its URI, never COMPLETED without one (moto reads the status twice)."""
+    script = local_transcribe.start_job("crossing", duration=60)
+    reads = iter(["IN_PROGRESS"])
+    # The first read of the status sees the job running, every later one ended.
+    script.status = lambda: next(reads, "COMPLETED")  # type: ignore[method-assign]
+    async with local_transcribe.client() as client:
+        first = await client.get_transcription_job(TranscriptionJobName="crossing")
+        second = await client.get_transcription_job(TranscriptionJobName="crossing")
+    assert first["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
+    job = second["TranscriptionJob"]
+    assert job["TranscriptionJobStatus"] == "COMPLETED"
+    assert "crossing" in job["Transcript"]["TranscriptFileUri"]
+
+
 async def test_get_and_list_agree(local_transcribe: LocalTranscribe) -> None:
     """Listing by each status returns exactly the jobs whose Get shows that status."""
     plan = {

@@ -84,6 +84,10 @@ def _wrap_response_object(original: Any) -> Any:
             _fill_bare_completion(self)
         answer: dict[str, Any] = original(self, response_type)
         body = next(iter(answer.values()))
+        # moto reads the status again, and the clock may have moved it on meanwhile:
+        # the answer says the status whose fields were set (COMPLETED with no URI,
+        # otherwise, once in some thousands of reads).
+        body["TranscriptionJobStatus"] = status
         if status == "FAILED" and self.failure_reason:
             body["FailureReason"] = self.failure_reason
         redaction = getattr(self, "content_redaction", None) or {}
