@@ -34,7 +34,7 @@ unit: $(VENV)/.installed
 # The documentation site, built as CI builds it: --strict fails on any warning (a
 # broken link, a docstring mkdocstrings cannot read); nothing is fetched.
 docs: $(VENV)/.installed
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The wheel as a user gets it, installed into a fresh venv outside the repository:
 # see .ci/wheel_check.sh.

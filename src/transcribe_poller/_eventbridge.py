@@ -150,7 +150,7 @@ class EventBridgeQueue:
     ``others``: what to do with a message not about a job awaited here (another
     process's job, one that ended before it was awaited or was released, a late
     duplicate, or a message that is no event at all). ``"delete"`` (the
-    default) suits a queue per process, the set-up the README recommends: such a
+    default) suits a queue per process, the set-up the documentation recommends: such a
     message can never be used here, and left alone it would come back every
     visibility timeout until the queue's retention ends. ``"leave"`` suits one
     queue shared by several processes: the message returns after its visibility

@@ -353,7 +353,7 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
     reported_at: list[float] = []
     wrong = 0
     async with contextlib.AsyncExitStack() as stack:
-        # Clients that do not retry, as the README recommends: every request and
+        # Clients that do not retry, as the documentation recommends: every request and
         # fault is the poller's, so its summary and the service's counts agree.
         client = await stack.enter_async_context(bed.client(max_attempts=1))
         notifications = None

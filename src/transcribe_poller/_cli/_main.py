@@ -57,7 +57,7 @@ from ._args import (
     region,
     share,
 )
-from ._demo import PUSH_DUPLICATE, PUSH_LOSS, PUSH_RECONCILE, run_demo
+from ._demo import PUSH_DELAY, PUSH_DUPLICATE, PUSH_LEAD, PUSH_LOSS, PUSH_RECONCILE, run_demo
 from ._jobfile import JobFileError, parse_job_lines
 from ._progress import Progress, summary
 
@@ -295,11 +295,13 @@ def _add_demo_parser(
     demo.add_argument("--seed", type=int, default=7, help="seed for durations and outcomes")
     push = demo.add_argument_group(
         "push",
-        "Learn of standard and Call Analytics jobs' ends from Transcribe's job state "
-        "events: the local test bed sends them through EventBridge to an SQS queue, best "
-        "effort (each 0 to 1 s after its job's end; --seed also decides which are lost), "
-        "and the poller reads them. The summary tells what that changed for standard jobs: "
-        "compare it with the standard row of the same demo without --push.",
+        "Learn of jobs' ends as they happen: the local test bed sends Transcribe's job "
+        "state events (standard and Call Analytics jobs) and S3's events of the output "
+        "objects (medical and Medical Scribe jobs) through EventBridge to an SQS queue, "
+        f"best effort (a state event up to {PUSH_DELAY[1]:g} s after its job's end, an "
+        f"output object up to {PUSH_LEAD[1]:g} s before it; --seed also decides which "
+        "are lost), and the poller reads them. The summary tells, per kind, what that "
+        "changed: compare it with the same demo without --push.",
     )
     push.add_argument("--push", action="store_true", help="read job state events from an SQS queue")
     push.add_argument(

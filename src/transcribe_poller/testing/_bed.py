@@ -367,7 +367,7 @@ class LocalTranscribe(ScriptingMixin):
     ) -> str:
         """Send Transcribe's job state events to an SQS queue in moto; return its URL.
 
-        Creates in moto what the README sets up on AWS: the queue, a rule on the
+        Creates in moto what the AWS set-up guide builds on AWS: the queue, a rule on the
         default bus matching "Transcribe Job State Change" and "Call Analytics Job
         State Change" events of COMPLETED and FAILED jobs, the queue as its target,
         and the queue policy letting the rule send (moto does not enforce it). From
@@ -393,7 +393,7 @@ class LocalTranscribe(ScriptingMixin):
         With ``output_events``, jobs also write their output objects into moto's S3
         (``_objectwriter``): the output bucket is made with its notifications to
         EventBridge on, and a second rule routes its "Object Created" events to the
-        same queue, as the README sets up on AWS. Every job with a bucket of the
+        same queue, as the AWS set-up guide does on AWS. Every job with a bucket of the
         caller's (all medical and Medical Scribe jobs) writes the write-access
         check object when it starts and, when it completes, its output (real
         transcript JSON) ``output_lead`` seconds (a range) before its status says
@@ -486,7 +486,7 @@ class LocalTranscribe(ScriptingMixin):
         """An aiobotocore SQS client of this bed's moto, with dummy credentials.
 
         aiobotocore's default read timeout (60 s) is above SQS's longest poll (20 s),
-        as the README asks of a client given to ``EventBridgeQueue``.
+        as the push guide asks of a client given to ``EventBridgeQueue``.
         """
         from aiobotocore.config import AioConfig
         from aiobotocore.session import get_session

@@ -1,6 +1,6 @@
 """Jobs' output objects on the local test bed, written into moto's S3 as the service would.
 
-With output events on, the test bed makes what the README sets up on AWS: the
+With output events on, the test bed makes what the AWS set-up guide builds on AWS: the
 output bucket with its notifications to EventBridge on, and a rule on the default
 bus routing its "Object Created" events to the events queue. An
 :class:`OutputWriter` thread then writes each job's objects (``_outputs``): the
