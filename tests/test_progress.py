@@ -230,3 +230,50 @@ async def test_live_progress_without_rich_names_the_extra(monkeypatch: pytest.Mo
         "transcribe-poller: a live progress line needs: pip install 'transcribe-poller[cli]' "
         "(until then, a line every 10 s)\n"
     )
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Stub:
+    def statistics(self) -> PollerStatistics:
+        return stats(standard=(1, 0, 0))
+
+
+async def _print_under_a_live_line(stream: io.StringIO, line: str) -> None:
+    progress = Progress(cast(Poller, _Stub()), 1, stream=stream, live=True)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(progress.run)
+        while progress._display is None:  # the live line is up
+            await anyio.lowlevel.checkpoint()
+        print(line)
+        progress.stop()
+
+
+LONG_LINE = '{"job": "x", "uri": "https://s3.example/' + "u" * 200 + '"}'
+
+
+@pytest.mark.anyio
+async def test_live_progress_leaves_a_redirected_stdout_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """stdout to a file or a pipe while the live line is on the terminal: each line
+    printed reaches stdout, whole, not the terminal."""
+    stream = _Terminal()
+    await _print_under_a_live_line(stream, LONG_LINE)
+    assert capsys.readouterr().out == LONG_LINE + "\n"
+    assert "s3.example" not in stream.getvalue()
+
+
+@pytest.mark.anyio
+async def test_lines_printed_above_the_live_line_are_not_broken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """stdout on the same terminal: a line printed goes above the live line, with no
+    line break inserted at the terminal's width (a URI stays one piece)."""
+    stream = _Terminal()
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    await _print_under_a_live_line(stream, LONG_LINE)
+    assert LONG_LINE in stream.getvalue()

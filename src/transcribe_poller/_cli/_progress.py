@@ -158,9 +158,19 @@ class Progress:
                         flush=True,
                     )
                 else:
-                    console = Console(file=self._stream)
+                    # soft_wrap: lines printed above the live line (stdout on the same
+                    # terminal, log lines) are not broken at the width: a URI stays whole.
+                    console = Console(file=self._stream, soft_wrap=True)
                     width = min(LINE_WIDTH, console.width)
-                    with Live(console=console, refresh_per_second=4, transient=True) as live:
+                    # Rich would capture stdout even when it goes to a file or a pipe,
+                    # and print the results there on the terminal instead.
+                    redirect = sys.stdout.isatty()
+                    with Live(
+                        console=console,
+                        refresh_per_second=4,
+                        transient=True,
+                        redirect_stdout=redirect,
+                    ) as live:
                         self._display = live
                         while True:
                             live.update(self._text(width))
