@@ -8,6 +8,7 @@ the medical ones.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -68,6 +69,27 @@ def check_client(client: object) -> None:
             "client must be an aiobotocore Transcribe client (or an object with at least "
             f"one of {', '.join(GET_METHODS)}), got {client!r}"
         )
+
+
+def check_event_loop(client: object) -> None:
+    """Refuse an aiobotocore client on an event loop other than asyncio's (trio, say):
+    its requests would each fail ("no running event loop") until every job ended
+    with ERROR. Call from inside the loop."""
+    try:
+        from aiobotocore.client import AioBaseClient
+    except ImportError:  # pragma: no cover - a dependency
+        return
+    if not isinstance(client, AioBaseClient):
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise TypeError(
+            "client is an aiobotocore client, which runs on asyncio only, and this Poller "
+            "runs on another event loop: run it on asyncio (anyio.run(main, "
+            "backend='asyncio'); in tests, anyio_backend 'asyncio'), or give it a client "
+            "made for this loop (FakeTranscribe runs on any)"
+        ) from None
 
 
 def request_deadline(client: object) -> float:

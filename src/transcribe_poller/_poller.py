@@ -19,7 +19,13 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from . import _defaults
 from ._backoff import Backoff
-from ._client import TranscribeClient, check_client, endpoint_of, request_deadline
+from ._client import (
+    TranscribeClient,
+    check_client,
+    check_event_loop,
+    endpoint_of,
+    request_deadline,
+)
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
@@ -144,6 +150,7 @@ class Poller:
     async def __aenter__(self) -> Poller:
         if self._state != "new":
             raise RuntimeError("a Poller can be entered only once; create a new one")
+        check_event_loop(self._client)
         self._state = "opening"
         # Bound now, after the application has configured its logging.
         log = get_logger()

@@ -192,3 +192,20 @@ def test_log_lines_stay_off_stdout_without_logging_set_up(anyio_backend: str) ->
     assert result.stdout == ""
     assert "event=poll" not in result.stderr  # no debug lines
     assert 'event="job finished" job=missing-job' in result.stderr
+
+
+async def test_an_aiobotocore_client_on_trio_is_refused_in_one_line() -> None:
+    """aiobotocore runs on asyncio only: entering a Poller with one on trio raises
+    TypeError saying so, instead of every job ending with ERROR a minute later."""
+    from aiobotocore.client import AioBaseClient
+
+    class Client(AioBaseClient):  # type: ignore[misc]
+        async def get_transcription_job(self, **params: object) -> dict[str, object]:
+            raise AssertionError("never sent")
+
+    # Enough of a client for the check, without a session (which needs asyncio).
+    client = object.__new__(Client)
+    poller = Poller(client)
+    with pytest.raises(TypeError, match="aiobotocore client, which runs on asyncio only"):
+        async with poller:
+            pass
