@@ -60,11 +60,12 @@ class RateLimiter:
         return self._rate
 
     def _recover(self) -> None:
+        if self._rate >= self.max_rate:
+            return  # the usual case, read on every request: no clock needed
         now = self._clock()
-        if self._rate < self.max_rate:
-            self._rate = min(
-                self.max_rate, self._rate + (now - self._updated) * self.increase_per_second
-            )
+        self._rate = min(
+            self.max_rate, self._rate + (now - self._updated) * self.increase_per_second
+        )
         self._updated = now
 
     def _wake(self) -> None:
@@ -137,6 +138,7 @@ class RateLimiter:
         # from its 25/s limit would change nothing for several round trips.
         sent = self._sent_rate(now)
         self._rate = max(self.min_rate, min(self._rate, sent or self._rate) * self.decrease)
+        self._updated = now  # the climb back starts from this cut
         self._last_cut = now
         self.cuts += 1
         self._wake()

@@ -341,7 +341,8 @@ class Scheduler:
     async def _read(self, job: Job) -> None:
         if job.gone:
             return
-        if anyio.current_time() >= job.deadline:
+        timed = job.deadline != math.inf  # without job_timeout, no clock reads for it
+        if timed and anyio.current_time() >= job.deadline:
             self._time_out(job)
             return
         if self._call is None:
@@ -351,7 +352,7 @@ class Scheduler:
             )
         self._pacing += 1
         try:
-            if job.deadline == math.inf:
+            if not timed:
                 sent_at = await self._take_turn()
             else:
                 sent_at = math.inf
@@ -361,7 +362,7 @@ class Scheduler:
             self._pacing -= 1
         if job.gone:
             return
-        if anyio.current_time() >= job.deadline:
+        if timed and anyio.current_time() >= job.deadline:
             self._time_out(job)
             return
         if self._ready:
@@ -370,7 +371,7 @@ class Scheduler:
         job.polls += 1
         self._log.debug("poll", job=job.ref.name, kind=self.spec.kind.value, attempt=job.polls)
         params = {self.spec.name_field: job.ref.name}
-        if job.deadline == math.inf:
+        if not timed:
             reply = await self._exchange(job, sent_at, params)
         else:
             with anyio.move_on_after(job.deadline - anyio.current_time()) as scope:
@@ -399,17 +400,21 @@ class Scheduler:
         when the job was released meanwhile and the request abandoned."""
         assert self._call is not None
         flights = self._flights
-        flights[job] = anyio.current_time()
+        flights[job] = sent_at  # the limiter's turn: now
         self._flight_started.set()  # wakes the watch only if it waits for a flight
+        sender = self._sender
         reply = None
         try:
-            with anyio.CancelScope() as scope:
+            # One scope for the request deadline and for abandoning it on release.
+            with anyio.CancelScope(deadline=sent_at + sender.request_timeout) as scope:
                 self._flight_scopes[job] = scope
-                reply = await self._sender.call(sent_at, self.limiter, self._call, params)
+                reply = await sender.call(sent_at, self.limiter, self._call, params, deadline=False)
         finally:
             del flights[job]
             del self._flight_scopes[job]
             self._stalled.discard(job)
+        if scope.cancelled_caught and not job.gone:
+            return sender.abandoned(sent_at, self.limiter, self._call, params)
         return reply
 
     async def _watch_stalls(self) -> None:

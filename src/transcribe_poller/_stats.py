@@ -134,9 +134,9 @@ class Counters:
         self.outcomes: collections.Counter[tuple[JobKind, Outcome]] = collections.Counter()
         self._sends: collections.deque[float] = collections.deque()
 
-    def sent(self) -> None:
+    def sent(self, now: float) -> None:
+        """A request went at ``now`` (the rate limiter's time for it)."""
         self.requests += 1
-        now = anyio.current_time()
         sends = self._sends
         sends.append(now)
         # Trim as we go so the deque holds at most one window of sends.
