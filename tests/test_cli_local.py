@@ -186,6 +186,19 @@ def test_a_taken_port_is_reported_before_anything_starts(
     assert "--port 0" in err
 
 
+def test_local_without_the_local_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without moto's server (the local extra), one line says what to install, exit 2,
+    as the demo does."""
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    assert main(["local", "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "transcribe-poller: local runs on the local test bed, which needs: "
+        "pip install 'transcribe-poller[local]'\n"
+    )
+
+
 def test_bad_jobs_on_the_command_line_are_all_reported(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -37,6 +37,7 @@ from .._poller import Poller
 from .._stats import PollerStatistics
 from ..testing import LocalTranscribe, ScriptedJob
 from ._args import UsageError
+from ._local import local_extra_missing
 from ._progress import LINE_WIDTH, Progress, plural, summary
 
 FAILURE_REASONS = (
@@ -294,16 +295,7 @@ def push_options(args: argparse.Namespace) -> str | None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    try:
-        # moto's server is what the local extra brings; LocalTranscribe imports it
-        # only when started, which would be a chained traceback here.
-        import moto.server  # noqa: F401
-    except ImportError:  # tested from a wheel installed without the extra
-        print(
-            "transcribe-poller: the demo runs on the local test bed, which needs: "
-            "pip install 'transcribe-poller[local]'",
-            file=sys.stderr,
-        )
+    if local_extra_missing("the demo"):
         return 2
     counts = kind_counts(args)
     problem = push_options(args)

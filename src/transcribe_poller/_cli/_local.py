@@ -85,7 +85,7 @@ No AWS account is needed; it accepts any credentials, so use dummy ones.
 {_LOCAL_EVENTS_TEXT}
 
 Exit status: 0 after a clean stop, 1 when it cannot start (the port is taken),
-2 for a usage error.
+2 for a usage error or without the local extra.
 """
 
 
@@ -369,7 +369,24 @@ Stop with Ctrl-C (or SIGTERM).
 """
 
 
+def local_extra_missing(what: str) -> bool:
+    """Say in one line what to install when moto's server (the local extra) is
+    missing; the test bed would only say so once started, after a traceback."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:  # tested from a wheel installed without the extra
+        print(
+            f"transcribe-poller: {what} runs on the local test bed, which needs: "
+            "pip install 'transcribe-poller[local]'",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
 def serve_command(args: argparse.Namespace) -> int:
+    if local_extra_missing("local"):
+        return EXIT_REFUSED
     specs = startup_specs(args)
     taken = _port_taken(args.port)
     if taken is not None:
