@@ -126,38 +126,23 @@ def answer(event: CompletionEvent, job_timeout: float) -> JSONResponse:
     if event.outcome in (Outcome.COMPLETED, Outcome.FAILED):
         return JSONResponse(event.to_dict())
     if event.outcome is Outcome.NOT_FOUND:
-        return JSONResponse(
-            {
-                "error": f"no {job.kind.value} job named {job.name!r}",
-                "job": job.name,
-                "kind": job.kind.value,
-            },
-            status_code=404,
-        )
+        return job_error(job, f"no {job.kind.value} job named {job.name!r}", 404)
     if event.outcome is Outcome.TIMED_OUT:
         return not_ended(job, job_timeout)
     # Outcome.ERROR: the service could not be polled; the error names why.
-    return JSONResponse(
-        {
-            "error": f"job {job.name} ({job.kind.value}) could not be polled: "
-            f"{event.to_dict()['error']}",
-            "job": job.name,
-            "kind": job.kind.value,
-        },
-        status_code=502,
-    )
+    reason = event.to_dict()["error"]
+    return job_error(job, f"job {job.name} ({job.kind.value}) could not be polled: {reason}", 502)
 
 
 def not_ended(job: JobRef, after: float) -> JSONResponse:
-    return JSONResponse(
-        {
-            "error": f"job {job.name} ({job.kind.value}) has not ended after "
-            f"{after:g} s; ask again later",
-            "job": job.name,
-            "kind": job.kind.value,
-        },
-        status_code=504,
-    )
+    message = f"job {job.name} ({job.kind.value}) has not ended after {after:g} s; ask again later"
+    return job_error(job, message, 504)
+
+
+def job_error(job: JobRef, message: str, status: int) -> JSONResponse:
+    """An error about one job: the message, and the job it is about."""
+    body = {"error": message, "job": job.name, "kind": job.kind.value}
+    return JSONResponse(body, status_code=status)
 
 
 async def wait_while_connected(

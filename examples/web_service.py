@@ -75,28 +75,34 @@ def make_app(bed: LocalTranscribe) -> web.Application:
 
 def answer(event: CompletionEvent) -> web.Response:
     """The HTTP answer for a job's completion event."""
-    job = {"job": event.job.name, "kind": event.job.kind.value}
+    job = event.job
     if event.outcome in (Outcome.COMPLETED, Outcome.FAILED):
         return web.json_response(
             {
-                **job,
+                "job": job.name,
+                "kind": job.kind.value,
                 "outcome": event.outcome.value,
                 "transcript_uri": event.preferred_uri,
                 "failure_reason": event.failure_reason,
             }
         )
     if event.outcome is Outcome.NOT_FOUND:
-        error = f"no {event.job.kind.value} job named {event.job.name!r}"
-        return web.json_response({"error": error, **job}, status=404)
+        return job_error(job, f"no {job.kind.value} job named {job.name!r}", 404)
     if event.outcome is Outcome.TIMED_OUT:
-        return not_ended(event.job, JOB_TIMEOUT)
-    error = f"job {event.job} could not be polled: {event.to_dict()['error']}"
-    return web.json_response({"error": error, **job}, status=502)
+        return not_ended(job, JOB_TIMEOUT)
+    return job_error(job, f"job {job} could not be polled: {event.to_dict()['error']}", 502)
 
 
 def not_ended(job: JobRef, after: float) -> web.Response:
     error = f"job {job.name} ({job.kind.value}) has not ended after {after:g} s; ask again later"
-    return web.json_response({"error": error, "job": job.name, "kind": job.kind.value}, status=504)
+    return job_error(job, error, 504)
+
+
+def job_error(job: JobRef, message: str, status: int) -> web.Response:
+    """An error about one job: the message, and the job it is about."""
+    return web.json_response(
+        {"error": message, "job": job.name, "kind": job.kind.value}, status=status
+    )
 
 
 async def main(serve: bool, port: int) -> int:
