@@ -130,10 +130,15 @@ KIND_NOTE = (
 
 
 def kind_row(kind: str, k: dict[str, Any]) -> str:
+    return f"{kind:<16}{figures_row(k)}"
+
+
+def figures_row(k: dict[str, Any]) -> str:
+    """The columns every table of a tally shares: jobs, requests, throttling, latency."""
     share = f"{k['throttled']} ({100 * k['throttled_share']:.1f}%)"
     lat = k["latency_s"]
     return (
-        f"{kind:<16}{k['jobs']:>5}{k['reported']:>9}{k['lost']:>6}{k['wrong_outcomes']:>6}"
+        f"{k['jobs']:>5}{k['reported']:>9}{k['lost']:>6}{k['wrong_outcomes']:>6}"
         f"{k['requests_per_job']:>8.2f}{k['requests']:>9}{k['list_requests']:>14}{share:>16}"
         f"{fmt(lat['p50']):>7}{fmt(lat['p95']):>7}"
     )

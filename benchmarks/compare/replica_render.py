@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .profiles import Profile
-from .render import KIND_HEADER, KIND_NOTE, fmt, kind_row
+from .render import KIND_HEADER, KIND_NOTE, figures_row, fmt, kind_row
 
 # Targets for "many replicas in one account", by number of replicas.
 REPLICA_TARGETS: dict[int, dict[str, float]] = {
@@ -63,14 +63,7 @@ def _process_table(summary: dict[str, Any]) -> list[str]:
 
 
 def _process_row(label: str, row: dict[str, Any]) -> str:
-    share = f"{row['throttled']} ({100 * row['throttled_share']:.1f}%)"
-    lat = row["latency_s"]
-    return (
-        f"{label:<8}{row['jobs']:>5}{row['reported']:>9}{row['lost']:>6}"
-        f"{row['wrong_outcomes']:>6}{row['requests_per_job']:>8.2f}{row['requests']:>9}"
-        f"{row['list_requests']:>14}{share:>16}{fmt(lat['p50']):>7}{fmt(lat['p95']):>7}"
-        f"{row['wall_s']:>8.1f}{row['client_cpu_s']:>7.2f}"
-    )
+    return f"{label:<8}{figures_row(row)}{row['wall_s']:>8.1f}{row['client_cpu_s']:>7.2f}"
 
 
 def _replica_notes(summary: dict[str, Any]) -> list[str]:
