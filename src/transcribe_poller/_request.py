@@ -8,15 +8,14 @@ What to do next (retry when, give up after how many) is the caller's to decide.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import anyio.lowlevel
 
+from ._cancel import is_foreign_cancellation, really_cancelled
 from ._classify import (
     Verdict,
     classify,
@@ -172,14 +171,14 @@ class Sender:
         except Exception as error:
             return self._failed(error, sent_at, limiter, call, params)
         except anyio.get_cancelled_exc_class():
-            if await _really_cancelled():
+            if await really_cancelled():
                 raise  # our own scopes' (or the caller's) cancellation: never swallowed
             # A CancelledError the client raised by itself (some libraries turn an
             # internal timeout into one): a fault of this request, like any other.
             rogue = TimeoutError(f"the client raised CancelledError ({_name(call)})")
             return self._failed(rogue, sent_at, limiter, call, params)
         except BaseException as error:
-            if not _is_foreign_cancellation(error):
+            if not is_foreign_cancellation(error):
                 raise
             # asyncio's CancelledError raised by a client while running on trio.
             cause = TimeoutError(f"the client raised {type(error).__name__} ({_name(call)})")
@@ -248,27 +247,6 @@ class Sender:
 
 def _name(call: Callable[..., Any]) -> str:
     return str(getattr(call, "__name__", "the request"))
-
-
-async def _really_cancelled() -> bool:
-    """Whether a cancellation caught now was asked for (by a scope or ``task.cancel()``),
-    rather than raised by the client's own code."""
-    if anyio.get_cancelled_exc_class() is not asyncio.CancelledError:
-        return True  # trio's Cancelled cannot be raised by anyone but trio
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    if cancelling is not None:  # Python 3.11+: counts the cancel() calls not undone
-        return bool(cancelling() > 0)
-    # Python 3.10: an anyio scope that was cancelled cancels again at a checkpoint.
-    try:
-        await anyio.lowlevel.checkpoint_if_cancelled()
-    except asyncio.CancelledError:
-        return True
-    return False
-
-
-def _is_foreign_cancellation(error: BaseException) -> bool:
-    return isinstance(error, asyncio.CancelledError)
 
 
 def _what(params: Mapping[str, Any]) -> dict[str, Any]:
