@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import botocore.exceptions
+import botocore.session
 import pytest
 import structlog
 
 import transcribe_poller
+from transcribe_poller._cli._args import region_problem, transcribe_regions
 from transcribe_poller._cli._jobfile import JobFileError, parse_job_lines
-from transcribe_poller._cli._main import could_not_reach, main
+from transcribe_poller._cli._main import ENDPOINT_VARIABLES, check_region, could_not_reach, main
 from transcribe_poller._exceptions import ServiceUnreachableError
 from transcribe_poller._jobs import JobKind, JobRef
 from transcribe_poller.testing import LocalTranscribe
@@ -792,3 +798,193 @@ def test_push_options_need_push(capsys: pytest.CaptureFixture[str]) -> None:
         main(["demo", "--push", "--loss", "1.5"])
     assert caught.value.code == 2
     assert "expected a fraction from 0 to 1, got '1.5'" in capsys.readouterr().err
+
+
+# -- issue 22: a shared queue, job files that are not UTF-8, regions Transcribe lacks --
+
+
+def job_state_event(name: str) -> str:
+    """The body EventBridge puts in the queue when the standard job ``name`` completes."""
+    detail = {"TranscriptionJobName": name, "TranscriptionJobStatus": "COMPLETED"}
+    event = {"version": "0", "id": "1", "detail-type": "Transcribe Job State Change"}
+    event |= {"source": "aws.transcribe", "time": "2026-01-01T00:00:00Z", "region": "us-east-1"}
+    return json.dumps({**event, "resources": [], "detail": detail})
+
+
+def jobs_in_queue(sqs: Any, url: str, seconds: float) -> set[str]:
+    """The jobs named by the queue's messages, each read as it becomes visible within
+    ``seconds`` (and then hidden for a minute, so it is read once)."""
+    names: set[str] = set()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
+        )
+        for message in answer.get("Messages", []):
+            names.add(json.loads(message["Body"])["detail"]["TranscriptionJobName"])
+    return names
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize(("options", "left"), [([], {"not-mine"}), (["--delete-others"], set())])
+def test_messages_about_other_jobs_stay_in_the_queue_unless_told(
+    local_transcribe_events: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+    left: set[str],
+) -> None:
+    """wait --queue-url leaves a message about a job it does not await in the queue, for
+    the shared queue's other readers; --delete-others deletes it."""
+    bed = local_transcribe_events
+    url = bed.events_queue_url
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", bed.moto_url)
+    sqs = botocore.session.get_session().create_client("sqs", **bed.sqs_client_kwargs())
+    # A message received and left comes back after a second, for the check below.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
+    sqs.send_message(QueueUrl=url, MessageBody=job_state_event("not-mine"))
+    # Found by its event only (no List), a second later: the other message came first.
+    bed.set_faults(denied=["ListTranscriptionJobs"])
+    bed.start_job("mine", duration=1.0)
+    assert run(bed, "mine", "--job-timeout", "30", "--queue-url", url, *options) == 0
+    out, err = capsys.readouterr()
+    assert [r["outcome"] for r in lines(out)] == ["COMPLETED"]
+    assert queue_figures(err)[1] >= 2  # not-mine's message was received, then left or not
+    # Whatever becomes of mine's own message (deleted as the poller closes, or not).
+    assert jobs_in_queue(sqs, url, seconds=2.5) - {"mine"} == left
+
+
+def test_delete_others_needs_a_queue(capsys: pytest.CaptureFixture[str]) -> None:
+    """--delete-others without --queue-url: a usage error, exit 2."""
+    with pytest.raises(SystemExit) as raised:
+        main(["wait", "x", "--region", "us-east-1", "--delete-others"])
+    assert raised.value.code == 2
+    assert "--delete-others needs --queue-url" in capsys.readouterr().err
+
+
+def test_wait_help_says_other_jobs_messages_are_left_and_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The help gives --delete-others, says leaving is the default, and why."""
+    with pytest.raises(SystemExit):
+        main(["wait", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--delete-others" in text
+    assert "are left in the queue by default: a queue may be shared" in text
+    assert "default: leave them, for the other readers of a shared queue" in text
+
+
+def one_error_line(err: str) -> str:
+    """stderr's only line, a usage error's; no traceback."""
+    assert err.count("\n") == 1, err
+    assert err.startswith("transcribe-poller: error: "), err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "what"),
+    [
+        (b"# tonight\nalpha\ncaf\xe9-job\nbeta\n", 3, "byte 0xe9 at column 4"),
+        ("alpha\nbeta\n".encode("utf-16"), 1, "it looks like UTF-16"),
+        (b"alpha\r\nbeta # \xff\xfe\r\n", 2, "byte 0xff at column 8"),
+    ],
+)
+def test_a_job_file_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, line: int, what: str
+) -> None:
+    """wait --from-file of bytes that are not UTF-8: exit 2, one line naming the file and
+    the (1-based) line of the first bad bytes."""
+    jobs = tmp_path / "jobs.txt"
+    jobs.write_bytes(content)
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "--region", "us-east-1", "--from-file", str(jobs)])
+    assert caught.value.code == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert f"{jobs}:{line}: not UTF-8 text ({what}); save it as UTF-8" in err
+
+
+# Python reads stdin strictly in an en_US.UTF-8 locale or with PYTHONIOENCODING, and
+# with surrogateescape in the C and POSIX locales.
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_stdin_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, errors: str
+) -> None:
+    """wait --from-file - reading bytes that are not UTF-8: exit 2, one line naming the
+    line, whatever error handler Python gave stdin."""
+    stdin = io.TextIOWrapper(io.BytesIO(b"alpha\n\xffbeta\n"), "utf-8", errors)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "--region", "us-east-1", "--from-file", "-"])
+    assert caught.value.code == 2
+    err = one_error_line(capsys.readouterr().err)
+    assert "<stdin>:2: not UTF-8 text (byte 0xff at column 1)" in err
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection or name lookup fails the test that tried it."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the network was used: {args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+
+
+@pytest.mark.usefixtures("aws_env", "no_network")
+@pytest.mark.parametrize(
+    ("bad", "hint"),
+    [
+        ("mars-west-9", "the closest are us-west-2, us-west-1, us-east-2"),
+        ("US-EAST-1", "the closest are us-east-1, "),
+        ("eu-west-1a", "that is an availability zone: its region is eu-west-1"),
+    ],
+)
+def test_a_region_transcribe_lacks_is_a_usage_error_at_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, bad: str, hint: str
+) -> None:
+    """--region naming no region of Transcribe: exit 2 at once, one line naming it and
+    the closest known ones, nothing sent."""
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as caught:
+        main(["wait", "job-1", "--region", bad])
+    assert caught.value.code == 2
+    assert time.monotonic() - started < 5  # not after 15 s of retries
+    err = one_error_line(capsys.readouterr().err)
+    assert f"argument --region: Transcribe has no region {bad!r}; {hint}" in err
+    assert "pass --endpoint-url" in err
+
+
+@pytest.mark.parametrize("name", ["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"])
+def test_regions_transcribe_has_pass_the_check(name: str) -> None:
+    """Regions of Transcribe, in the aws, aws-cn and aws-us-gov partitions, are taken."""
+    assert name in transcribe_regions()
+    assert region_problem(name) is None
+    check_region(argparse.Namespace(command="wait", region=name, endpoint_url=None))
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("how", ["--endpoint-url", "AWS_ENDPOINT_URL_TRANSCRIBE"])
+def test_an_endpoint_takes_any_region(
+    local_transcribe: LocalTranscribe,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """With --endpoint-url (or $AWS_ENDPOINT_URL_TRANSCRIBE) any region is taken: the
+    requests, signed for it, go to that endpoint."""
+    bed = local_transcribe
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    argv = ["wait", "job-1", "--region", "mars-west-9", "--job-timeout", "0.5"]
+    if how == "--endpoint-url":
+        monkeypatch.delenv("AWS_ENDPOINT_URL_TRANSCRIBE", raising=False)
+        argv += ["--endpoint-url", bed.endpoint_url]
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE", bed.endpoint_url)
+    # The test bed serves us-east-1 only: it answers mars-west-9 with errors.
+    assert main(argv) != 2
+    assert "has no region" not in capsys.readouterr().err
+    assert bed.traffic().total.requests > 0

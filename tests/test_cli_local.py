@@ -314,3 +314,33 @@ def test_event_options_need_events(capsys: pytest.CaptureFixture[str]) -> None:
         main(["local", "--loss", "0.1", "--duplicate", "0.2"])
     assert caught.value.code == 2
     assert "--loss and --duplicate only apply with --events" in capsys.readouterr().err
+
+
+def test_a_jobs_file_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """local --jobs-file of bytes that are not UTF-8: exit 2 before anything starts, one
+    line naming the file and the (1-based) line of the first bad bytes."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_bytes(b'# tonight\n{"name": "ok"}\n{"name": "caf\xe9"}\n{"name": "\xff"}\n')
+    with pytest.raises(SystemExit) as caught:
+        main(["local", "--jobs-file", str(jobs)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"transcribe-poller: error: {jobs}:3: not UTF-8 text (byte 0xe9 at column 14); "
+        "save it as UTF-8\n"
+    )
+
+
+@pytest.mark.parametrize("bad", ["mars-west-9", "US-EAST-1", "eu-west-1a"])
+def test_local_with_a_region_transcribe_lacks_is_a_usage_error(bad: str) -> None:
+    """local --region naming no region of Transcribe: exit 2 at once, one line, nothing
+    served (moto has no such region either)."""
+    # A subprocess: a test bed that started instead would serve until stopped.
+    command = [sys.executable, "-m", "transcribe_poller", "local", "--port", "0", "--region", bad]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert f"argument --region: Transcribe has no region {bad!r}; " in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
 from collections.abc import Callable
@@ -79,6 +80,51 @@ def region(text: str) -> str:
     if not _REGION.match(text):
         raise argparse.ArgumentTypeError(f"expected a region such as us-east-1, got {text!r}")
     return text
+
+
+def transcribe_regions() -> list[str]:
+    """The regions botocore knows Transcribe in, every partition (aws-cn, aws-us-gov, ...).
+
+    Read from the endpoint data botocore ships: no request is made.
+    """
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return sorted(
+        {
+            name
+            for partition in session.get_available_partitions()
+            for name in session.get_available_regions("transcribe", partition_name=partition)
+        }
+    )
+
+
+def region_problem(text: str) -> str | None:
+    """Why Transcribe has no region ``text``, with the closest known ones; None if it has.
+
+    An unknown region would otherwise be found out by connecting: a DNS name that
+    does not resolve, retried as an outage for 15 s, then exit 3 "could not reach".
+    """
+    known = transcribe_regions()
+    if text in known:
+        return None
+    import botocore
+
+    lowered = text.lower()
+    zone = lowered[:-1] if lowered[-1:].isalpha() else ""
+    if zone in known:  # eu-west-1a
+        hint = f"that is an availability zone: its region is {zone}"
+    else:
+        # Lower case first: difflib counts US-EAST-1 as far from us-east-1.
+        close = difflib.get_close_matches(lowered, known, n=3) or difflib.get_close_matches(
+            lowered, known, n=3, cutoff=0
+        )
+        hint = f"the closest are {', '.join(close)}"
+    return (
+        f"argument --region: Transcribe has no region {text!r}; {hint} (regions of "
+        f"botocore {botocore.__version__}; for a newer one, upgrade botocore or pass "
+        "--endpoint-url)"
+    )
 
 
 def endpoint_problem(text: str) -> str | None:

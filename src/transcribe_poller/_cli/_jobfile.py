@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import codecs
+import re
+from collections.abc import Iterable, Iterator, Sequence
 
 from .._jobs import JobKind, JobRef
 
@@ -26,6 +28,40 @@ class JobFileError(ValueError):
         if len(self.problems) > MAX_REPORTED:
             shown.append(f"... and {len(self.problems) - MAX_REPORTED} more")
         super().__init__("\n".join(shown))
+
+
+# Read with errors="surrogateescape", each byte the encoding cannot decode becomes one
+# of these lone surrogates, which no decoded text holds: a line's bad bytes are found
+# where they are, and the lines keep the numbering of a strict reading.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_UTF16_MARKS = ("\udcff\udcfe", "\udcfe\udcff")  # FF FE, FE FF: a UTF-16 byte order mark
+
+
+def checked_lines(lines: Iterable[str], source: str, encoding: str = "utf-8") -> Iterator[str]:
+    """``lines`` (read with ``errors="surrogateescape"``) until one holds bytes that are
+    not ``encoding``: a JobFileError naming that line, 1-based, instead of the
+    UnicodeDecodeError and traceback of a strict reading."""
+    name = codecs.lookup(encoding).name.upper()  # utf-8, UTF8 -> UTF-8
+    for number, line in enumerate(lines, start=1):
+        found = _UNDECODED.search(line)
+        if found is None:
+            yield line
+            continue
+        if number == 1 and line.startswith(_UTF16_MARKS):
+            what = "it looks like UTF-16"  # what PowerShell's > and Notepad may write
+        else:
+            byte = ord(found.group()) - 0xDC00
+            what = f"byte 0x{byte:02x} at column {found.start() + 1}"
+        raise JobFileError(
+            source, [f"{source}:{number}: not {name} text ({what}); save it as {name}"]
+        )
+
+
+def read_lines(path: str) -> list[str]:
+    """The lines of a UTF-8 job file, checked by :func:`checked_lines`; OSError if it
+    cannot be read."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+        return list(checked_lines(handle, path))
 
 
 def _job_from_line(line: str) -> JobRef:

@@ -26,8 +26,8 @@ from typing import Any
 from .._jobs import JobKind
 from ..testing import LocalTranscribe, ScriptedJob
 from ..testing._control import JOBS_PATH, job_spec
-from ._args import UsageError, non_negative, port, positive, share
-from ._jobfile import JobFileError
+from ._args import UsageError, non_negative, port, positive, region, share
+from ._jobfile import JobFileError, read_lines
 
 DEFAULT_PORT = 4566
 DEFAULT_DURATION = 10.0  # seconds: long enough to watch a job move in a second terminal
@@ -116,7 +116,12 @@ def add_parser(
         default=DEFAULT_PORT,
         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
-    local.add_argument("--region", default="us-east-1", help="its region (default us-east-1)")
+    local.add_argument(
+        "--region",
+        type=region,
+        default="us-east-1",
+        help="its region, one Transcribe has (default us-east-1)",
+    )
     for kind, option in JOB_OPTIONS.items():
         local.add_argument(
             option,
@@ -221,10 +226,11 @@ def run(args: argparse.Namespace) -> int:
 def _read_jobs_file(path: str) -> list[dict[str, Any]]:
     """Job specs from JSON lines; every bad line is reported, as file:line: reason."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.readlines()
+        lines = read_lines(path)
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except JobFileError as error:  # not UTF-8: the line of its first bad bytes
+        raise UsageError(str(error)) from None
     specs, problems = [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):

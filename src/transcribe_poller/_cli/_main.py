@@ -5,8 +5,9 @@ Exit status of ``wait``:
 
 - 0: every job COMPLETED;
 - 1: some job did not (FAILED, NOT_FOUND, TIMED_OUT, or ERROR for another reason);
-- 2: a usage error: a bad option, an invalid job name, a bad line in a job file
-  (every one is reported); nothing is sent;
+- 2: a usage error: a bad option, a ``--region`` Transcribe does not have (unless
+  ``--endpoint-url`` is given), an invalid job name, a bad line in a job file (every
+  one is reported), a job file that is not UTF-8; nothing is sent;
 - 3: Transcribe could not be reached or would not take the credentials, for at least
   one job: its ERROR is a ServiceUnreachableError, no or unusable credentials, a
   connection that never opened, or a security token that is invalid or expired.
@@ -24,6 +25,7 @@ error. ``local`` and ``local start-job``: see :mod:`transcribe_poller._cli._loca
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -32,7 +34,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import anyio
 import anyio.abc
@@ -40,10 +42,12 @@ import botocore.exceptions
 import structlog
 
 from .. import __version__, _defaults
+from .._eventbridge import EventBridgeQueue
 from .._events import CompletionEvent, Outcome
 from .._exceptions import InvalidJobNameError, NotificationsError, ServiceUnreachableError
 from .._jobs import JobKind, JobRef, as_job_refs
-from .._oneshot import open_poller
+from .._oneshot import _sqs_endpoint
+from .._poller import Poller
 from . import _local
 from ._args import (
     UsageError,
@@ -55,10 +59,11 @@ from ._args import (
     positive,
     queue_url,
     region,
+    region_problem,
     share,
 )
 from ._demo import PUSH_DELAY, PUSH_DUPLICATE, PUSH_LEAD, PUSH_LOSS, PUSH_RECONCILE, run_demo
-from ._jobfile import JobFileError, parse_job_lines
+from ._jobfile import JobFileError, checked_lines, parse_job_lines, read_lines
 from ._progress import Progress, summary
 
 EXIT_OK, EXIT_NOT_ALL_COMPLETED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -102,10 +107,21 @@ endpoint follows AWS_ENDPOINT_URL_SQS (or the profile's configuration), not
 --endpoint-url, and without either the queue URL's own host (and region). It
 needs sqs:ReceiveMessage, sqs:DeleteMessage and sqs:GetQueueAttributes.
 
+Messages about jobs not awaited here (another reader's, or ended before this
+wait) are left in the queue by default: a queue may be shared, and the reader
+awaiting them must still get them (each comes back after the queue's
+visibility timeout). --delete-others deletes them: for a queue only this
+command reads, where they would come back until the queue's retention ends.
+
+--region must be a region botocore knows Transcribe in, else exit 2 at once,
+naming the closest ones; with --endpoint-url (or $AWS_ENDPOINT_URL_TRANSCRIBE,
+$AWS_ENDPOINT_URL) any region is taken, for a local test bed or a newer region.
+
 Exit status:
   0    every job COMPLETED
   1    some job did not (FAILED, NOT_FOUND, TIMED_OUT, ERROR)
-  2    usage error (bad option, invalid name, bad job file line); nothing sent
+  2    usage error (bad option, unknown --region, invalid name, bad job file
+       line, job file not UTF-8); nothing sent
   3    Transcribe could not be reached, or the credentials were missing, invalid
        or expired, for at least one job (wins over 1); try again later
   4    the --queue-url queue does not exist or may not be read; nothing waited
@@ -236,6 +252,14 @@ def _add_wait_parser(
         ),
     )
     wait.add_argument(
+        "--delete-others",
+        action="store_true",
+        help=(
+            "with --queue-url: delete messages about jobs not awaited here (default: leave "
+            "them, for the other readers of a shared queue)"
+        ),
+    )
+    wait.add_argument(
         "--output-events",
         type=kinds,
         default=[],
@@ -359,21 +383,53 @@ def configure_logging(verbosity: int) -> None:
     )
 
 
+# Where botocore takes Transcribe's endpoint from when --endpoint-url is not given.
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL")
+
+
+def check_region(args: argparse.Namespace) -> None:
+    """A --region Transcribe does not have is a usage error, found offline, unless an
+    endpoint is given: then the region only signs requests, and any is taken."""
+    name = getattr(args, "region", None)  # wait's and local's
+    if name is None or getattr(args, "endpoint_url", None) is not None:
+        return
+    if args.command == "wait" and any(os.environ.get(v) for v in ENDPOINT_VARIABLES):
+        return
+    problem = region_problem(name)
+    if problem is not None:
+        raise UsageError(problem)
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Standard input's lines; bytes it cannot decode are reported as a job file's are.
+
+    Python decodes stdin strictly in most locales (en_US.UTF-8, or with
+    PYTHONIOENCODING): a bad byte would end in a traceback.
+    """
+    stdin = sys.stdin
+    reconfigure = getattr(stdin, "reconfigure", None)
+    if reconfigure is not None:  # a TextIOWrapper; not a StringIO
+        reconfigure(errors="surrogateescape")
+    return checked_lines(stdin, "<stdin>", getattr(stdin, "encoding", None) or "utf-8")
+
+
 def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
     if args.output_events and args.queue_url is None:
         raise UsageError("--output-events needs --queue-url: the queue the events reach")
+    if args.delete_others and args.queue_url is None:
+        raise UsageError("--delete-others needs --queue-url: the queue to delete from")
     try:
         jobs = [JobRef.standard(name) for name in args.names]
         for kind in KIND_OPTIONS:
             jobs += [JobRef(name, kind) for name in getattr(args, _dest(kind))]
         if args.from_file == "-":
-            jobs += parse_job_lines(sys.stdin, "<stdin>")
+            jobs += parse_job_lines(_stdin_lines(), "<stdin>")
         elif args.from_file is not None:
             try:
-                with open(args.from_file, encoding="utf-8") as handle:
-                    jobs += parse_job_lines(handle, args.from_file)
+                lines = read_lines(args.from_file)
             except OSError as error:
                 raise UsageError(f"cannot read {args.from_file}: {error.strerror}") from None
+            jobs += parse_job_lines(lines, args.from_file)
     except (InvalidJobNameError, JobFileError) as error:
         raise UsageError(str(error)) from None
     jobs = as_job_refs(jobs)
@@ -448,6 +504,54 @@ def _report_unreachable(event: CompletionEvent) -> None:
     )
 
 
+@contextlib.asynccontextmanager
+async def open_cli_poller(args: argparse.Namespace) -> AsyncIterator[Poller]:
+    """A Poller with its own clients, as :func:`open_poller` makes it, but with the
+    queue's ``others`` the command line chose.
+
+    open_poller has no ``others`` and keeps EventBridgeQueue's default, "delete",
+    which takes other readers' events from a shared queue; until it has one, the
+    command line makes the same clients itself.
+    """
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+
+    session = AioSession(profile=args.profile)
+    # One attempt per request, as open_poller's: the poller retries, under its rate limit.
+    config = AioConfig(retries={"total_max_attempts": 1})
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(
+            session.create_client(
+                "transcribe",
+                region_name=args.region,
+                endpoint_url=args.endpoint_url,
+                config=config,
+            )
+        )
+        notifications = None
+        if args.queue_url is not None:
+            where = _sqs_endpoint(session, args.queue_url, args.region)
+            sqs = await stack.enter_async_context(
+                session.create_client("sqs", config=config, **where)
+            )
+            notifications = EventBridgeQueue(
+                sqs,
+                args.queue_url,
+                output_events=args.output_events,
+                # A shared queue's other readers need the events of their own jobs.
+                others="delete" if args.delete_others else "leave",
+            )
+        yield await stack.enter_async_context(
+            Poller(
+                client,
+                max_rate=args.max_rate,
+                job_timeout=args.job_timeout,
+                not_found_grace=args.not_found_grace,
+                notifications=notifications,
+            )
+        )
+
+
 async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
     """Print each job's event as it ends; the exit status of what was seen."""
     started = time.monotonic()
@@ -457,22 +561,13 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> int:
     asked = ""
     if args.endpoint_url is None:
         # botocore reads these itself, and a bad one would end in a traceback.
-        for variable in ("AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL"):
+        for variable in ENDPOINT_VARIABLES:
             value = os.environ.get(variable)
             problem = None if not value else endpoint_problem(value)
             if problem is not None:
                 raise UsageError(f"${variable}: {problem}")
     try:
-        async with open_poller(
-            region=args.region,
-            endpoint_url=args.endpoint_url,
-            profile=args.profile,
-            job_timeout=args.job_timeout,
-            max_rate=args.max_rate,
-            not_found_grace=args.not_found_grace,
-            queue_url=args.queue_url,
-            output_events=args.output_events,
-        ) as poller:
+        async with open_cli_poller(args) as poller:
             meta = getattr(poller._client, "meta", None)
             asked = (
                 f"region {getattr(meta, 'region_name', None)} at "
@@ -555,6 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
     configure_logging(verbosity(args))
     try:
+        check_region(args)
         if args.command == "demo":
             return run_demo(args)
         if args.command == "local":
