@@ -89,11 +89,20 @@ class FakeTranscribe:
         return {
             name_field: name,
             "TranscriptionJobStatus": "QUEUED" if count == 1 else "IN_PROGRESS",
+            # The rest of what the service answers for a running job, as botocore
+            # parses it: a poller that kept each pending job's answer would hold it.
+            "LanguageCode": "en-US",
+            "MediaSampleRateHertz": 44100,
+            "MediaFormat": "mp3",
+            "Media": {"MediaFileUri": f"s3://media-bucket/recordings/{name}.mp3"},
+            "CreationTime": datetime.datetime.now(datetime.timezone.utc),
+            "StartTime": datetime.datetime.now(datetime.timezone.utc),
+            "Settings": {"ChannelIdentification": False, "ShowAlternatives": False},
         }
 
     async def get_transcription_job(self, *, TranscriptionJobName: str) -> dict[str, Any]:
         job = self._job(TranscriptionJobName, "TranscriptionJobName", self.standard_calls)
-        return {"TranscriptionJob": job}
+        return {"TranscriptionJob": job, "ResponseMetadata": _metadata()}
 
     async def get_medical_transcription_job(
         self, *, MedicalTranscriptionJobName: str
@@ -101,7 +110,17 @@ class FakeTranscribe:
         job = self._job(
             MedicalTranscriptionJobName, "MedicalTranscriptionJobName", self.medical_calls
         )
-        return {"MedicalTranscriptionJob": job}
+        return {"MedicalTranscriptionJob": job, "ResponseMetadata": _metadata()}
+
+
+def _metadata() -> dict[str, Any]:
+    """botocore's ResponseMetadata, on every answer."""
+    return {
+        "RequestId": "8d0e4b4c-1f44-4a0f-9c43-2b6f1e0f6a3e",
+        "HTTPStatusCode": 200,
+        "HTTPHeaders": {"content-type": "application/x-amz-json-1.1", "content-length": "512"},
+        "RetryAttempts": 0,
+    }
 
 
 def job_names(jobs: int, medical_share: float, tag: str) -> tuple[list[str], list[str]]:

@@ -15,9 +15,23 @@ Workloads:
   duplicated, 0-2 s late).
 * ``service``: a long-running service: a job arrives every 2 s for two hours
   (1-10 min each), each awaited by its own ``wait()``.
+* ``alone``: one job awaited alone at a time (1-15 min), 200 in a row: a web
+  request waiting for its job.
+* ``note``: the same with short jobs (10-60 s, a voice note); ``note-push`` with
+  an ``EventBridgeQueue`` (nothing lost).
+* ``quiet``: a quiet service: a job every 2 min for 6 hours (1-15 min each, 0-10
+  pending at a time).
+* ``tied-3k``: 3,000 standard jobs created in one instant (their creation times
+  tie), 250 at a time.
+
+With ``--waiter``, the workloads awaited one ``wait()`` per job also get a row for
+aiobotocore's waiter's cadence (a Get at once, then every 10 s) on the same jobs;
+a waiter that meets a throttled answer dies, as aiobotocore's does, and its job
+counts as lost.
 
 Per workload it prints: jobs lost (never reported) and wrong (an outcome other
-than the script's), Gets per job, Lists per job and per minute, the share of
+than the script's), Gets per job, Lists per job and per minute, requests per
+second while any job was pending (``req/s``), the share of
 requests throttled, detection latency (from the moment a job's status became
 final, or it was awaited if later, to the moment its event was handed to the
 caller) at p50/p95/p99 (with push, also the p95 from the arrival of the job's
@@ -29,6 +43,7 @@ own share of it, from a profiled second run (see :func:`poller_share`).
     .venv/bin/python benchmarks/scale.py                 # every workload, full size
     .venv/bin/python benchmarks/scale.py --only long     # one of them
     .venv/bin/python benchmarks/scale.py --smoke         # a tiny size of each
+    .venv/bin/python benchmarks/scale.py --only note --waiter  # beside the waiter
 
 A benchmark prints figures; it is not a test (the smoke size runs in the tests).
 """
@@ -37,8 +52,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import json
 import logging
+import math
 import pstats
 import random
 import statistics
@@ -49,10 +66,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import anyio
+import botocore.exceptions
 import structlog
 import trio.testing
 
-from transcribe_poller import EventBridgeQueue, JobKind, JobRef, Outcome, Poller
+from transcribe_poller import CompletionEvent, EventBridgeQueue, JobKind, JobRef, Outcome, Poller
 from transcribe_poller.testing import FakeTranscribe
 
 START_RATE = 25.0  # StartTranscriptionJob's default quota, per second
@@ -65,6 +83,7 @@ QUOTAS = {
 CAP = 250
 MINUTE = 60.0
 HOUR = 3600.0
+WAITER_DELAY = 10.0  # aiobotocore's transcription_job_completed waiter
 
 
 @dataclass(frozen=True)
@@ -78,21 +97,15 @@ class Workload:
     cap: int | None = CAP
     push: bool = False
     arrival_every: float | None = None  # a service: one job per that many seconds
+    same_instant: bool = False  # a batch created at once: creation times tie
+    loss: float = 0.1  # of the queue's events, with push
 
     def scaled(self, factor: float) -> Workload:
         """The same shape, ``factor`` times as many jobs (and a cap to match)."""
         jobs = max(10, round(self.jobs * factor))
         cap = None if self.cap is None else max(5, round(self.cap * factor))
         low, high = self.run_time
-        return Workload(
-            self.name,
-            jobs,
-            (low * factor, high * factor),
-            self.medical_share,
-            cap,
-            self.push,
-            self.arrival_every,
-        )
+        return dataclasses.replace(self, jobs=jobs, run_time=(low * factor, high * factor), cap=cap)
 
 
 WORKLOADS = {
@@ -103,6 +116,11 @@ WORKLOADS = {
         Workload("long", 200, (1 * HOUR, 4 * HOUR)),
         Workload("push-1k", 1000, (1 * MINUTE, 10 * MINUTE), push=True),
         Workload("service", 3600, (1 * MINUTE, 10 * MINUTE), arrival_every=2.0),
+        Workload("alone", 200, (1 * MINUTE, 15 * MINUTE), arrival_every=16 * MINUTE),
+        Workload("note", 200, (10.0, 60.0), arrival_every=61.0),
+        Workload("note-push", 200, (10.0, 60.0), arrival_every=61.0, push=True, loss=0.0),
+        Workload("quiet", 180, (1 * MINUTE, 15 * MINUTE), arrival_every=2 * MINUTE),
+        Workload("tied-3k", 3000, (1 * MINUTE, 10 * MINUTE), same_instant=True),
     )
 }
 
@@ -119,6 +137,7 @@ class Result:
     lists_per_job: float = 0.0
     lists_per_minute: float = 0.0
     requests_per_job: float = 0.0
+    requests_per_second: float = 0.0  # while any job was pending
     throttled_share: float = 0.0
     p50: float = 0.0
     p95: float = 0.0
@@ -137,20 +156,36 @@ def plan(workload: Workload, seed: int) -> list[tuple[float, JobRef, float]]:
     for i in range(workload.jobs):
         medical = rng.random() < workload.medical_share
         ref = JobRef(f"scale-{i:05d}", JobKind.MEDICAL if medical else JobKind.STANDARD)
-        at = i * workload.arrival_every if workload.arrival_every else i / START_RATE
+        if workload.arrival_every:
+            at = i * workload.arrival_every
+        else:
+            at = 0.0 if workload.same_instant else i / START_RATE
         jobs.append((at, ref, rng.uniform(*workload.run_time)))
     return jobs
 
 
-async def run(workload: Workload, seed: int) -> Result:
+async def waiter(fake: FakeTranscribe, ref: JobRef) -> CompletionEvent:
+    """aiobotocore's waiter's cadence: a Get at once, then one every 10 s."""
+    polls = 0
+    while True:
+        polls += 1
+        answer = await fake.get_transcription_job(TranscriptionJobName=ref.name)
+        status = answer["TranscriptionJob"]["TranscriptionJobStatus"]
+        if status in ("COMPLETED", "FAILED"):
+            return CompletionEvent(ref, Outcome(status), polls=polls)
+        await anyio.sleep(WAITER_DELAY)
+
+
+async def run(workload: Workload, seed: int, contender: str = "poller") -> Result:
     fake = FakeTranscribe(concurrency=workload.cap)
     fake.set_faults(quota=dict(QUOTAS), seed=seed)
     jobs = plan(workload, seed)
     refs = [ref for _, ref, _ in jobs]
-    result = Result(workload.name, workload.jobs)
+    name = workload.name if contender == "poller" else f"{workload.name} ({contender})"
+    result = Result(name, workload.jobs)
     reported: dict[JobRef, float] = {}
     outcomes: dict[JobRef, Outcome] = {}
-    queue = fake.event_queue(loss=0.1, duplicate=0.05, delay=(0, 2), seed=seed)
+    queue = fake.event_queue(loss=workload.loss, duplicate=0.05, delay=(0, 2), seed=seed)
     notifications = EventBridgeQueue(queue, queue.url) if workload.push else None
     cpu = time.process_time()
     awaited_at: dict[JobRef, float] = {}
@@ -158,7 +193,13 @@ async def run(workload: Workload, seed: int) -> Result:
 
         async def await_one(ref: JobRef) -> None:
             awaited_at[ref] = anyio.current_time()
-            event = await poller.wait(ref)
+            if contender == "waiter":
+                try:
+                    event = await waiter(fake, ref)
+                except botocore.exceptions.ClientError:
+                    return  # the waiter dies on a throttled answer: lost to its caller
+            else:
+                event = await poller.wait(ref)
             reported[ref] = anyio.current_time()
             outcomes[ref] = event.outcome
 
@@ -183,7 +224,6 @@ async def run(workload: Workload, seed: int) -> Result:
                             outcomes[event.job] = event.outcome
 
                 task_group.start_soon(watch_all)
-        stats = poller.statistics()
     result.cpu_seconds = time.process_time() - cpu
     result.virtual_minutes = anyio.current_time() / MINUTE
     pushed: list[float] = []
@@ -208,7 +248,9 @@ async def run(workload: Workload, seed: int) -> Result:
     result.gets_per_job = gets / workload.jobs
     result.lists_per_job = lists / workload.jobs
     result.lists_per_minute = lists / result.virtual_minutes
-    result.requests_per_job = stats.requests / workload.jobs
+    result.requests_per_job = (gets + lists) / workload.jobs
+    busy = busy_seconds([(awaited_at[ref], reported[ref]) for ref in reported])
+    result.requests_per_second = (gets + lists) / busy if busy else 0.0
     result.throttled_share = throttled / max(1, gets + lists)
     if result.latencies:
         result.p50, result.p95, result.p99 = percentiles(result.latencies, (50, 95, 99))
@@ -217,15 +259,27 @@ async def run(workload: Workload, seed: int) -> Result:
     return result
 
 
+def busy_seconds(spans: list[tuple[float, float]]) -> float:
+    """The length of the union of the spans: the time any job was pending."""
+    total = 0.0
+    end = -math.inf
+    for start, stop in sorted(spans):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
 def percentiles(values: list[float], which: tuple[int, ...]) -> list[float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return [cuts[p - 1] for p in which]
 
 
-def measure(workload: Workload, seed: int) -> Result:
+def measure(workload: Workload, seed: int, contender: str = "poller") -> Result:
     clock = trio.testing.MockClock(autojump_threshold=0)
     result: Result = anyio.run(
-        run, workload, seed, backend="trio", backend_options={"clock": clock}
+        run, workload, seed, contender, backend="trio", backend_options={"clock": clock}
     )
     return result
 
@@ -251,8 +305,8 @@ def poller_share(workload: Workload, seed: int) -> float:
 
 def render(results: list[Result]) -> str:
     head = (
-        f"{'workload':<9} {'jobs':>5} {'lost':>4} {'wrong':>5} {'Get/job':>7} "
-        f"{'List/job':>8} {'List/min':>8} {'req/job':>7} {'thrott.':>7} "
+        f"{'workload':<16} {'jobs':>5} {'lost':>4} {'wrong':>5} {'Get/job':>7} "
+        f"{'List/job':>8} {'List/min':>8} {'req/job':>7} {'req/s':>5} {'thrott.':>7} "
         f"{'p50 s':>6} {'p95 s':>6} {'p99 s':>6} {'push p95':>8} {'hours':>5} {'CPU s':>6} "
         f"{'poller':>6}"
     )
@@ -261,8 +315,9 @@ def render(results: list[Result]) -> str:
         pushed = "-" if r.pushed_p95 is None else f"{r.pushed_p95:.2f}"
         own = "-" if r.poller_cpu_seconds is None else f"{r.poller_cpu_seconds:.1f}"
         lines.append(
-            f"{r.workload:<9} {r.jobs:>5} {r.lost:>4} {r.wrong:>5} {r.gets_per_job:>7.2f} "
+            f"{r.workload:<16} {r.jobs:>5} {r.lost:>4} {r.wrong:>5} {r.gets_per_job:>7.2f} "
             f"{r.lists_per_job:>8.2f} {r.lists_per_minute:>8.1f} {r.requests_per_job:>7.2f} "
+            f"{r.requests_per_second:>5.2f} "
             f"{r.throttled_share:>7.2%} {r.p50:>6.2f} {r.p95:>6.2f} {r.p99:>6.2f} "
             f"{pushed:>8} {r.virtual_minutes / 60:>5.1f} {r.cpu_seconds:>6.1f} {own:>6}"
         )
@@ -276,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print results as JSON lines")
     parser.add_argument(
+        "--waiter",
+        action="store_true",
+        help="also the waiter's cadence (a Get every 10 s) on the workloads of single waits",
+    )
+    parser.add_argument(
         "--cpu-split",
         action="store_true",
         help="also profile each workload once to split CPU between poller and fake",
@@ -286,15 +346,19 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in args.only or list(WORKLOADS):
         workload = WORKLOADS[name].scaled(0.02) if args.smoke else WORKLOADS[name]
-        result = measure(workload, args.seed)
+        rows = [measure(workload, args.seed)]
         if args.cpu_split:
-            result.poller_cpu_seconds = result.cpu_seconds * poller_share(workload, args.seed)
-        results.append(result)
+            rows[0].poller_cpu_seconds = rows[0].cpu_seconds * poller_share(workload, args.seed)
+        if args.waiter and workload.arrival_every and not workload.push:
+            rows.append(measure(workload, args.seed, "waiter"))
+        results.extend(rows)
         if args.json:
-            print(json.dumps({k: v for k, v in asdict(result).items() if k != "latencies"}))
+            for row in rows:
+                print(json.dumps({k: v for k, v in asdict(row).items() if k != "latencies"}))
     if not args.json:
         print(render(results))
-    return 0 if all(r.lost == 0 and r.wrong == 0 for r in results) else 1
+    ours = [r for r in results if "(" not in r.workload]
+    return 0 if all(r.lost == 0 and r.wrong == 0 for r in ours) else 1
 
 
 if __name__ == "__main__":

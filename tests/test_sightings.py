@@ -106,3 +106,17 @@ def test_a_short_queue_is_looked_for_every_sweep() -> None:
     verdicts = seen.judge(names, {}, {"q2": at(2), "q3": at(3)}, not_queued={"q1"})
     assert verdicts.ended == ["q1"]
     assert sorted(verdicts.unfinished) == ["q2", "q3"]
+
+
+def test_jobs_created_in_the_frontiers_instant_are_still_presumed_queued() -> None:
+    """Jobs created in the same instant start in an order no listing shows: one of
+    them seen running passes none of the others, so the backlog is not listed again."""
+    seen = Sightings()
+    names = [f"t{i}" for i in range(5)]
+    seen.saw_running(names, {})
+    seen.judge(names, {}, dict.fromkeys(names, at(1)), not_queued=set())
+    seen.saw_running(names, {"t3": at(1)})
+    assert seen.to_look_for(names) == set()
+    verdicts = seen.judge(names, {"t3": at(1)}, {}, not_queued=set())
+    assert sorted(verdicts.unfinished) == ["t1", "t2", "t3", "t4"]
+    assert verdicts.undecided == ["t0"]  # the safety read, as behind any long queue

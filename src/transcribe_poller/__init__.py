@@ -18,6 +18,7 @@ from ._exceptions import (
     ServiceUnreachableError,
     TranscribePollerError,
 )
+from ._health import ServiceHealth
 from ._jobs import JobKind, JobLike, JobRef
 from ._oneshot import open_poller, wait_for_jobs
 from ._poller import Poller
@@ -38,6 +39,7 @@ __all__ = [
     "Poller",
     "PollerClosedError",
     "PollerStatistics",
+    "ServiceHealth",
     "ServiceUnreachableError",
     "Sweep",
     "TranscribeClient",

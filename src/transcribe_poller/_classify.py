@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
-import re
 from typing import Any
 
 import botocore.exceptions
 
 from ._exceptions import TranscribePollerError
+from ._scrub import scrub as scrub  # re-exported: one scrubber for every text that leaves
 
 THROTTLING_CODES = frozenset(
     {
@@ -31,14 +32,32 @@ TRANSIENT_CODES = frozenset(
         "RequestTimeout",
         "RequestTimeoutException",
         "PriorRequestNotComplete",
+        # Credentials about to be refreshed, or a clock skewed for a while: the
+        # condition is the caller's whole account and passes; no job is to blame.
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "RequestExpired",
+        "RequestTimeTooSkewed",
     }
 )
+# Codes that are transient only when the message says the signature expired (clock
+# skew); otherwise they are a wrong key, which waiting cannot change.
+EXPIRED_SIGNATURE_CODES = frozenset({"InvalidSignatureException", "SignatureDoesNotMatch"})
 NOT_FOUND_MESSAGE = "couldn't be found"
 
 
 class Verdict(enum.Enum):
+    """What an error says about waiting.
+
+    The rule: only what waiting cannot change ends a job. An answer from the
+    service that refuses the request (access denied, validation) or a request that
+    cannot be made (missing parameters, a client bug) is FATAL; everything met on
+    the way to an answer (throttling, 5xx, connections, timeouts, expired
+    credentials) is THROTTLED or TRANSIENT, however long it lasts.
+    """
+
     THROTTLED = "throttled"  # slow everyone down, try again; never ends a job
-    TRANSIENT = "transient"  # try again within the job's fault budget
+    TRANSIENT = "transient"  # back off and try again; never ends a job
     NOT_FOUND = "not_found"  # may be a job just started: retry within a grace period
     FATAL = "fatal"  # ends the job with ERROR at once
 
@@ -56,6 +75,8 @@ def _client_error(error: botocore.exceptions.ClientError) -> tuple[Verdict, floa
     ):
         return Verdict.NOT_FOUND, None
     if status >= 500 or code in TRANSIENT_CODES:
+        return Verdict.TRANSIENT, None
+    if code in EXPIRED_SIGNATURE_CODES and "expired" in message.lower():
         return Verdict.TRANSIENT, None
     return Verdict.FATAL, None
 
@@ -77,6 +98,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError
     ConnectionError,
     TimeoutError,
+    asyncio.TimeoutError,  # not a TimeoutError before Python 3.11
+    # Credentials from a provider (instance metadata, SSO) that did not answer now.
+    botocore.exceptions.CredentialRetrievalError,
 )
 
 
@@ -149,15 +173,6 @@ def describe(error: BaseException) -> str:
             "instance role, or pass credentials to the client"
         )
     return scrub(f"{type(error).__name__}: {error}")
-
-
-# A URL's query string: for a presigned URL it is a credential.
-_QUERY = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#'"<>]*)\?[^\s#'"<>]*""")
-
-
-def scrub(text: str) -> str:
-    """``text`` with the query string of every URL in it cut out (``?…`` left)."""
-    return _QUERY.sub(r"\1?…", text)
 
 
 def shown(value: object, limit: int = 80) -> str:

@@ -12,8 +12,14 @@ MAX_RATE = 25.0
 NOT_FOUND_GRACE = 5.0
 """Seconds a job may stay unknown before NOT_FOUND: a job just started may not show yet."""
 
-MAX_FAULTS = 10
-"""Transient faults of one job in a row before it ends with ERROR."""
+MAX_FAULTS: int | None = None
+"""Transient faults of one job in a row before it ends with ERROR: None, never."""
 
 UNREACHABLE_AFTER = 15.0
 """Seconds of failed connections, with no request ever answered, before giving up."""
+
+REQUEST_TIMEOUT = 20.0
+"""Seconds without an answer after which a request is abandoned, as a transient fault."""
+
+BUDGET = 0.8
+"""Requests per second each kind with pending jobs spends on ordinary looks."""

@@ -15,8 +15,9 @@ queue (``_s3events``): ``output_events`` declares which kinds' output objects re
 it. Without it, those kinds are swept and polled as without a queue. For the kinds
 the queue covers, sweeps slow down to one every ``reconcile_interval`` seconds
 while the queue works: that bounds what a lost event costs. When the queue fails
-(throttled, faults, an outage), the kinds it covers go back to sweeps and Gets as
-without it, and come back to push once it answers again.
+(a receive that fails, or is not answered soon after its long poll should have
+ended), the kinds it covers go back to sweeps and Gets as without it, and come back
+to push once a receive answers again.
 
 This module holds :class:`EventBridgeQueue`, configuration only, and the reading of
 Transcribe's events; the poller given a queue builds and owns its consumer.
@@ -47,6 +48,8 @@ DETAIL_TYPES: Mapping[str, tuple[JobKind, str, str]] = {
 }
 COVERED_KINDS = frozenset(kind for kind, _, _ in DETAIL_TYPES.values())
 Others = Literal["delete", "leave"]
+# The SQS operations the consumer calls.
+SQS_METHODS = ("receive_message", "delete_message_batch", "get_queue_attributes")
 
 
 class SQSClient(Protocol):
@@ -133,7 +136,9 @@ class EventBridgeQueue:
     Plain configuration: the poller given it reads the queue while it is open, and
     a new poller may be given the same one (after a :class:`NotificationsError`,
     once the queue is fixed). ``sqs`` is an aiobotocore SQS client the caller
-    owns; give it a read timeout above 20 s (aiobotocore's default, 60 s, is)::
+    owns (a synchronous boto3 client is refused with TypeError: it would block
+    the event loop); give it a read timeout above 20 s (aiobotocore's default,
+    60 s, is)::
 
         Poller(transcribe, notifications=EventBridgeQueue(sqs, queue_url))
 
@@ -143,9 +148,15 @@ class EventBridgeQueue:
     output objects also reach the queue, as S3 "Object Created" events through
     EventBridge or as S3's own notifications: those kinds are covered by push
     too. An object only asks for a Get of the awaited job it may belong to, so a
-    foreign bucket or key costs at most one Get. ``output_names(bucket, key)``
-    returns the job names an output key may hold, for ``OutputKey`` layouts the
-    default (a folder of the key, or the file's name before a dot) does not read.
+    foreign bucket or key costs at most one Get. By default a key is read by each
+    kind's own layout (``medical/NAME.json`` or ``FOLDER/NAME.json`` for a
+    medical job, ``NAME/transcript.json`` and ``NAME/summary.json`` for a Medical
+    Scribe job): an object hints only a job of the kind that writes such a key.
+    ``output_names(bucket, key)`` reads ``OutputKey`` layouts the default does
+    not: it returns the jobs the object may belong to, as :class:`JobRef` (a job
+    of that kind only, if it is in ``output_events``) or as plain names, which
+    hint the job of that name of every kind in ``output_events``, since the hook
+    did not say which kind.
 
     ``others``: what to do with a message not about a job awaited here (another
     process's job, one that ended before it was awaited or was released, a late
@@ -184,9 +195,7 @@ class EventBridgeQueue:
         output_events: Iterable[JobKind | str] = (),
         output_names: OutputNames | None = None,
     ) -> None:
-        for method in ("receive_message", "delete_message_batch", "get_queue_attributes"):
-            if not callable(getattr(sqs, method, None)):
-                raise TypeError(f"sqs must be an aiobotocore SQS client, got {sqs!r}")
+        check_sqs_client(sqs)
         self.sqs = sqs
         self.queue_url = check_queue_url(queue_url)
         if not isinstance(others, str):
@@ -230,6 +239,31 @@ class EventBridgeQueue:
         outputs = ",".join(sorted(kind.value for kind in self._output_events))
         extra = f" output_events={outputs}" if outputs else ""
         return f"<EventBridgeQueue {self.queue_url} others={self.others!r}{extra}>"
+
+
+def check_sqs_client(sqs: object) -> None:
+    """Refuse what cannot serve as the SQS client: raise TypeError saying what to pass."""
+    try:
+        from aiobotocore.client import AioBaseClient
+        from botocore.client import BaseClient
+    except ImportError:  # pragma: no cover - both are dependencies
+        pass
+    else:
+        # A boto3/botocore client has every method, but each call would block the
+        # event loop for up to a whole long poll (20 s), and its answers are no
+        # awaitables: refused here rather than failing every receive.
+        if isinstance(sqs, BaseClient) and not isinstance(sqs, AioBaseClient):
+            raise TypeError(
+                "sqs is a synchronous boto3/botocore client, which would block the event "
+                "loop: create it with aiobotocore instead (AioSession().create_client("
+                "'sqs'), used as 'async with')"
+            )
+    missing = [m for m in SQS_METHODS if not callable(getattr(sqs, m, None))]
+    if missing:
+        raise TypeError(
+            f"sqs must be an aiobotocore SQS client (or an object with {', '.join(SQS_METHODS)}); "
+            f"{sqs!r} has no {', '.join(missing)}"
+        )
 
 
 def check_queue_url(queue_url: object) -> str:

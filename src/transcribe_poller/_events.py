@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
-from ._classify import describe, scrub
+from ._classify import describe
 from ._jobs import JobRef
+from ._scrub import scrub
 
 if TYPE_CHECKING:
     from ._kinds import KindSpec
@@ -61,7 +62,9 @@ def strip_query(uri: str | None) -> str | None:
     """A URI without its query string, which for presigned URIs is a credential."""
     if uri is None:
         return None
-    return uri.split("?", 1)[0]
+    # scrub() first, for a URI whose query is percent-encoded or JSON-escaped; then
+    # the plain cut, which also drops the "?…" scrub() leaves.
+    return scrub(uri).split("?", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,15 @@ class CompletionEvent:
     ``clinical_document_uri`` is the clinical note of a Medical Scribe job.
     ``failure_reason`` says why a job did not complete: the service's FailureReason
     when FAILED, the poller's reason for NOT_FOUND, TIMED_OUT and ERROR.
-    ``details`` is the job dict of the last successful Get (empty if there was none).
+    ``details`` is the job dict of the Get that saw the job end; for an event
+    without a terminal status (TIMED_OUT, ERROR), the job's name and the last status
+    read (empty if no read was answered).
     ``polls`` counts the requests made for this job, ``waited`` the seconds since
     polling it began. Presigned URIs (output in the service's bucket) expire after
     about 15 minutes, and their query string is a credential: ``repr()`` leaves it
-    out, and so does every log line of this package.
+    out, and so does every log line of this package. ``failure_reason`` is scrubbed
+    when the event is made (any URL in it loses its query string), since it is shown
+    everywhere: ``repr()``, ``to_dict()``, the log.
     """
 
     job: JobRef
@@ -89,6 +96,12 @@ class CompletionEvent:
     polls: int = 0
     waited: float = 0.0
     error: BaseException | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # A FailureReason or an error message may quote a presigned URL; scrubbed once
+        # here, every exit (repr, to_dict, log lines, the command line) gets it clean.
+        if self.failure_reason is not None:
+            object.__setattr__(self, "failure_reason", scrub(str(self.failure_reason)))
 
     @property
     def preferred_uri(self) -> str | None:
@@ -122,9 +135,11 @@ class CompletionEvent:
         """A JSON-safe dict: the keys the command line prints, URIs whole.
 
         The URIs keep their query string, which the caller needs to fetch them (and
-        which is a credential: do not log it). ``details`` is left out: it is the
-        service's answer, with datetimes, and ``json.dumps(event.details,
-        default=str)`` serialises it when wanted.
+        which is a credential: do not log it). ``failure_reason`` and ``error`` are
+        scrubbed: a URL quoted in them has no query string. ``details`` is left out:
+        it is the service's answer, with datetimes (and a FailureReason as the service
+        gave it), and ``json.dumps(event.details, default=str)`` serialises it when
+        wanted.
         """
         return {
             "job": self.job.name,

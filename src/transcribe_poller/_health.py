@@ -1,61 +1,142 @@
-"""Whether the service as a whole answers: faults of everyone are nobody's fault.
+"""Whether one operation of the service answers: pacing requests while it does not.
 
-A job's fault budget (``max_faults``) is for faults of that job. When requests fail
-for every job at once (connections refused, HTTP 5xx on everything), spending each
-job's budget on them would end jobs that are fine at AWS. So the poller watches all
-its requests together: after ``OUTAGE_FAULTS`` service faults in a row, with no
-answer between them and from more than one job (or connections refused, which are
-never about one job), the service is *down*. While down, requests wait at
-:meth:`Health.admit`, which lets one through at a time as a probe, every
-``PROBE_INTERVAL`` seconds at most; service faults meanwhile spend no job's budget.
-The first answer of any kind (even throttled or not found) means the service is up
-again, and every waiting request goes at once, paced by the rate limits.
+One rule, with nothing to guess: an operation is *failing* from a request's fault
+(HTTP 5xx, a dropped, refused or timed-out connection, expired credentials) until
+the next answer of any kind, throttled and error answers included. While it fails,
+its requests go one at a time as probes, each at most ``PROBE_INTERVAL`` after the
+last (0.5 s, doubling to 5 s), instead of every job's retries at once; the first
+answer reopens it. A probe that fails too confirms the spell: one warning, counted
+as an outage; its end is said once more, and every job whose last read met a fault
+is read again at once (the ``on_recovery`` callbacks).
 
-Timeouts are not counted here: a request that hangs is a fault of its job (a
-black-holed connection to one host, a job whose Get the service cannot serve),
-and the poller's own request deadline bounds it.
+Nothing here ends a job: faults only slow its reads. Operations are watched apart,
+so Gets failing while Lists answer (or the reverse) is paced as it is; one
+:class:`Outages` per poller reports them together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-OUTAGE_FAULTS = 5  # service faults in a row, with no answer between, before "down"
-PROBE_INTERVAL = (0.5, 5.0)  # first and longest wait between two probes while down
+PROBE_INTERVAL = (0.5, 5.0)  # first and longest wait between two probes while failing
 
 
-class Health:
-    """The service's state as every request of one poller sees it; see the module."""
+@dataclass(frozen=True, slots=True)
+class ServiceHealth:
+    """Whether the service answers, as a poller sees it (see :meth:`Poller.health`).
 
-    def __init__(self, endpoint: str, log: Any) -> None:
+    ``down`` is True while some operation's requests all fail (a probe failed too,
+    with no answer since); ``down_since`` is the clock reading (``anyio.current_time()``)
+    when that began and ``last_error`` what the last failed request met. ``outages``
+    counts such spells so far and ``outage_seconds`` their total length. Faults never
+    end a job: a service can expose this (a health endpoint, say) while jobs wait.
+    """
+
+    down: bool = False
+    down_since: float | None = None
+    last_error: str | None = None
+    outages: int = 0
+    outage_seconds: float = 0.0
+
+
+class Outages:
+    """The service's outages as one poller reports them, from every operation's health.
+
+    An outage begins when the first operation is confirmed down and ends when none
+    is: one warning at each end, however many operations it took. An operation
+    nobody has probed for ``STALE_AFTER`` (two of the longest probe intervals: it
+    is not in use, the sweep gave way, say) no longer counts once another answers.
+    """
+
+    STALE_AFTER = 2 * PROBE_INTERVAL[1]
+
+    def __init__(self, endpoint: str, log: Any, *, quiet: Callable[[], bool]) -> None:
         self.endpoint = endpoint
-        self.down_since: float | None = None
         self.outages = 0
-        self._outage_seconds = 0.0  # of outages that ended
-        self._faults = 0  # service faults since the last answer
-        self._targets: set[Hashable] = set()
-        self._refused = True  # every fault since the last answer was a refused connection
-        self._probes = 0
-        self._next_probe = -math.inf
-        self._changed = anyio.Event()
+        self._quiet = quiet  # True while someone else speaks (nothing ever answered)
+        self.last_error: str | None = None
+        self._down: dict[Health, None] = {}
+        self._since: float | None = None
+        self._seconds = 0.0  # of outages that ended
+        self._said = False  # the outage under way was announced
         self._log = log
 
     @property
-    def down(self) -> bool:
-        return self.down_since is not None
+    def any_down(self) -> bool:
+        return bool(self._down)
 
-    def outage_seconds(self, now: float) -> float:
-        """Seconds spent down so far, the current outage included."""
-        current = 0.0 if self.down_since is None else now - self.down_since
-        return self._outage_seconds + current
+    def health(self, now: float) -> ServiceHealth:
+        current = 0.0 if self._since is None else now - self._since
+        return ServiceHealth(
+            down=self._since is not None,
+            down_since=self._since,
+            last_error=self.last_error,
+            outages=self.outages,
+            outage_seconds=self._seconds + current,
+        )
+
+    def went_down(self, health: Health, error: str) -> None:
+        self.last_error = error
+        began = not self._down
+        self._down[health] = None
+        if not began:
+            return
+        self._since = anyio.current_time()
+        self.outages += 1
+        self._said = not self._quiet()
+        if self._said:
+            self._log.warning(
+                "the service is failing; probing until it answers (no job ends for it)",
+                operation=health.operation,
+                endpoint=self.endpoint,
+                error=error,
+            )
+
+    def answered(self, health: Health) -> None:
+        """An answer from ``health``'s operation: it and the stale ones are up."""
+        if not self._down:
+            return
+        self._down.pop(health, None)
+        now = anyio.current_time()
+        for other in [h for h in self._down if now - h.last_fault > self.STALE_AFTER]:
+            del self._down[other]
+        if self._down or self._since is None:
+            return
+        lasted = now - self._since
+        self._seconds += lasted
+        self._since = None
+        if self._said:
+            self._log.warning(
+                "the service answers again; resuming",
+                operation=health.operation,
+                endpoint=self.endpoint,
+                after=round(lasted, 1),
+            )
+
+
+class Health:
+    """One operation's state as every request of one poller sees it; see the module."""
+
+    def __init__(self, operation: str, outages: Outages) -> None:
+        self.operation = operation
+        self.on_recovery: list[Callable[[], None]] = []
+        self.last_fault = -math.inf
+        self._outages = outages
+        self._failing_since: float | None = None
+        self._down = False  # a probe confirmed the spell
+        self._probes = 0
+        self._next_probe = -math.inf
+        self._changed = anyio.Event()
 
     async def admit(self) -> None:
-        """Return when a request may go: at once while up; one probe at a time while down."""
-        while self.down_since is not None:
+        """Return when a request may go: at once while answering; one probe at a time
+        while failing."""
+        while self._failing_since is not None:
             now = anyio.current_time()
             if now >= self._next_probe:
                 first, longest = PROBE_INTERVAL
@@ -67,40 +148,32 @@ class Health:
                 await changed.wait()
 
     def answered(self) -> None:
-        """A request got an answer: the service is up."""
-        self._faults = 0
-        self._targets.clear()
-        self._refused = True
-        if self.down_since is not None:
-            now = anyio.current_time()
-            lasted = now - self.down_since
-            self._outage_seconds += lasted
-            self.down_since = None
-            self._log.info(
-                "the service answers again; resuming",
-                endpoint=self.endpoint,
-                after=round(lasted, 1),
-            )
-            self._changed.set()
-            self._changed = anyio.Event()
+        """A request got an answer of any kind: the operation answers."""
+        if self._failing_since is None:
+            if self._outages.any_down:
+                self._outages.answered(self)  # others may be stale
+            return  # the usual case, on every request: nothing more to do
+        self._failing_since = None
+        self._changed.set()
+        self._changed = anyio.Event()
+        was_down, self._down = self._down, False
+        self._outages.answered(self)
+        if was_down:
+            for callback in self.on_recovery:
+                callback()
 
-    def faulted(self, target: Hashable, *, refused: bool, error: str) -> bool:
-        """A request met a service fault; True when the fault is the service's (it is
-        down), not its job's."""
-        if self.down_since is not None:
-            return True
-        self._faults += 1
-        self._targets.add(target)
-        self._refused = self._refused and refused
-        if self._faults < OUTAGE_FAULTS or (len(self._targets) < 2 and not self._refused):
-            return False
-        self.down_since = anyio.current_time()
-        self.outages += 1
-        self._probes = 0
-        self._next_probe = -math.inf
-        self._log.warning(
-            "the service is failing every request; pausing and probing until it answers",
-            endpoint=self.endpoint,
-            error=error,
-        )
-        return True
+    def faulted(self, sent_at: float, error: str) -> None:
+        """A request sent at ``sent_at`` met a fault instead of an answer."""
+        now = anyio.current_time()
+        self.last_fault = now
+        self._outages.last_error = error
+        if self._failing_since is None:
+            self._failing_since = now
+            self._probes = 0
+            self._next_probe = -math.inf  # the first probe goes at once
+            return
+        if sent_at < self._failing_since:
+            return  # sent before the spell began: not a probe
+        if not self._down:
+            self._down = True
+        self._outages.went_down(self, error)

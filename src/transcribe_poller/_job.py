@@ -1,23 +1,23 @@
 """One awaited job's state, and what follows each answer about it.
 
-A :class:`Job` belongs to the scheduler of its kind and is written by it alone.
-:class:`Policy` holds the per-job rules: backoff between reads, the NOT_FOUND grace
-period, the fault budget, and backing off from a job's wrong hints. It does no I/O
-and reads no clock, so each rule is tested on its own.
+A :class:`Job` belongs to the scheduler of its kind; :class:`Policy` holds the
+per-job rules the scheduler applies to it after each answer: backoff between reads,
+the NOT_FOUND grace period, the rule for faults, and backing off from a job's wrong
+hints. It does no I/O and reads no clock, so each rule is tested on its own.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ._answer import Mismatch, Odd, read_answer
 from ._backoff import Backoff
-from ._classify import Verdict, describe, service_message, shown
+from ._classify import Verdict, describe, service_message
 from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobRef
-from ._kinds import KNOWN_STATUSES, TERMINAL_STATUSES, KindSpec
+from ._kinds import TERMINAL_STATUSES, KindSpec
 from ._request import Reply
 from ._s3events import MAX_OUTPUT_REREADS, OUTPUT_REREAD_STEP
 from ._stats import Counters
@@ -25,8 +25,9 @@ from ._stats import Counters
 # After a wrong hint a job ignores hints for a while, but never so long that a job
 # ending meanwhile waits for its next reconciliation read.
 MAX_HINT_PAUSE = 6.0
-# Answers in a row with an unknown or missing status before the job ends with ERROR:
-# a few, in case the service briefly shows a state this version does not know.
+# Odd answers in a row (an unknown or missing status, a field of the wrong type,
+# COMPLETED without its URI) before the job ends with ERROR: a few, in case the
+# service briefly shows a state this version does not know.
 MAX_ODD_ANSWERS = 3
 
 
@@ -43,6 +44,7 @@ class Job:
     attempt: int = 0  # steps taken along the backoff
     previous_delay: float | None = None
     faults: int = 0  # transient faults in a row
+    faulted: bool = False  # its last read met a fault: read it again once the service answers
     odd_answers: int = 0  # answers in a row without a status we know
     hinted: bool = False  # a hint came since the last Get was sent
     seen_unfinished: float = -math.inf  # when a hint source last showed it unfinished
@@ -52,29 +54,60 @@ class Job:
     output_seen: bool = False  # an output object of the job was announced
     output_rereads: int = 0  # reads repeated because the status lagged the object
     gone: bool = False  # finished, or nobody awaits it any more
-    details: Mapping[str, Any] = field(default_factory=dict)
+    # The last status read, not the whole answer: a pending job holds no answer (a
+    # Get's details are a kilobyte or two, times every job pending).
+    status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The rules for reading one job again, shared by every job of a poller."""
+    """The rules for reading one job again, shared by every job of a poller.
+
+    The rule for faults: a transient fault (throttling, 5xx, a dropped, refused or
+    timed-out connection, expired credentials, an answer about another job) only
+    moves the job's next read along its backoff, counted from when the failed
+    request was sent (time spent waiting for an answer is time waited); it never
+    ends the job, unless the caller set ``max_faults``. A job ends on a terminal
+    status, NOT_FOUND after its grace, an answer waiting cannot change (denied,
+    invalid, or an odd answer ``MAX_ODD_ANSWERS`` times in a row), ``job_timeout``
+    or its waiter's cancellation.
+    """
 
     spec: KindSpec
     backoff: Backoff
     not_found_grace: float
-    max_faults: int
+    max_faults: int | None  # None: faults never end a job
     counters: Counters
+    log: Any
 
     def after(
-        self, job: Job, reply: Reply, *, hinted: bool, now: float, reconcile: float | None
+        self,
+        job: Job,
+        reply: Reply,
+        *,
+        hinted: bool,
+        now: float,
+        sent: float,
+        reconcile: float | None,
+        cadence: float,
     ) -> CompletionEvent | float:
         """The event that ends ``job``, or when to read it next.
 
-        ``hinted`` says whether a hint asked for this read; ``reconcile`` is the
-        interval between reads while a hint source covers the kind (None if none does).
+        ``hinted`` says whether a hint asked for this read, ``sent`` when its request
+        went; ``reconcile`` is the interval between reads while a hint source covers
+        the kind (None if none does), ``cadence`` the interval between ordinary reads
+        while none does (the kind's share of the request budget).
         """
-        if reply.answer is not None:
-            return self._answered(job, reply.answer, hinted=hinted, now=now, reconcile=reconcile)
+        if reply.verdict is None:
+            return self._answered(
+                job,
+                reply.answer,
+                hinted=hinted,
+                now=now,
+                sent=sent,
+                reconcile=reconcile,
+                cadence=cadence,
+            )
         error = reply.error
         if reply.verdict is Verdict.THROTTLED:
             # The limiter sets the pace; rejoin soon and keep the hint for that read.
@@ -87,44 +120,64 @@ class Policy:
                 reason = service_message(error)
                 return self.ended(job, Outcome.NOT_FOUND, now, error=error, reason=reason)
             # A job just started may not be visible yet: look again by the grace's end.
-            return min(self.next_backoff(job, now), grace_ends)
+            return min(now + cadence, grace_ends)
         if reply.verdict is Verdict.TRANSIENT:
-            if not reply.fault:
-                return self.next_backoff(job, now)
-            job.faults += 1
-            if job.faults > self.max_faults:
-                return self.ended(job, Outcome.ERROR, now, error=error)
-            self.counters.retried_faults += 1
-            return self.next_backoff(job, now)
+            return self._fault(job, now, sent, counted=reply.fault, error=error)
         return self.ended(job, Outcome.ERROR, now, error=error)
+
+    def _fault(
+        self,
+        job: Job,
+        now: float,
+        sent: float,
+        *,
+        counted: bool,
+        error: BaseException | None = None,
+        reason: str | None = None,
+    ) -> CompletionEvent | float:
+        job.faulted = True
+        job.hinted = False  # a hint is kept only for a throttled read; this one was spent
+        if counted:
+            job.faults += 1
+            if self.max_faults is not None and job.faults > self.max_faults:
+                return self.ended(job, Outcome.ERROR, now, error=error, reason=reason)
+            self.counters.retried_faults += 1
+        return max(now, self.next_backoff(job, sent))
 
     def _answered(
         self,
         job: Job,
-        answer: Mapping[str, Any],
+        answer: object,
         *,
         hinted: bool,
         now: float,
+        sent: float,
         reconcile: float | None,
+        cadence: float,
     ) -> CompletionEvent | float:
+        details = read_answer(self.spec, job.ref.name, answer)
+        if isinstance(details, Mismatch):
+            self.log.warning("answer about another job; reading again", reason=details.reason)
+            return self._fault(job, now, sent, counted=True, reason=details.reason)
+        if isinstance(details, Odd):
+            job.faults = 0
+            job.faulted = False
+            job.odd_answers += 1
+            if job.odd_answers >= MAX_ODD_ANSWERS:
+                reason = f"{details.reason} ({MAX_ODD_ANSWERS} answers in a row)"
+                return self.ended(job, Outcome.ERROR, now, reason=reason)
+            return self.next_backoff(job, now)
         job.faults = 0
-        details = answer.get(self.spec.job_field) or {}
-        if not isinstance(details, Mapping):
-            # Never the value itself: it may hold presigned URIs.
-            kind = type(details).__name__
-            raise TypeError(f"{self.spec.job_field} in the answer is a {kind}, not a dict")
-        job.details = details
+        job.faulted = False
+        job.odd_answers = 0
+        job.attempt = 0  # the backoff is for faults: it starts afresh after an answer
+        job.previous_delay = None
         status = details.get(self.spec.status_field)
+        job.status = status
         if status in TERMINAL_STATUSES:
             return event_from_job(
                 job.ref, self.spec, details, polls=job.polls, waited=now - job.started
             )
-        if status not in KNOWN_STATUSES:
-            job.odd_answers += 1
-            if job.odd_answers >= MAX_ODD_ANSWERS:
-                return self.ended(job, Outcome.ERROR, now, reason=self._odd(answer, status))
-            return self.next_backoff(job, now)
-        job.odd_answers = 0
         if hinted and job.output_seen and job.output_rereads < MAX_OUTPUT_REREADS:
             # The output is written before the status flips: look again shortly, as a
             # hinted read, rather than wait for reconciliation.
@@ -141,19 +194,15 @@ class Policy:
             return now  # a hint came while this read was under way: it may be stale
         if reconcile is not None:
             return now + reconcile
-        return self.next_backoff(job, now)
+        return now + cadence
 
-    def _odd(self, answer: Mapping[str, Any], status: object) -> str:
-        spec = self.spec
-        if spec.job_field not in answer:
-            what = f"no {spec.job_field}"
-        elif spec.status_field not in answer[spec.job_field]:
-            what = f"no {spec.status_field}"
-        else:
-            what = f"{spec.status_field} {shown(status)}"
-        return (
-            f"{spec.get_operation} answered {what} {MAX_ODD_ANSWERS} times in a row; "
-            f"expected one of {', '.join(sorted(KNOWN_STATUSES))}"
+    def _last_seen(self, job: Job) -> ReadOnlyDict:
+        """What an event without a terminal status says of the job: its name and the
+        last status read (nothing if no read was answered)."""
+        if job.status is None:
+            return ReadOnlyDict()
+        return ReadOnlyDict(
+            {self.spec.name_field: job.ref.name, self.spec.status_field: job.status}
         )
 
     def next_backoff(self, job: Job, now: float) -> float:
@@ -179,7 +228,7 @@ class Policy:
             job=job.ref,
             outcome=outcome,
             failure_reason=reason,
-            details=ReadOnlyDict(job.details),
+            details=self._last_seen(job),
             polls=job.polls,
             waited=now - job.started,
             error=error,

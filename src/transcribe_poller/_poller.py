@@ -29,7 +29,7 @@ from ._client import (
 from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
-from ._health import Health
+from ._health import ServiceHealth
 from ._hints import HintSource
 from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
@@ -58,36 +58,49 @@ class Poller:
 
     Options:
 
-    * ``backoff``: delays between two polls of one job (:class:`Backoff`).
+    * ``backoff``: delays between two reads of a job after a fault or a throttled
+      answer (:class:`Backoff`); ordinary reads follow ``budget``.
+    * ``budget``: requests per second each kind of job with jobs pending spends on
+      looking at them (default 0.8): Gets round a job or two (one awaited alone is
+      read every 1.25 s), List sweeps over more (a page covers 100 jobs), so a job
+      is known about a second after it ends however many are pending. More budget,
+      sooner known; every process of the account shares its quotas (Get 30/s, List
+      5/s per operation by default), so with N processes keep ``N * budget`` well
+      under them.
     * ``max_rate``: requests per second for each Get operation, shared by all jobs
-      (default 25, under AWS's default quota of 30). Cut at once when throttled,
-      recovered over seconds.
+      (default 25, under AWS's default quota of 30): the ceiling for bursts (a
+      batch's ends, a fallback from sweeps). Cut at once when throttled, recovered
+      over seconds.
     * ``job_timeout``: seconds after which a job gets a TIMED_OUT event (default:
       no limit).
     * ``not_found_grace``: seconds a job may stay unknown to the service before it
       is reported NOT_FOUND; a job just started may not be visible yet (default 5).
     * ``max_faults``: transient faults (HTTP 5xx, dropped connections, timeouts) in
-      a row that one job may meet before it ends with ERROR (default 10).
+      a row after which one job ends with ERROR (default None: never; faults only
+      slow a job's reads, see the failure semantics page).
     * ``sweep``: when to list unfinished jobs instead of polling each one
       (:class:`Sweep`, or its mode ``"auto"``, ``"always"`` or ``"never"``; by
-      by default once 5 jobs of a kind are pending, until none is).
-    * ``unreachable_after``: seconds of failed connections, with no request ever
-      answered, after which every job ends with ERROR and a
-      :class:`ServiceUnreachableError` naming the endpoint (default 15). Missing
-      credentials end them at once.
+      default once 2 jobs of a kind are pending, until none is).
+    * ``unreachable_after``: seconds of faults, with no answer of any kind since the
+      poller started (throttled and error answers count as answers), after which
+      every job ends with ERROR and a :class:`ServiceUnreachableError` naming the
+      endpoint (default 15): a mistyped endpoint fails fast. Missing credentials
+      end them at once.
     * ``notifications``: an :class:`EventBridgeQueue` to learn of standard and Call
       Analytics jobs' ends from Transcribe's own events, and of the kinds named in
       its ``output_events`` from their output objects in S3, with sweeps and Gets
       as reconciliation (default: none; polling only).
     * ``request_timeout``: seconds after which a request still unanswered is
-      abandoned and counts as a transient fault of its job (default: from the
-      client's own timeouts and retries, a little over
-      ``(connect_timeout + read_timeout) * attempts``; 60 for other clients).
+      abandoned and counts as a transient fault (default 20: a Get or a List
+      answers within a second; less when the client's own timeouts and retries,
+      ``(connect_timeout + read_timeout) * attempts``, give up sooner).
 
-    When every request fails (connections refused, HTTP 5xx for every job), the
-    service is down, not the jobs: the poller logs one warning, sends one probe at a
-    time until the service answers, and no job spends its ``max_faults`` on it, for
-    as long as it lasts. ``job_timeout`` bounds the wait, if wanted.
+    A transient fault (throttling, HTTP 5xx, a dropped, refused or hung
+    connection, expired credentials) never ends a job, however long it lasts: it
+    slows the job's reads, and while an operation's requests all fail the poller
+    sends one probe at a time until it answers, says so once (``health``), and
+    reads every faulted job again as soon as it does. ``job_timeout`` bounds the
+    wait, if wanted.
     """
 
     def __init__(
@@ -98,11 +111,12 @@ class Poller:
         max_rate: float = _defaults.MAX_RATE,
         job_timeout: float | None = None,
         not_found_grace: float = _defaults.NOT_FOUND_GRACE,
-        max_faults: int = _defaults.MAX_FAULTS,
+        max_faults: int | None = _defaults.MAX_FAULTS,
         sweep: Sweep | str | None = None,
         unreachable_after: float = _defaults.UNREACHABLE_AFTER,
         notifications: EventBridgeQueue | None = None,
         request_timeout: float | None = None,
+        budget: float = _defaults.BUDGET,
     ) -> None:
         check_client(client)
         if backoff is not None and not isinstance(backoff, Backoff):
@@ -114,14 +128,17 @@ class Poller:
         self._client = client
         self._backoff = backoff if backoff is not None else Backoff()
         self._max_rate = _seconds("max_rate", max_rate, zero_ok=False)
+        self._budget = _seconds("budget", budget, zero_ok=False)
         self._job_timeout = (
             None if job_timeout is None else _seconds("job_timeout", job_timeout, zero_ok=False)
         )
         self._not_found_grace = _seconds("not_found_grace", not_found_grace, zero_ok=True)
-        if isinstance(max_faults, bool) or not isinstance(max_faults, int):
-            raise TypeError(f"max_faults must be a whole number, got {max_faults!r}")
-        if max_faults < 0:
-            raise ValueError(f"max_faults must be a whole number >= 0, got {max_faults!r}")
+        if max_faults is not None and (
+            isinstance(max_faults, bool) or not isinstance(max_faults, int)
+        ):
+            raise TypeError(f"max_faults must be None or a whole number, got {max_faults!r}")
+        if max_faults is not None and max_faults < 0:
+            raise ValueError(f"max_faults must be None or a whole number >= 0, got {max_faults!r}")
         self._max_faults = max_faults
         self._sweep = sweep if sweep is not None else Sweep()
         self._unreachable_after = _seconds("unreachable_after", unreachable_after, zero_ok=True)
@@ -130,11 +147,11 @@ class Poller:
         self._queue = notifications
         self._consumer: QueueConsumer | None = None
         self._request_timeout = (
-            request_deadline(client)
+            min(request_deadline(client), _defaults.REQUEST_TIMEOUT)
             if request_timeout is None
             else _seconds("request_timeout", request_timeout, zero_ok=False)
         )
-        self._health: Health | None = None
+        self._sender: Sender | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
         self._counters = Counters()
@@ -155,11 +172,14 @@ class Poller:
         # Bound now, after the application has configured its logging.
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
-        health = self._health = Health(reach.endpoint, log)
-        sender = Sender(
-            self._counters, reach, log, health=health, request_timeout=self._request_timeout
+        sender = self._sender = Sender(
+            self._counters, reach, log, request_timeout=self._request_timeout
         )
-        consumer = None if self._queue is None else QueueConsumer(self._queue, log)
+        consumer = (
+            None
+            if self._queue is None
+            else QueueConsumer(self._queue, log, request_timeout=self._request_timeout)
+        )
         if consumer is not None:
             await consumer.check()  # a missing queue or no permission: raised now
         self._consumer = consumer
@@ -180,10 +200,16 @@ class Poller:
                             sender=sender,
                             retry=retry,
                             log=log,
+                            budget=self._budget,
                         )
                     )
                 policy = Policy(
-                    spec, self._backoff, self._not_found_grace, self._max_faults, self._counters
+                    spec,
+                    self._backoff,
+                    self._not_found_grace,
+                    self._max_faults,
+                    self._counters,
+                    log,
                 )
                 scheduler = self._schedulers[kind] = Scheduler(
                     spec=spec,
@@ -195,6 +221,7 @@ class Poller:
                     delivery=_Delivery(self),
                     job_timeout=self._job_timeout,
                     log=log,
+                    budget=self._budget,
                 )
                 await task_group.start(scheduler.run, name=f"scheduler {kind.value}")
             task_group.start_soon(self._end_all_if_unreachable, reach)
@@ -297,15 +324,26 @@ class Poller:
         consumer = self._consumer
         queue = (0, 0) if consumer is None else (consumer.requests, consumer.messages)
         stats = self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
-        health = self._health
-        if health is None:
+        if self._sender is None:
             return stats
+        health = self.health
         return dataclasses.replace(
             stats,
             service_down=health.down,
             outages=health.outages,
-            outage_seconds=health.outage_seconds(anyio.current_time()),
+            outage_seconds=health.outage_seconds,
         )
+
+    @property
+    def health(self) -> ServiceHealth:
+        """Whether the service answers now: an immutable :class:`ServiceHealth`.
+
+        Faults never end a job, so a service awaiting jobs may want to expose this
+        (a health endpoint, say): ``down`` while some operation's requests all fail.
+        """
+        if self._sender is None:
+            return ServiceHealth()
+        return self._sender.outages.health(anyio.current_time())
 
     # -- waiters -----------------------------------------------------------------------
 

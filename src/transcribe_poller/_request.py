@@ -1,9 +1,10 @@
 """Sending one request: pacing, counting, sorting the answer, noticing a dead endpoint.
 
 Every Get and every List goes through :meth:`Sender.send`, so throttling always
-cuts the rate of the operation it hit, every request is counted once, and a
-service that cannot be reached at all is noticed by one party for the whole poller.
-What to do next (retry when, give up after how many) is the caller's to decide.
+cuts the rate of the operation it hit, every request is counted once, an
+operation that fails is paced by its :class:`Health`, and a service that never
+answered at all is noticed by one party for the whole poller. What to do next
+(retry when) is the caller's to decide; no fault here ever ends a job.
 """
 
 from __future__ import annotations
@@ -14,18 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import botocore.exceptions
 
 from ._cancel import is_foreign_cancellation, really_cancelled
-from ._classify import (
-    Verdict,
-    classify,
-    describe,
-    is_connection_failure,
-    is_missing_credentials,
-    is_timeout,
-)
+from ._classify import Verdict, classify, describe, is_missing_credentials
 from ._exceptions import ServiceUnreachableError
-from ._health import Health
+from ._health import Health, Outages
 from ._ratelimit import RateLimiter
 from ._stats import Counters
 
@@ -34,21 +29,24 @@ from ._stats import Counters
 class Reply:
     """An answer, or the verdict on the error that came instead."""
 
-    answer: Mapping[str, Any] | None
+    # As the client gave it: checked by whoever reads it (see ``_answer``).
+    answer: Any
     verdict: Verdict | None = None  # None when answered
     error: Exception | None = None
-    # False for a failed connection before the service was ever reached: the
-    # reachability check, not each job's fault budget, decides about those.
+    # False for a fault before the service ever answered: the reachability check,
+    # not each job's fault budget, decides about those.
     fault: bool = True
 
 
 class Reachability:
-    """Whether the service was ever reached, and whether to give up on it.
+    """Whether the service ever answered, and whether to give up on it.
 
-    Until a first request succeeds, failed connections for ``give_up_after`` seconds
-    from the first one (or missing credentials, at once) mean nothing will succeed:
-    :meth:`wait_unreachable` then returns, once, the error every job should end
-    with. After one success, failed connections are ordinary faults.
+    Its one purpose is to fail fast on a mistyped endpoint or region: until a first
+    answer of any kind (throttled and error answers count: something answered),
+    faults for ``give_up_after`` seconds from the first one (or missing
+    credentials, at once) mean nothing will ever answer: :meth:`wait_unreachable`
+    then returns, once, the error every job should end with. After one answer,
+    faults are only ever faults.
     """
 
     def __init__(self, endpoint: str, give_up_after: float, log: Any) -> None:
@@ -65,7 +63,7 @@ class Reachability:
         self.reached = True
 
     def failed(self, error: Exception) -> Reply | None:
-        """The reply for a failure the reachability check owns, else None."""
+        """The reply for a fault the reachability check owns, else None."""
         if self.unreachable is not None and not self.reached:
             return Reply(None, Verdict.FATAL, self.unreachable)
         if self.reached:
@@ -73,14 +71,12 @@ class Reachability:
         if is_missing_credentials(error):
             unreachable = self._declare(error, describe(error))
             return Reply(None, Verdict.FATAL, unreachable)
-        if not is_connection_failure(error):
-            return None
         self._last_error = error
         if not self._failing.is_set():
             self._first_failure = anyio.current_time()
             self._failing.set()
             self._log.warning(
-                "cannot connect to the service; retrying",
+                "no answer from the service yet; retrying",
                 endpoint=self.endpoint,
                 error=describe(error),
                 giving_up_after=self.give_up_after,
@@ -97,7 +93,7 @@ class Reachability:
             assert self._last_error is not None
             self._declare(
                 self._last_error,
-                f"no connection for {self.give_up_after:g} s and no request ever answered "
+                f"no request ever answered in {self.give_up_after:g} s "
                 f"({describe(self._last_error)})",
             )
         assert self.unreachable is not None
@@ -117,8 +113,9 @@ class Sender:
     """Sends every request of one poller; each caller brings its operation's limiter.
 
     Every request has a deadline of the poller's own, ``request_timeout``: a request
-    still unanswered then is abandoned and sorted as a transient fault of its job,
-    so no hung connection holds a job (or a worker) for good.
+    still unanswered then is abandoned and sorted as a transient fault, so no hung
+    connection holds a job (or a worker) for good. Each operation has its own
+    :class:`Health`, which paces its requests while they fail.
     """
 
     def __init__(
@@ -127,24 +124,36 @@ class Sender:
         reach: Reachability,
         log: Any,
         *,
-        health: Health | None = None,
         request_timeout: float = math.inf,
     ) -> None:
         self.counters = counters
         self.reach = reach
         self.log = log
-        self.health = health if health is not None else Health(reach.endpoint, log)
         self.request_timeout = request_timeout
+        # Until the service first answers, the reachability check alone speaks.
+        self.outages = Outages(reach.endpoint, log, quiet=lambda: not reach.reached)
+        self.healths: dict[str, Health] = {}
+
+    def health_of(self, call: Callable[..., Any]) -> Health:
+        """The health of the operation ``call`` sends (made on first use)."""
+        name = _name(call)
+        health = self.healths.get(name)
+        if health is None:
+            health = self.healths[name] = Health(name, self.outages)
+        return health
 
     async def send(
         self,
         limiter: RateLimiter,
         call: Callable[..., Awaitable[Mapping[str, Any]]],
         params: Mapping[str, Any],
+        *,
+        own_task: bool = True,
     ) -> Reply:
-        """Wait for the service to be up and the limiter's turn, then :meth:`call`."""
-        await self.health.admit()
-        return await self.call(await limiter.acquire(), limiter, call, params)
+        """Wait for the operation to answer (or this to be its probe) and the limiter's
+        turn, then :meth:`call`. ``own_task``: see :func:`really_cancelled`."""
+        await self.health_of(call).admit()
+        return await self.call(await limiter.acquire(), limiter, call, params, own_task=own_task)
 
     async def call(
         self,
@@ -154,6 +163,7 @@ class Sender:
         params: Mapping[str, Any],
         *,
         deadline: bool = True,
+        own_task: bool = True,
     ) -> Reply:
         """Send now (the limiter gave its turn at ``sent_at``) and sort the outcome.
 
@@ -171,7 +181,7 @@ class Sender:
         except Exception as error:
             return self._failed(error, sent_at, limiter, call, params)
         except anyio.get_cancelled_exc_class():
-            if await really_cancelled():
+            if await really_cancelled(own_task=own_task):
                 raise  # our own scopes' (or the caller's) cancellation: never swallowed
             # A CancelledError the client raised by itself (some libraries turn an
             # internal timeout into one): a fault of this request, like any other.
@@ -192,7 +202,7 @@ class Sender:
         call: Callable[..., Any],
         params: Mapping[str, Any],
     ) -> Reply:
-        """The request got no answer within ``request_timeout``: a fault of its own."""
+        """The request got no answer within ``request_timeout``: a transient fault."""
         timeout = TimeoutError(
             f"no answer to {_name(call)} within {self.request_timeout:g} s (request_timeout)"
         )
@@ -200,16 +210,14 @@ class Sender:
         return self._failed(timeout, sent_at, limiter, call, params)
 
     def _answered(self, answer: object, call: Callable[..., Any]) -> Reply:
-        self.health.answered()
+        self._heard(call)
+        return Reply(answer)
+
+    def _heard(self, call: Callable[..., Any]) -> None:
+        """Something answered: the operation works, and the service is there."""
+        self.health_of(call).answered()
         if not self.reach.reached:
             self.reach.succeeded()
-        if not isinstance(answer, Mapping):
-            error = TypeError(
-                f"{_name(call)} answered a {type(answer).__name__}, not a dict: is the "
-                "client an aiobotocore client?"
-            )
-            return Reply(None, Verdict.FATAL, error)
-        return Reply(answer)
 
     def _failed(
         self,
@@ -220,8 +228,9 @@ class Sender:
         params: Mapping[str, Any],
     ) -> Reply:
         verdict, retry_after = classify(error)
+        if isinstance(error, botocore.exceptions.ClientError) and verdict is not Verdict.TRANSIENT:
+            self._heard(call)  # throttled, not found, denied: an answer all the same
         if verdict is Verdict.THROTTLED:
-            self.health.answered()  # throttled is an answer: the service is there
             self.counters.throttled += 1
             cut = limiter.on_throttle(sent_at, retry_after)
             self.log.info(
@@ -232,16 +241,13 @@ class Sender:
                 **_what(params),
             )
             return Reply(None, verdict, error)
+        if verdict is Verdict.TRANSIENT:
+            if isinstance(error, botocore.exceptions.ClientError) and not self.reach.reached:
+                self.reach.succeeded()  # an HTTP 5xx is an answer of a kind: the endpoint is right
+            self.health_of(call).faulted(sent_at, describe(error))
         owned = self.reach.failed(error)
         if owned is not None:
             return owned
-        if verdict is Verdict.TRANSIENT and not is_timeout(error):
-            target = (_name(call), tuple(sorted(_what(params).items())))
-            refused = is_connection_failure(error)
-            if self.health.faulted(target, refused=refused, error=describe(error)):
-                return Reply(None, verdict, error, fault=False)  # the service's, not the job's
-        elif verdict is not Verdict.TRANSIENT:
-            self.health.answered()  # an error answer (not found, denied): the service is there
         return Reply(None, verdict, error)
 
 

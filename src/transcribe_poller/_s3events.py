@@ -6,11 +6,22 @@ jobs given one. S3 announces each new object either to EventBridge (bucket
 notifications to EventBridge on: source ``aws.s3``, detail-type "Object Created",
 ``detail.bucket.name`` and ``detail.object.key``), from where a rule routes it to
 the queue, or to an SQS queue directly (a ``Records`` list, ``eventName``
-``ObjectCreated:*``, keys URL-encoded). By default an output file is named after
-its job: ``NAME.json``, ``medical/NAME.json``, ``NAME/transcript.json`` and
-``NAME/summary.json``, ``redacted-NAME.json``; ``OutputKey`` may add folders or
-rename the file, and :func:`default_output_names` then finds the name in a folder
-or not at all (an ``output_names`` hook of the queue reads custom layouts).
+``ObjectCreated:*``, keys URL-encoded).
+
+By default an output file is named after its job, and each kind has its own
+layout, so an object names a job of one kind: ``NAME.json`` for a medical job
+(``medical/NAME.json`` as commonly seen, or under any ``OutputKey`` folder);
+``NAME/transcript.json`` and ``NAME/summary.json`` for a Medical Scribe job (under
+a folder or not); ``NAME.json``, ``redacted-NAME.json`` and subtitles
+``NAME.vtt`` / ``NAME.srt`` for a standard job, and ``NAME.json`` or
+``redacted-NAME.json`` for Call Analytics. A medical job and a Medical Scribe job
+may share a name: each one's objects hint only that job. A key that fits two
+layouts (``visit/transcript.json`` is also the file of a medical job named
+``transcript``) hints each job it fits, at the cost of a Get.
+:func:`default_output_names` reads these; an ``OutputKey`` naming the file itself
+needs the queue's ``output_names`` hook, whose answers may be :class:`JobRef`
+(that kind only) or plain names (every kind whose objects reach the queue, since
+the hook did not say which).
 
 An object is only ever a hint: the names a key yields are candidates, and only
 those of awaited jobs cost a Get. A foreign bucket, an unrelated key or the
@@ -24,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from ._jobs import validate_job_name
+from ._jobs import JobKind, JobRef, validate_job_name
 
 S3_SOURCE = "aws.s3"
 OBJECT_CREATED = "Object Created"
@@ -42,8 +53,23 @@ OUTPUT_SETTLE = 0.75
 OUTPUT_REREAD_STEP = 0.35
 MAX_OUTPUT_REREADS = 5
 
-OutputNames = Callable[[str, str], Iterable[str]]
-"""``(bucket, key) -> job names`` the object may belong to."""
+# What each kind's output files end with, by the default layout.
+EXTENSIONS: Mapping[JobKind, tuple[str, ...]] = {
+    JobKind.STANDARD: (".json", ".vtt", ".srt"),
+    JobKind.CALL_ANALYTICS: (".json",),
+    JobKind.MEDICAL: (".json",),
+}
+# A Medical Scribe job writes these two files into a folder named after it.
+SCRIBE_FILES = frozenset({"transcript.json", "summary.json"})
+# Kinds whose redacted transcript is written as "redacted-NAME.json" (medical
+# transcription has no redacted transcript: a prefix there is the job's own name).
+REDACTING_KINDS = frozenset({JobKind.STANDARD, JobKind.CALL_ANALYTICS})
+REDACTED = "redacted-"
+
+OutputNames = Callable[[str, str], Iterable[str | JobRef]]
+"""``(bucket, key) ->`` the jobs the object may belong to: a :class:`JobRef` names a
+job of its kind; a plain name, a job of that name of every kind whose objects reach
+the queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,28 +127,35 @@ def _object(bucket: object, obj: object, *, encoded: bool) -> OutputObject | Non
     return OutputObject(name, unquote_plus(key) if encoded else key)
 
 
-def default_output_names(bucket: str, key: str) -> list[str]:
-    """The job names an output key may hold, with the default layouts in mind.
+def default_output_names(bucket: str, key: str, kind: JobKind) -> list[str]:
+    """The names of the jobs of ``kind`` whose output the object may be, by the default
+    layout of that kind's output files (see the module docstring).
 
-    Every folder of the key and the file's name cut at each dot (``a.b.json`` may be
-    job ``a`` or ``a.b``), with ``redacted-`` taken off, when they are valid job
-    names. The write-access check object yields none.
+    Only the file's own name is read, never a folder of the key (except a Medical
+    Scribe job's folder, named after it): an ``OutputKey`` folder is the caller's
+    and names no job. The write-access check object yields none.
     """
     if len(key) > MAX_KEY:
         return []
     *folders, file = key.split("/")
     if file == WRITE_ACCESS_CHECK:
         return []
-    names = list(folders)
-    stem = file.removeprefix("redacted-")
-    names.extend(stem[:i] for i, char in enumerate(stem) if char == ".")
-    names.append(stem)
-    seen: set[str] = set()
+    if kind is JobKind.MEDICAL_SCRIBE:
+        names = folders[-1:] if file in SCRIBE_FILES else []
+    else:
+        extension = next((e for e in EXTENSIONS[kind] if file.endswith(e)), None)
+        if extension is None:
+            return []
+        # One extension off, exactly: job "a.b" writes "a.b.json", and job
+        # "a.json" writes "a.json.json".
+        stem = file[: -len(extension)]
+        names = [stem]
+        if kind in REDACTING_KINDS and stem.startswith(REDACTED):
+            # "redacted-x.json" is job x's redacted transcript, or the transcript of
+            # a job named "redacted-x": a name may start with the prefix too.
+            names.append(stem.removeprefix(REDACTED))
     found = []
     for name in names:
-        if name in seen:
-            continue
-        seen.add(name)
         try:
             found.append(validate_job_name(name))
         except ValueError:

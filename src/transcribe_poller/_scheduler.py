@@ -20,12 +20,13 @@ import collections
 import dataclasses
 import heapq
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from ._answer import Mismatch, Odd, read_answer
 from ._classify import Verdict, describe, shown
 from ._client import TranscribeClient
 from ._events import CompletionEvent, Outcome, event_from_job, strip_query
@@ -45,6 +46,9 @@ MAX_WORKERS = 32
 # connections must not leave the other jobs of the kind without a worker. Hung
 # requests end at the request deadline, so the workers they hold are bounded too.
 STALL_AFTER = 5.0
+# The fewest requests of a sweep: a listing of each unfinished status. A few jobs
+# newly awaited under push are cheaper to read once each than to wait for it.
+SWEEP_REQUESTS = 2
 
 
 class Delivery(Protocol):
@@ -79,8 +83,10 @@ class Scheduler:
         delivery: Delivery,
         job_timeout: float | None,
         log: Any,
+        budget: float = 1.0,
     ) -> None:
         self.spec = spec
+        self._budget = budget
         # None when the client predates this kind's operations: its jobs end with ERROR.
         self._call = getattr(client, spec.get_method, None)
         self._policy = policy
@@ -107,9 +113,14 @@ class Scheduler:
         self._stalled: set[Job] = set()  # of those, the ones past STALL_AFTER
         self._flight_scopes: dict[Job, anyio.CancelScope] = {}  # to abandon on release
         self._flight_started = anyio.Event()
-        self._deadlines: collections.deque[Job] = collections.deque()  # by deadline
+        # Jobs by deadline (deadlines grow with the time jobs are added), dropped at
+        # release: a released job leaves no trace here.
+        self._deadlines: collections.OrderedDict[Job, None] = collections.OrderedDict()
         self._deadline_added = anyio.Event()
         self._dead: BaseException | None = None  # the bug that ended this scheduler
+        self._health = None if self._call is None else sender.health_of(self._call)
+        if self._health is not None:
+            self._health.on_recovery.append(self._recovered)
 
     # -- what the poller asks --------------------------------------------------------
 
@@ -157,20 +168,45 @@ class Scheduler:
                 self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=self._dead))
             return
         if math.isfinite(self._job_timeout):
-            self._deadlines.extend(jobs)  # deadlines grow with the time jobs are added
+            self._deadlines.update(dict.fromkeys(jobs))
             self._deadline_added.set()
         # Sources are reviewed once all are in, so a batch that warrants a sweep has
         # even its first reads wait for the sweep's hints.
         self._review_sources()
-        first = now if self._reconcile is None else now + self._reconcile
+        # A job may have ended before it was awaited, and push would never announce
+        # it again: its first look is a Get at once, unless a sweep covers the kind
+        # and is the cheaper look (it lists every job at once: a batch, or no push
+        # slowing it down).
+        swept = self._swept()
+        cheaper = len(jobs) > SWEEP_REQUESTS or self.pushed() is None
+        first = now + self._reconcile if swept and cheaper and self._reconcile else now
         for job in jobs:
             self._schedule(job, first)
+
+    def cadence(self) -> float:
+        """Seconds between two ordinary Gets of a job while no source covers the kind:
+        the kind's request budget shared by its jobs, but never longer than the
+        backoff's maximum (a fallback from sweeps reads a big batch at max_rate)."""
+        return min(max(1, len(self._jobs)) / self._budget, self._policy.backoff.maximum)
+
+    def _swept(self) -> bool:
+        """Whether a listing source (not push) covers the kind now."""
+        return any(slot.scope is not None and not slot.source.push for slot in self._slots)
+
+    def _recovered(self) -> None:
+        """The service answers again after an outage: every job whose last read met a
+        fault is read at once (paced by the rate limit), not at its backoff."""
+        now = anyio.current_time()
+        for job in self._jobs.values():
+            if job.faulted and not job.in_flight and job.due > now:
+                self._schedule(job, now)
 
     def release(self, ref: JobRef) -> None:
         """Nobody awaits the job any more: stop polling it."""
         job = self._jobs.pop(ref.name, None)
         if job is not None:
             job.gone = True
+            self._deadlines.pop(job, None)
             scope = self._flight_scopes.get(job)
             if scope is not None:
                 scope.cancel()  # nobody wants the answer: free the worker now
@@ -183,22 +219,39 @@ class Scheduler:
             self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
 
     async def refresh(self, event: CompletionEvent) -> CompletionEvent:
-        """``event`` with the URIs of one new Get (presigned URIs expire)."""
+        """``event`` with the URIs of one new Get (presigned URIs expire).
+
+        Throttling and transient faults are retried for as long as they last (the
+        caller bounds the wait, with ``anyio.fail_after``, say); an error answer is
+        raised; an odd answer, or one about another job of the same name (its
+        ``CreationTime`` differs: the job was deleted and the name reused), raises
+        :class:`RuntimeError` naming the job.
+        """
         if self._call is None:
             raise TypeError(f"the client has no {self.spec.get_method}()")
         params = {self.spec.name_field: event.job.name}
         faults = 0
         while True:
-            reply = await self._sender.send(self.limiter, self._call, params)
-            if reply.answer is not None:
+            reply = await self._sender.send(self.limiter, self._call, params, own_task=False)
+            if reply.verdict is None:
                 break
             assert reply.error is not None
-            if reply.verdict is Verdict.TRANSIENT and faults < self._policy.max_faults:
+            if reply.verdict is Verdict.TRANSIENT:
                 faults += 1
             elif reply.verdict is not Verdict.THROTTLED:
                 raise reply.error
             await anyio.sleep(self._policy.backoff.delay(faults))
-        details = reply.answer.get(self.spec.job_field) or {}
+        details = read_answer(self.spec, event.job.name, reply.answer)
+        if isinstance(details, (Odd, Mismatch)):
+            if not isinstance(reply.answer, Mapping):
+                raise TypeError(details.reason)
+            raise RuntimeError(f"cannot refresh job {event.job}: {details.reason}")
+        was, now_created = event.details.get("CreationTime"), details.get("CreationTime")
+        if was is not None and now_created is not None and was != now_created:
+            raise RuntimeError(
+                f"cannot refresh job {event.job}: the name now belongs to another job "
+                f"(created {now_created}, not {was}); the job of this event was deleted"
+            )
         fresh = event_from_job(event.job, self.spec, details, polls=1, waited=0.0)
         if fresh.outcome is not event.outcome:
             status = shown(details.get(self.spec.status_field))
@@ -254,10 +307,12 @@ class Scheduler:
             return
         now = anyio.current_time()
         if output:
-            if job.output_seen:
+            if job.output_seen and job.hinted:
                 return  # another object of the job, or a duplicate: reads are planned
-            # The job's own output: no reason to doubt it, whatever earlier hints said.
+            # The job's own output: no reason to doubt it, whatever earlier hints said
+            # (a wrong object before, say: its re-reads ended, this one starts anew).
             job.output_seen = job.hinted = True
+            job.output_rereads = 0
             at = now + OUTPUT_SETTLE
             if not job.in_flight and job.due > at:
                 self._schedule(job, at)
@@ -277,7 +332,13 @@ class Scheduler:
         job.due = at
         self._entries += 1
         job.entry = self._entries  # earlier entries of this job are now stale
-        heapq.heappush(self._heap, (at, self._entries, job))
+        heap = self._heap
+        heapq.heappush(heap, (at, self._entries, job))
+        if len(heap) > 2 * len(self._jobs) + 64:
+            # Stale entries (moved reads, released jobs) outnumber the live ones:
+            # drop them, so the heap stays the size of the jobs awaited.
+            heap[:] = [e for e in heap if e[2].entry == e[1] and not e[2].gone]
+            heapq.heapify(heap)
         if at < self._target:
             self._target = at
             self._wake.set()
@@ -383,7 +444,15 @@ class Scheduler:
         if job.gone:
             return  # released or ended while the request was under way
         now = anyio.current_time()
-        step = self._policy.after(job, reply, hinted=hinted, now=now, reconcile=self._reconcile)
+        step = self._policy.after(
+            job,
+            reply,
+            hinted=hinted,
+            now=now,
+            sent=sent_at,
+            reconcile=self._reconcile,
+            cadence=self.cadence(),
+        )
         job.in_flight = False
         if isinstance(step, CompletionEvent):
             self._finish(job, step)
@@ -392,7 +461,8 @@ class Scheduler:
 
     async def _take_turn(self) -> float:
         """Wait until the service is up (or this is its probe), then for the limiter."""
-        await self._sender.health.admit()
+        assert self._health is not None  # no Get to send without the operation
+        await self._health.admit()
         return await self.limiter.acquire()
 
     async def _exchange(self, job: Job, sent_at: float, params: dict[str, str]) -> Any:
@@ -445,17 +515,15 @@ class Scheduler:
         queue behind busy workers, at the rate limiter, or with a request in flight."""
         deadlines = self._deadlines
         while True:
-            while deadlines and deadlines[0].gone:
-                deadlines.popleft()
             if not deadlines:
                 self._deadline_added = anyio.Event()
                 await self._deadline_added.wait()
                 continue
-            job = deadlines[0]
+            job = next(iter(deadlines))
             if anyio.current_time() < job.deadline:
                 await anyio.sleep_until(job.deadline)
                 continue
-            deadlines.popleft()
+            del deadlines[job]
             # A worker holding the job stops at the same moment and finds it gone.
             self._time_out(job)
 
@@ -466,6 +534,7 @@ class Scheduler:
 
     def _finish(self, job: Job, event: CompletionEvent) -> None:
         job.gone = True
+        self._deadlines.pop(job, None)
         if self._jobs.get(job.ref.name) is job:
             del self._jobs[job.ref.name]
         self._sender.counters.finished(self.spec.kind, event.outcome)
@@ -568,10 +637,12 @@ class Scheduler:
         was_covered = self._reconcile is not None
         self._reconcile = min(covering) if covering else None
         if was_covered and self._reconcile is None:
-            # No hints will come: every job goes back to its own backoff from now.
+            # No hints will come: every job goes back to its ordinary reads from now,
+            # spread over one cadence.
             now = anyio.current_time()
-            for job in self._jobs.values():
-                if not job.in_flight:
-                    due = self._policy.next_backoff(job, now)
-                    if due < job.due:
-                        self._schedule(job, due)
+            cadence = self.cadence()
+            jobs = [job for job in self._jobs.values() if not job.in_flight]
+            for i, job in enumerate(jobs):
+                due = now + cadence * (i + 1) / len(jobs)
+                if due < job.due:
+                    self._schedule(job, due)

@@ -13,11 +13,12 @@ every sweep, which at the service's 10,000 queued jobs would be 100 pages:
 * a job listed IN_PROGRESS is never QUEUED again;
 * a job once listed QUEUED is still QUEUED while no job created after it has been
   seen IN_PROGRESS (the *frontier*: the newest creation time seen running);
-* a job listed QUEUED and created no later than the frontier should have started:
-  if it is not listed IN_PROGRESS, it went through quickly or the order was not
-  kept (jobs created in the same instant, say), and the QUEUED listing must look
-  for it. Found there, it is still QUEUED; absent from the whole listing, it may
-  have ended.
+* a job listed QUEUED and created before the frontier (strictly: jobs created in
+  the same instant, or within the timestamps' resolution, start in an order the
+  listings do not show) should have started: if it is not listed IN_PROGRESS, it
+  went through quickly or the order was not kept, and the QUEUED listing must
+  look for it. Found there, it is still QUEUED; absent from the whole listing, it
+  may have ended.
 
 The QUEUED listing runs newest first and stops once it has found every job it
 looks for: jobs just started are on its first page. Inference has one blind spot:
@@ -161,10 +162,11 @@ class Sightings:
                 self.frontier = created
 
     def _passed(self, created: datetime | None) -> bool:
-        """Whether the frontier passed a job created then (unknown: assume it did)."""
+        """Whether the frontier passed a job created then (unknown: assume it did).
+        A job created in the frontier's own instant may still be queued behind it."""
         if created is None:
             return True
-        return self.frontier is not None and created <= self.frontier
+        return self.frontier is not None and created < self.frontier
 
     def _created(self, name: str) -> float:
         created = self.queued.get(name)

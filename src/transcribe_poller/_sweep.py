@@ -50,8 +50,10 @@ MIN_SHARED_PART = 3  # a shorter JobNameContains filters too little to be worth 
 PATIENCE_INTERVALS = 10
 # Transient List faults in a row (an outage, say) before sweeping gives way to Gets.
 MAX_LIST_FAULTS = 3
-# How long sweeping gives way to Gets after throttling or faults.
-FALLBACK_SECONDS = 60.0
+# How long sweeping gives way to Gets after throttling, faults or an unusable page;
+# after an error answer, doubled for each such stop with no complete sweep between,
+# up to the maximum.
+FALLBACK_SECONDS, MAX_FALLBACK_SECONDS = 60.0, 900.0
 # Between two tries of one List request.
 LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM = 0.5, 5.0
 
@@ -64,7 +66,9 @@ class Sweep:
     are pending, and goes on until none is, ``"always"`` whenever any is pending,
     ``"never"`` polls each job with Get only.
 
-    Pace: sweeps start every ``interval`` seconds, and spend on average at most
+    Pace: sweeps start every ``interval`` seconds (by default one request's share
+    of the Poller's ``budget``: 1.25 s at its default of 0.8 per second), and
+    spend on average at most
     ``list_budget`` List requests per second per List operation, averaged over a
     minute (a fifth of AWS's default quota of 5/s, which every process of the
     account shares): with n pages a sweep (one per 100 running jobs), sweeps come
@@ -81,12 +85,12 @@ class Sweep:
     """
 
     mode: SweepMode = "auto"
-    # A sweep is one request per 100 running jobs; a job polled alone costs about
-    # eight Gets over a minute: from about five jobs on, sweeping is the cheaper,
-    # and it finds ends sooner.
-    threshold: int = 5
+    # By cost: a sweep is a listing of each unfinished status (two requests at
+    # first, one page per 100 jobs), where Gets at the same pace cost one request
+    # per job: from two jobs on, a sweep is no dearer, and sees them all.
+    threshold: int = 2
     max_list_rate: float = 4.0
-    interval: float = 1.5
+    interval: float | None = None  # None: 1 / the Poller's budget
     stale_after: float = 120.0
     page_size: int = 100
     max_pages: int = 100
@@ -97,6 +101,8 @@ class Sweep:
             raise ValueError(f"Sweep.mode must be 'auto', 'always' or 'never', got {self.mode!r}")
         for name in ("max_list_rate", "interval", "stale_after", "list_budget"):
             value = getattr(self, name)
+            if value is None and name == "interval":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"Sweep.{name} must be a number, got {value!r}")
             if not (math.isfinite(value) and value > 0):
@@ -159,22 +165,26 @@ class Sweeper:
         sender: Sender,
         retry: Backoff,
         log: Any,
+        budget: float = 1 / 1.5,
     ) -> None:
         self._list = getattr(client, spec.list_method, None)
         self._spec = spec
         self.settings = settings
         self.reconcile_after = settings.stale_after
-        self.reconcile_interval = settings.interval
+        # Sweeps come at the pace of the request budget unless told otherwise.
+        self.interval = settings.interval if settings.interval is not None else 1 / budget
+        self.reconcile_interval = self.interval
         self.limiter = RateLimiter(settings.max_list_rate)
         self._sender = sender
         self._counters = sender.counters
         self._log = log.bind(kind=spec.kind.value, operation=spec.list_operation)
         self._retry = retry
-        self._pace = SweepPace(settings.interval, retry.rng)
+        self._pace = SweepPace(self.interval, retry.rng)
         self._budget = ListBudget(settings.list_budget)
         self._throttled = False  # in the sweep under way
         self._pages = 0  # in the sweep under way
         self._sightings = Sightings()
+        self._stops = 0  # stops in a row, with no complete sweep between
         self._last_complete = -math.inf
         self._partial_said = False
         # The service lists newest first: a listing past a job's creation time that
@@ -196,12 +206,14 @@ class Sweeper:
         if self._list is None:
             return self._stop(_Stop(f"the client has no {self._spec.list_method}()", math.inf))
         self._last_complete = anyio.current_time()
+        self._pages = 0
         try:
             # Processes started together would otherwise all list at once, and at
             # once again: start somewhere in the first interval (under push, the
-            # first reconcile interval).
-            first = feed.pushed() or self.settings.interval
-            await anyio.sleep(self._retry.rng.uniform(0, first))
+            # first reconcile interval), and not before the pages of sweeps that
+            # stopped are paid for.
+            first = self._retry.rng.uniform(0, feed.pushed() or self.interval)
+            await anyio.sleep(max(first, self._budget.spend(0, anyio.current_time())))
             while True:
                 started = anyio.current_time()
                 self._throttled = False
@@ -209,9 +221,11 @@ class Sweeper:
                 swept = await self._sweep(feed)
                 if swept is not None and not swept.skipped:
                     return self._stop(swept)
+                self._stops = 0
                 wait = feed.pushed() or self._pace.next(throttled=self._throttled)
                 now = anyio.current_time()
                 owed = self._budget.spend(self._pages, now)
+                self._pages = 0
                 if owed > started + wait - now and self._pace.current > self._pace.base:
                     # Throttled lately: replicas held to their budgets would otherwise
                     # sweep in step. Alone, an exact pace finds ends soonest.
@@ -309,6 +323,9 @@ class Sweeper:
                     self._newest_first = False  # not the service's order: no early hints
                 previous = created
             token = page.get("NextToken")
+            if token is not None and not isinstance(token, str):
+                self._log.info("unusable page token; listing from the first page next time")
+                return self._give_up(f"NextToken is a {type(token).__name__}, not a str")
             if not token:
                 listing.complete = True
                 return listing
@@ -336,7 +353,7 @@ class Sweeper:
         while True:
             self._counters.list_requests += 1
             reply = await self._sender.send(self.limiter, call, params)
-            if reply.answer is not None:
+            if reply.verdict is None:
                 if not isinstance(reply.answer, Mapping):
                     raise TypeError(f"the answer is a {type(reply.answer).__name__}, not a dict")
                 return reply.answer
@@ -349,18 +366,14 @@ class Sweeper:
             if reply.verdict is Verdict.THROTTLED:
                 self._throttled = True
                 throttles += 1
-                stalled = anyio.current_time() - self._last_complete
-                if stalled > PATIENCE_INTERVALS * self.settings.interval:
-                    # Throttled (or 503) for so long that jobs waiting for hints
-                    # would wait for their reconciliation read: let Gets carry on.
-                    return _Stop(f"no complete sweep for {stalled:.0f} s: List throttled")
                 # Give this sweep up rather than retry it: other processes share the
                 # quota, and the next sweep comes after a stretched interval.
-                return _SKIPPED  # not a stop: the next sweep comes as usual
-            elif reply.verdict is Verdict.TRANSIENT and not reply.fault:
-                # The whole service is down: the next request waits for it to answer
-                # again (see _health), and sweeping goes on as if nothing happened.
-                pass
+                return self._give_up("List throttled")
+            elif "NextToken" in params and reply.verdict is Verdict.FATAL:
+                # A page token refused (it expired, the listing changed): give this
+                # sweep up; the next one starts again from the first page.
+                self._log.info("page token refused; listing from the first page next time")
+                return self._give_up(f"page token refused: {describe(reply.error)}")
             elif reply.verdict is Verdict.TRANSIENT:
                 faults += 1
                 if faults > MAX_LIST_FAULTS:
@@ -368,17 +381,39 @@ class Sweeper:
                     return _Stop(describe(reply.error))
                 self._counters.retried_faults += 1
             else:
-                # Access denied to List, say: Gets alone still do the job.
-                return _Stop(describe(reply.error), math.inf)
+                # Access denied to List, a page token refused, say: Gets alone still
+                # do the job, and sweeping is tried again later, from the first page.
+                return _Stop(describe(reply.error), refused=True)
             # Growing waits: with other processes listing too, quick retries only add
             # to the load that throttled this one.
             await anyio.sleep(self._retry.delay(faults + throttles))
 
+    def _give_up(self, why: str) -> _Stop:
+        """Give this sweep up (the next comes as usual), unless none has completed for
+        so long that jobs waiting for hints would wait for their reconciliation read:
+        then stop, and let Gets carry on."""
+        stalled = anyio.current_time() - self._last_complete
+        if stalled > PATIENCE_INTERVALS * self.interval:
+            return _Stop(f"no complete sweep for {stalled:.0f} s: {why}")
+        return _SKIPPED
+
     def _stop(self, stop: _Stop) -> float:
-        (self._log.info if stop.quiet else self._log.warning)(
-            "sweeping stopped; polling each job", reason=stop.reason, for_seconds=stop.retry_in
+        # The pages of a sweep that stopped count against the budget too: the next
+        # run waits for them (a listing that never ends costs max_pages, once).
+        self._budget.spend(self._pages, anyio.current_time())
+        self._pages = 0
+        retry_in = stop.retry_in
+        if stop.refused and math.isfinite(retry_in):
+            # Refused again with no complete sweep between (denied, say): each time
+            # waiting longer, never for good.
+            retry_in = min(retry_in * 2**self._stops, MAX_FALLBACK_SECONDS)
+            self._stops += 1
+        # While the service is failing, the outage was said once for everything.
+        quiet = stop.quiet or self._sender.outages.any_down
+        (self._log.info if quiet else self._log.warning)(
+            "sweeping stopped; polling each job", reason=stop.reason, for_seconds=retry_in
         )
-        return stop.retry_in
+        return retry_in
 
 
 def _creation_time(value: object) -> datetime | None:
@@ -394,8 +429,9 @@ class ListBudget:
     A token bucket holding ``BURST`` seconds' worth: a short batch sweeps at the
     plain interval even when a sweep takes two pages, while a long one (a page per
     100 running jobs, every sweep, for hours) settles at ``rate``. So a kind's
-    sweeps cost at most ``3600 * rate + BURST * rate`` List requests an hour,
-    however many jobs run and however long.
+    sweeps cost at most ``3600 * rate + BURST * rate`` List requests an hour, plus
+    the pages of the sweep under way (paid after it), however many jobs run and
+    however long; sweeps that stop pay too, before the next run starts.
     """
 
     BURST = 60.0
@@ -456,6 +492,7 @@ class _Stop:
     quiet: bool = False  # said already by someone else
     partial: _Listing | None = None  # what a QUEUED listing too long did show
     skipped: bool = False  # not a stop: this sweep was given up (throttled)
+    refused: bool = False  # an error answer (denied, a page token refused), not a fault
 
 
 # A sweep given up after a throttled answer: no hints this time.

@@ -94,7 +94,7 @@ class World:
         scheduler = Scheduler(
             spec=STANDARD,
             client=self.fake,
-            policy=Policy(STANDARD, EXACT, 5.0, 10, self.counters),
+            policy=Policy(STANDARD, EXACT, 5.0, 10, self.counters, log),
             limiter=RateLimiter(25),
             sender=sender,
             sources=sources,

@@ -27,15 +27,18 @@ pytestmark = pytest.mark.anyio
 GETS_ONLY = Sweep(mode="never")
 
 
-async def test_a_job_is_read_on_its_backoff_until_it_ends(fake: FakeTranscribe) -> None:
-    """Without jitter the reads come at 0, 1, 3, 7, 15, 31 s: the sixth read sees the end."""
+async def test_a_job_alone_is_read_at_the_budgets_pace_until_it_ends(
+    fake: FakeTranscribe,
+) -> None:
+    """A job awaited alone is read every 1.25 s (the default budget, 0.8 requests/s):
+    at 0, 1.25, ... 30 s, the 25th read sees the end, as it happens."""
     fake.start_job("talk", duration=30)
     async with Poller(fake, backoff=EXACT) as poller:
         event = await poller.wait("talk")
     assert event.outcome is Outcome.COMPLETED
-    assert event.polls == 6
-    assert event.waited == pytest.approx(31)
-    assert fake.traffic().job("talk").requests == 6
+    assert event.polls == 25
+    assert event.waited == pytest.approx(30)
+    assert fake.traffic().job("talk").requests == 25
     assert event.transcript_uri is not None
     assert "X-Amz-Signature" in event.transcript_uri
 
@@ -189,7 +192,7 @@ async def test_job_timeout_ends_only_the_slow_job_on_time(fake: FakeTranscribe) 
     """job_timeout=30: the slow job is TIMED_OUT at exactly 30 s; the quick one completes."""
     fake.start_job("quick", duration=5)
     fake.start_job("stuck", duration=600, queued_for=1)
-    async with Poller(fake, backoff=EXACT, job_timeout=30) as poller:
+    async with Poller(fake, backoff=EXACT, job_timeout=30, sweep=GETS_ONLY) as poller:
         events = {e.job.name: e for e in await collect(poller, ["quick", "stuck"])}
     assert events["quick"].outcome is Outcome.COMPLETED
     stuck = events["stuck"]
@@ -227,7 +230,8 @@ async def test_many_waiters_of_one_job_share_one_read_schedule(fake: FakeTranscr
             tg.start_soon(watcher)
     assert len(results) == 26
     assert all(event is results[0] for event in results)
-    assert fake.traffic().job("popular").requests == results[0].polls == 6
+    # Read every 1.25 s, from 0 to 20 s.
+    assert fake.traffic().job("popular").requests == results[0].polls == 17
 
 
 async def test_events_arrive_in_completion_order(fake: FakeTranscribe) -> None:
@@ -295,7 +299,8 @@ async def test_closing_the_poller_releases_waiters_in_other_tasks(fake: FakeTran
 
 
 async def test_a_malformed_answer_ends_only_that_job(fake: FakeTranscribe) -> None:
-    """An answer the poller cannot read ends that job with ERROR; the others complete."""
+    """An answer the poller cannot read, three times in a row, ends that job with ERROR
+    naming what was wrong; the others complete."""
     fake.start_job("fine", duration=3)
     fake.start_job("odd", duration=3)
     real_get = fake.get_transcription_job
@@ -310,8 +315,10 @@ async def test_a_malformed_answer_ends_only_that_job(fake: FakeTranscribe) -> No
         events = {e.job.name: e for e in await collect(poller, ["fine", "odd"])}
     assert events["fine"].outcome is Outcome.COMPLETED
     assert events["odd"].outcome is Outcome.ERROR
-    assert isinstance(events["odd"].error, TypeError)
-    assert "TranscriptionJob" in (events["odd"].failure_reason or "")
+    assert events["odd"].polls == 3
+    assert "TranscriptionJob in the answer is a list, not a dict" in (
+        events["odd"].failure_reason or ""
+    )
 
 
 async def test_requests_in_flight_grow_with_latency(fake: FakeTranscribe) -> None:
@@ -339,10 +346,12 @@ async def test_an_error_in_the_block_comes_out_unwrapped(fake: FakeTranscribe) -
         await time_out_inside()
 
 
-async def test_hours_long_jobs_cost_milliseconds(fake: FakeTranscribe) -> None:
-    """A 3-hour job under the default backoff is read about every 20 s, to the end."""
+@pytest.mark.parametrize("budget", [0.8, 0.1])
+async def test_hours_long_jobs_cost_milliseconds(fake: FakeTranscribe, budget: float) -> None:
+    """A 3-hour job awaited alone is read at the budget's pace to the end (hours of
+    virtual time in milliseconds); a smaller budget reads it less often."""
     fake.start_job("epic", duration=3 * 3600)
-    async with Poller(fake) as poller:
+    async with Poller(fake, budget=budget) as poller:
         event = await poller.wait("epic")
     assert event.outcome is Outcome.COMPLETED
-    assert 3 * 3600 / 20 <= event.polls <= 3 * 3600 / 5
+    assert event.polls == pytest.approx(3 * 3600 * budget + 1, abs=1)

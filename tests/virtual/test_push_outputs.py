@@ -21,6 +21,7 @@ from transcribe_poller import (
     Poller,
 )
 from transcribe_poller._s3events import (
+    MAX_OUTPUT_REREADS,
     OUTPUT_SETTLE,
     OutputObject,
     default_output_names,
@@ -75,19 +76,41 @@ def test_other_s3_messages_announce_no_object(event: dict[str, Any], reason: str
     assert reason in found
 
 
+MED, SCRIBE = JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE
+STD, CALL = JobKind.STANDARD, JobKind.CALL_ANALYTICS
+
+
 @pytest.mark.parametrize(
-    ("key", "names"),
+    ("key", "kind", "names"),
     [
-        ("medical/visit-1.json", ["medical", "visit-1", "visit-1.json"]),
-        ("visit-2/transcript.json", ["visit-2", "transcript", "transcript.json"]),
-        ("redacted-call.7.json", ["call", "call.7", "call.7.json"]),
-        ("medical/.write_access_check_file.temp", []),
-        ("a b/c.json", ["c", "c.json"]),
+        ("medical/visit-1.json", MED, ["visit-1"]),
+        ("visit-1.json", MED, ["visit-1"]),
+        ("clinic/2024/visit-1.json", MED, ["visit-1"]),
+        ("medical/visit-1.json", SCRIBE, []),
+        ("visit-2/transcript.json", SCRIBE, ["visit-2"]),
+        ("out/visit-2/summary.json", SCRIBE, ["visit-2"]),
+        ("visit-2/notes.json", SCRIBE, []),
+        ("transcript.json", SCRIBE, []),
+        ("a.b.json", MED, ["a.b"]),
+        ("a.json.json", MED, ["a.json"]),
+        ("medical/redacted-visit-7.json", MED, ["redacted-visit-7"]),
+        ("redacted-call.7.json", STD, ["redacted-call.7", "call.7"]),
+        ("redacted-redacted-x.json", STD, ["redacted-redacted-x", "redacted-x"]),
+        ("analytics/redacted-c.json", CALL, ["redacted-c", "c"]),
+        ("talk.vtt", STD, ["talk"]),
+        ("talk.vtt", MED, []),
+        ("medical/.write_access_check_file.temp", MED, []),
+        ("visit/.write_access_check_file.temp", SCRIBE, []),
+        ("a b/c.json", MED, ["c"]),
+        ("bad name.json", MED, []),
     ],
 )
-def test_a_key_yields_the_job_names_it_may_hold(key: str, names: list[str]) -> None:
-    """Folders and the file name cut at each dot, valid names only; the check object none."""
-    assert default_output_names("bucket", key) == names
+def test_a_key_yields_the_names_of_its_kinds_layout(
+    key: str, kind: JobKind, names: list[str]
+) -> None:
+    """Each kind's default layout: the file's name less one extension (and less
+    redacted- as well, for kinds that redact), a Scribe job's folder; valid names only."""
+    assert default_output_names("bucket", key, kind) == names
 
 
 # -- medical and Medical Scribe jobs pushed ------------------------------------------
@@ -159,7 +182,9 @@ async def test_an_object_ahead_of_its_status_is_read_again_soon(fake: FakeTransc
     assert script.first_terminal_read_at - script.terminal_at < 0.5
     assert stats.output_rereads >= 3
     assert stats.wrong_hints == 0
-    assert event.polls == 1 + stats.output_rereads
+    # The first look at once (it may have ended before it was awaited), the read the
+    # object brought, and the re-reads while the status lagged.
+    assert event.polls == 2 + stats.output_rereads
 
 
 async def test_an_object_that_never_turns_complete_costs_a_bounded_few_reads(
@@ -186,26 +211,37 @@ async def test_an_object_that_never_turns_complete_costs_a_bounded_few_reads(
     assert gets <= 1 + 5 + 600 / 120
 
 
+def reads(fake: FakeTranscribe, ref: JobRef) -> int:
+    """Gets of one job so far."""
+    counts = fake.traffic().by_job.get((ref.kind.value, ref.name))
+    return 0 if counts is None else counts.requests
+
+
 async def test_foreign_and_unrelated_objects_cost_at_most_a_get_never_an_event(
     fake: FakeTranscribe,
 ) -> None:
-    """A foreign bucket, an unrelated key, the check object, a duplicate: no event."""
+    """A foreign bucket, an unrelated key, the check object, a duplicate: no event, and
+    only the object with an awaited job's name costs reads (beyond those of a job no
+    object concerns)."""
     queue = fake.event_queue()
-    fake.start_job("visit", kind="medical", duration=300)
+    visit, control = JobRef.medical("visit"), JobRef.medical("control")
+    for ref in (visit, control):
+        fake.start_job(ref.name, kind="medical", duration=300)
     config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
     for bucket, key in [
         ("someone-else", "photos/cat.jpg"),
         ("out", "medical/.write_access_check_file.temp"),
-        ("someone-else", "visit/notes.txt"),  # the name of an awaited job: one Get
-        ("someone-else", "visit/notes.txt"),
+        ("someone-else", "exports/visit.json"),  # the name of an awaited job: one Get
+        ("someone-else", "exports/visit.json"),
+        ("out", "control/transcript.json"),  # a Medical Scribe job's layout
     ]:
         queue.put(eventbridge_event(bucket, key, "us-east-1", "t", "x"))
     async with Poller(fake, notifications=config) as poller:
         with anyio.move_on_after(100):
-            await poller.wait(JobRef.medical("visit"))
-            pytest.fail("the job ends at 300 s")
-    gets = fake.traffic().by_operation["GetMedicalTranscriptionJob"].requests
-    assert 1 <= gets <= 1 + 5  # the one object's read and its bounded rereads
+            await collect(poller, [visit, control])
+            pytest.fail("the jobs end at 300 s")
+    # Each object's read and its bounded rereads, at most.
+    assert 1 <= reads(fake, visit) - reads(fake, control) <= 2 * (1 + MAX_OUTPUT_REREADS)
     assert queue._messages == []
 
 
@@ -248,6 +284,82 @@ async def test_a_custom_output_layout_is_read_by_the_hook(fake: FakeTranscribe) 
     assert found - 40.1 <= 1.0 + OUTPUT_SETTLE + 0.01
 
 
+async def test_an_object_hints_only_the_kind_whose_layout_it_has(fake: FakeTranscribe) -> None:
+    """A medical and a Medical Scribe job share each name: the output of one is never
+    a hint for the other, which is read no more than a job no object concerns."""
+    queue = fake.event_queue(output_events=True)
+    fake.start_job("visit-a", kind="medical", duration=30)
+    fake.start_job("visit-a", kind="medical-scribe", duration=400)
+    fake.start_job("visit-b", kind="medical-scribe", duration=30)
+    fake.start_job("visit-b", kind="medical", duration=400)
+    for kind in MEDICAL_KINDS:
+        fake.start_job("control", kind=kind, duration=400)
+    refs = [JobRef(n, k) for n in ("visit-a", "visit-b", "control") for k in MEDICAL_KINDS]
+    config = EventBridgeQueue(queue, queue.url, output_events=MEDICAL_KINDS)
+    ended: set[JobRef] = set()
+    async with Poller(fake, notifications=config) as poller:
+        with anyio.move_on_after(100):  # the two short jobs end, the long ones run on
+            async with poller.watch(refs) as events:
+                async for e in events:
+                    ended.add(e.job)
+        stats = poller.statistics()
+    assert ended == {JobRef.medical("visit-a"), JobRef.medical_scribe("visit-b")}
+    assert reads(fake, JobRef.medical_scribe("visit-a")) == reads(
+        fake, JobRef.medical_scribe("control")
+    )
+    assert reads(fake, JobRef.medical("visit-b")) == reads(fake, JobRef.medical("control"))
+    assert stats.wrong_hints == 0
+
+
+async def test_a_job_named_redacted_is_hinted_by_its_own_object(fake: FakeTranscribe) -> None:
+    """Medical jobs named redacted-visit-N write medical/redacted-visit-N.json: that
+    object hints each (the prefix is not taken off a medical job's name)."""
+    queue = fake.event_queue(output_events=True, output_lead=(0.0, 0.0))
+    refs = [JobRef.medical(f"redacted-visit-{i}") for i in range(5)]
+    for i, ref in enumerate(refs):
+        fake.start_job(ref.name, kind="medical", duration=40 + 7 * i)
+    config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
+    async with Poller(fake, notifications=config) as poller:
+        events = await collect(poller, refs)
+    assert all(e.outcome is Outcome.COMPLETED for e in events)
+    for ref in refs:
+        script = fake.script(ref.name, ref.kind)
+        assert script.first_terminal_read_at is not None
+        # Read on its object's event (at once, then the settle wait), not by the
+        # reconciling sweep (every 30 s).
+        late = script.first_terminal_read_at - script.terminal_at
+        assert late == pytest.approx(OUTPUT_SETTLE, abs=0.01)
+
+
+async def test_the_hook_names_a_kind_with_a_jobref_or_every_kind_with_a_name(
+    fake: FakeTranscribe,
+) -> None:
+    """output_names answering a JobRef hints that kind's job only; a plain name hints
+    the job of that name of every kind in output_events."""
+    queue = fake.event_queue()
+    for name in ("v1", "v2", "control"):
+        for kind in MEDICAL_KINDS:
+            fake.start_job(name, kind=kind, duration=300)
+
+    def names(bucket: str, key: str) -> list[str | JobRef]:
+        folder, file = key.split("/")
+        job = file.removesuffix(".out")
+        return [JobRef.medical(job)] if folder == "med" else [job]
+
+    config = EventBridgeQueue(queue, queue.url, output_events=MEDICAL_KINDS, output_names=names)
+    queue.put(eventbridge_event("b", "med/v1.out", "us-east-1", "t", "x"))
+    queue.put(eventbridge_event("b", "any/v2.out", "us-east-1", "t", "y"))
+    refs = [JobRef(n, k) for n in ("v1", "v2", "control") for k in MEDICAL_KINDS]
+    async with Poller(fake, notifications=config) as poller:
+        with anyio.move_on_after(100):
+            await collect(poller, refs)
+    for kind in MEDICAL_KINDS:
+        unhinted = reads(fake, JobRef("control", kind))
+        assert reads(fake, JobRef("v2", kind)) > unhinted
+        hinted = kind is JobKind.MEDICAL
+        assert (reads(fake, JobRef("v1", kind)) > unhinted) is hinted
+
+
 # -- poison messages ----------------------------------------------------------------
 
 
@@ -270,7 +382,7 @@ async def test_poison_messages_are_deleted_and_spare_their_batch(fake: FakeTrans
         async with Poller(fake, notifications=config) as poller:
             event = await poller.wait("real")
     assert event.outcome is Outcome.COMPLETED
-    assert event.polls == 1
+    assert event.polls == 2  # the first look at once, then the read the message brought
     assert queue._messages == []
     warnings = [e["event"] for e in logs if e["log_level"] == "warning"]
     assert warnings == ["output_names failed; objects it cannot read are ignored"]
@@ -284,7 +396,7 @@ async def test_poison_is_left_when_others_is_leave(fake: FakeTranscribe) -> None
     queue.put("[" * 100_000)
     async with Poller(fake, notifications=EventBridgeQueue(queue, queue.url, others="leave")) as p:
         event = await p.wait("real")
-    assert event.polls == 1
+    assert event.polls == 2  # the first look at once, then the read the message brought
     assert [m.body[:3] for m in queue._messages] == ["[[["]
 
 
@@ -302,7 +414,7 @@ async def test_a_malformed_receive_answer_is_not_an_error(fake: FakeTranscribe) 
     with structlog.testing.capture_logs() as logs:
         async with Poller(fake, notifications=EventBridgeQueue(queue, queue.url)) as poller:
             event = await poller.wait("real")
-    assert event.polls == 1
+    assert event.polls == 2  # the first look at once, then the read the message brought
     assert not [e for e in logs if e["log_level"] == "warning"]
 
 
@@ -321,7 +433,7 @@ async def test_a_queue_that_failed_can_be_used_again_once_fixed(fake: FakeTransc
     fake.start_job("after", duration=5)
     async with Poller(fake, notifications=config) as poller:
         event = await poller.wait("after")
-    assert event.polls == 1
+    assert event.polls == 2  # the first look at once, then the read the message brought
 
 
 async def test_two_pollers_may_share_one_configuration(fake: FakeTranscribe) -> None:
@@ -449,5 +561,5 @@ async def test_s3s_direct_notifications_push_jobs_too(fake: FakeTranscribe) -> N
         tg.start_soon(announce)
         event = await poller.wait(JobRef.medical("visit-3"))
         found = anyio.current_time()
-    assert event.polls == 1
+    assert event.polls == 2  # the first look at once, then the read the message brought
     assert found - 50 <= 1.0 + OUTPUT_SETTLE + 0.01

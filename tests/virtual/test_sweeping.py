@@ -104,9 +104,9 @@ async def test_sweeps_follow_next_token_across_pages(fake: FakeTranscribe) -> No
     assert sum(e.polls for e in events) <= 1.5 * 60
 
 
-async def test_few_jobs_are_polled_one_by_one(fake: FakeTranscribe) -> None:
-    """Below the threshold the poller never lists: per-job Gets are cheaper."""
-    refs = start_many(fake, "few", 4)
+async def test_a_job_alone_is_polled_by_get(fake: FakeTranscribe) -> None:
+    """One job pending: the poller never lists, a Get is the cheaper look."""
+    refs = start_many(fake, "few", 1)
     async with Poller(fake) as poller:
         await collect(poller, refs)
         stats = poller.statistics()
@@ -131,10 +131,11 @@ async def test_sweeping_starts_at_the_threshold_and_goes_on_to_the_last_job(
     fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
     async with Poller(fake) as poller:
         events = await collect(poller, [f"h-{i:02d}" for i in range(12)])
-        assert lists_at[0] <= 1.5  # the first sweep, within one interval
+        interval = 1 / 0.8  # one request's share of the default budget
+        assert lists_at[0] <= interval  # the first sweep, within one interval
         # With one job left (after 110 s) sweeps go on, and the one after its end
         # (at 120 s) finds it; none comes after that.
-        assert 120 < max(lists_at) <= 120 + Sweep().interval
+        assert 120 < max(lists_at) <= 120 + interval
         assert all(e.polls == 1 for e in events)
         lists_at.clear()
         fake.start_job("small", duration=30)
@@ -162,18 +163,24 @@ async def test_list_throttled_for_long_gives_way_to_gets(fake: FakeTranscribe) -
     assert "List throttled" in warnings[0]["reason"]
 
 
-async def test_denied_list_falls_back_to_gets_for_good(fake: FakeTranscribe) -> None:
-    """Without permission to List: one warning, one List request, and Gets do the job."""
+async def test_denied_list_falls_back_to_gets_and_is_tried_again_later(
+    fake: FakeTranscribe,
+) -> None:
+    """Without permission to List, Gets do the job, and sweeping is never off for good:
+    it is tried again after 60 s, then after twice as long each time it fails again."""
     refs = start_many(fake, "deny", 30)
+    for ref in refs:
+        fake.start_job(f"{ref.name}-long", duration=400)
     fake.set_faults(denied=["ListTranscriptionJobs"])
     with structlog.testing.capture_logs() as logs:
         async with Poller(fake, sweep="always") as poller:
-            events = await collect(poller, refs)
+            events = await collect(poller, refs + [f"{ref.name}-long" for ref in refs])
     assert all(e.outcome is Outcome.COMPLETED for e in events)
     warnings = warnings_of(logs)
-    assert len(warnings) == 1
-    assert "AccessDeniedException" in warnings[0]["reason"]
-    assert fake.traffic().by_operation["ListTranscriptionJobs"].requests == 1
+    assert all("AccessDeniedException" in w["reason"] for w in warnings)
+    # 400 s of jobs: tries at about 0, 60, 180 and 420 s (after 60, 120, 240 s).
+    assert [w["for_seconds"] for w in warnings] == [60, 120, 240]
+    assert fake.traffic().by_operation["ListTranscriptionJobs"].requests == 3
 
 
 async def test_list_faults_pause_sweeping_for_a_minute_only(fake: FakeTranscribe) -> None:
