@@ -13,6 +13,7 @@ from transcribe_poller import (
     _health,
     _jobs,
     _oneshot,
+    _options,
     _poller,
     _stats,
     _sweep,
@@ -22,6 +23,7 @@ from transcribe_poller.testing import _account, _bed, _contract, _fake, _fakeque
 EXPECTED = {
     "Backoff": _backoff.Backoff,
     "CompletionEvent": _events.CompletionEvent,
+    "DEFAULT_OPTIONS": _options.DEFAULT_OPTIONS,
     "EventBridgeQueue": _eventbridge.EventBridgeQueue,
     "InvalidJobNameError": _exceptions.InvalidJobNameError,
     "JobKind": _jobs.JobKind,
@@ -32,6 +34,7 @@ EXPECTED = {
     "Outcome": _events.Outcome,
     "Poller": _poller.Poller,
     "PollerClosedError": _exceptions.PollerClosedError,
+    "PollerOptions": _options.PollerOptions,
     "PollerStatistics": _stats.PollerStatistics,
     "ServiceHealth": _health.ServiceHealth,
     "ServiceUnreachableError": _exceptions.ServiceUnreachableError,
@@ -81,20 +84,35 @@ def test_the_version_matches_the_distribution() -> None:
     assert transcribe_poller.__version__ == version("transcribe-poller")
 
 
-def test_option_defaults_are_the_same_everywhere() -> None:
-    """Poller, open_poller and wait_for_jobs share every option's default."""
+def test_options_are_declared_once() -> None:
+    """Poller, open_poller and wait_for_jobs take the same options, PollerOptions, with
+    the defaults of DEFAULT_OPTIONS: none of them spells an option out."""
     import inspect
+    import typing
 
-    from transcribe_poller import Poller, open_poller, wait_for_jobs
+    from transcribe_poller import (
+        DEFAULT_OPTIONS,
+        Poller,
+        PollerOptions,
+        open_poller,
+        wait_for_jobs,
+    )
 
-    def defaults(function: object) -> dict[str, object]:
-        parameters = inspect.signature(function).parameters.values()  # type: ignore[arg-type]
-        return {p.name: p.default for p in parameters if p.default is not p.empty}
+    assert set(typing.get_type_hints(PollerOptions)) == set(DEFAULT_OPTIONS)
+    for function in (Poller.__init__, open_poller, wait_for_jobs):
+        parameters = inspect.signature(function).parameters
+        assert not set(parameters) & set(DEFAULT_OPTIONS), function
+        assert parameters["options"].kind is inspect.Parameter.VAR_KEYWORD
 
-    poller = defaults(Poller.__init__)
-    for other in (open_poller, wait_for_jobs):
-        shared = poller.keys() & defaults(other).keys()
-        assert shared >= {"max_rate", "not_found_grace", "max_faults", "unreachable_after"}
-        assert {name: defaults(other)[name] for name in shared} == {
-            name: poller[name] for name in shared
-        }
+
+def test_an_unknown_option_is_named() -> None:
+    """A misspelt option is a TypeError naming it and the known ones."""
+    import pytest
+
+    from transcribe_poller import Poller
+    from transcribe_poller.testing import FakeTranscribe
+
+    with pytest.raises(
+        TypeError, match=r"unexpected option 'max_rates'; the options are: .*budget"
+    ):
+        Poller(FakeTranscribe(), max_rates=3)  # type: ignore[call-arg]

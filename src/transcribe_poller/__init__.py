@@ -21,11 +21,13 @@ from ._exceptions import (
 from ._health import ServiceHealth
 from ._jobs import JobKind, JobLike, JobRef
 from ._oneshot import open_poller, wait_for_jobs
+from ._options import DEFAULT_OPTIONS, PollerOptions
 from ._poller import Poller
 from ._stats import KindStatistics, PollerStatistics
 from ._sweep import Sweep
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "Backoff",
     "CompletionEvent",
     "EventBridgeQueue",
@@ -38,6 +40,7 @@ __all__ = [
     "Outcome",
     "Poller",
     "PollerClosedError",
+    "PollerOptions",
     "PollerStatistics",
     "ServiceHealth",
     "ServiceUnreachableError",

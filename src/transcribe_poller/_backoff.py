@@ -7,6 +7,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+from . import _check
+
 Jitter = Literal["full", "decorrelated", "none"]
 
 
@@ -30,11 +32,7 @@ class Backoff:
 
     def __post_init__(self) -> None:
         for name in ("initial", "maximum", "multiplier"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"Backoff.{name} must be a number, got {value!r}")
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"Backoff.{name} must be finite and > 0, got {value!r}")
+            _check.number(f"Backoff.{name}", getattr(self, name))
         if self.maximum < self.initial:
             raise ValueError(
                 f"Backoff.maximum ({self.maximum}) must not be below initial ({self.initial})"

@@ -1,25 +1,23 @@
-"""The Poller's option defaults, declared once.
+"""The Poller's option defaults by name, for code that reads one of them.
 
-``Poller``, ``open_poller``, ``wait_for_jobs`` and the command line all take these
-options; each names its defaults from here, so they cannot drift apart.
+They are declared once, in ``_options.DEFAULT_OPTIONS``; these names follow it.
 """
 
 from __future__ import annotations
 
-MAX_RATE = 25.0
-"""Requests per second per Get operation: below AWS's default quota of 30."""
+from ._options import DEFAULT_OPTIONS, REQUEST_TIMEOUT
 
-NOT_FOUND_GRACE = 5.0
-"""Seconds a job may stay unknown before NOT_FOUND: a job just started may not show yet."""
+MAX_RATE = DEFAULT_OPTIONS["max_rate"]
+NOT_FOUND_GRACE = DEFAULT_OPTIONS["not_found_grace"]
+MAX_FAULTS = DEFAULT_OPTIONS["max_faults"]
+UNREACHABLE_AFTER = DEFAULT_OPTIONS["unreachable_after"]
+BUDGET = DEFAULT_OPTIONS["budget"]
 
-MAX_FAULTS: int | None = None
-"""Transient faults of one job in a row before it ends with ERROR: None, never."""
-
-UNREACHABLE_AFTER = 15.0
-"""Seconds of failed connections, with no request ever answered, before giving up."""
-
-REQUEST_TIMEOUT = 20.0
-"""Seconds without an answer after which a request is abandoned, as a transient fault."""
-
-BUDGET = 0.8
-"""Requests per second each kind with pending jobs spends on ordinary looks."""
+__all__ = [
+    "BUDGET",
+    "MAX_FAULTS",
+    "MAX_RATE",
+    "NOT_FOUND_GRACE",
+    "REQUEST_TIMEOUT",
+    "UNREACHABLE_AFTER",
+]

@@ -26,13 +26,13 @@ Transcribe's events; the poller given a queue builds and owns its consumer.
 from __future__ import annotations
 
 import json
-import math
 import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+from . import _check
 from ._jobs import JobKind, JobRef, validate_job_name
 from ._s3events import OutputNames
 
@@ -203,21 +203,9 @@ class EventBridgeQueue:
         if others not in ("delete", "leave"):
             raise ValueError(f"others must be 'delete' or 'leave', got {others!r}")
         self.others: Others = others
-        if isinstance(reconcile_interval, bool) or not isinstance(reconcile_interval, (int, float)):
-            raise TypeError(
-                f"reconcile_interval must be a number of seconds, got {reconcile_interval!r}"
-            )
-        if not (math.isfinite(reconcile_interval) and reconcile_interval > 0):
-            raise ValueError(
-                "reconcile_interval must be a finite number of seconds > 0, "
-                f"got {reconcile_interval!r}"
-            )
-        self.reconcile_interval = float(reconcile_interval)
-        if isinstance(wait_time, bool) or not isinstance(wait_time, int):
-            raise TypeError(f"wait_time must be a whole number of seconds, got {wait_time!r}")
-        if not 0 <= wait_time <= 20:
-            raise ValueError(f"wait_time must be 0 to 20 seconds (SQS's limit), got {wait_time!r}")
-        self.wait_time = wait_time
+        self.reconcile_interval = _check.number("reconcile_interval", reconcile_interval)
+        # SQS's limit for a long poll is 20 s.
+        self.wait_time = _check.whole("wait_time", wait_time, low=0, high=20)
         self._output_events = check_kinds(output_events)
         if output_names is not None and not callable(output_names):
             raise TypeError(

@@ -6,16 +6,17 @@ import contextlib
 import os
 import re
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from . import _defaults
-from ._backoff import Backoff
-from ._eventbridge import EventBridgeQueue
+from ._eventbridge import EventBridgeQueue, Others
 from ._events import CompletionEvent
 from ._jobs import JobKind, JobLike, as_job_refs
+from ._options import PollerOptions
 from ._poller import Poller
-from ._sweep import Sweep
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @contextlib.asynccontextmanager
@@ -24,33 +25,31 @@ async def open_poller(
     region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
-    backoff: Backoff | None = None,
-    max_rate: float = _defaults.MAX_RATE,
-    job_timeout: float | None = None,
-    not_found_grace: float = _defaults.NOT_FOUND_GRACE,
-    max_faults: int | None = _defaults.MAX_FAULTS,
-    sweep: Sweep | str | None = None,
-    unreachable_after: float = _defaults.UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
-    request_timeout: float | None = None,
+    others: Others = "delete",
+    **options: Unpack[PollerOptions],
 ) -> AsyncIterator[Poller]:
-    """A Poller with its own aiobotocore client, closed on exit.
+    """A Poller with its own aiobotocore client, closed on exit: ``async with
+    open_poller(region="eu-west-1") as poller: ...``.
 
     ``region``, ``endpoint_url`` and ``profile`` pick the service as the AWS CLI
-    would; the other options are :class:`Poller`'s. The client makes one attempt
-    per request: the poller does the retrying, so its rate limit sees every request.
-    ``queue_url`` names an SQS queue of Transcribe's EventBridge events: the poller
-    then learns of standard and Call Analytics jobs' ends from it (an
-    :class:`EventBridgeQueue` with its own SQS client, from the same session and
-    region; ``AWS_ENDPOINT_URL_SQS`` points it elsewhere, as for the AWS CLI;
-    with no SQS endpoint configured, the queue URL's own host, and for an AWS
-    host its region). ``output_events``: the kinds whose output objects in S3
-    also reach the queue (see :class:`EventBridgeQueue`).
+    would; ``options`` are :class:`Poller`'s (:class:`PollerOptions`). The client
+    makes one attempt per request: the poller does the retrying, so its rate limit
+    sees every request. ``queue_url`` names an SQS queue of Transcribe's
+    EventBridge events: the poller then learns of standard and Call Analytics
+    jobs' ends from it (an :class:`EventBridgeQueue` with its own SQS client, from
+    the same session and region; ``AWS_ENDPOINT_URL_SQS`` points it elsewhere, as
+    for the AWS CLI; with no SQS endpoint configured, the queue URL's own host,
+    and for an AWS host its region). ``output_events``: the kinds whose output
+    objects in S3 also reach the queue; ``others``: what to do with messages about
+    jobs not awaited here (see :class:`EventBridgeQueue`).
     """
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
 
+    if queue_url is not None and options.get("notifications") is not None:
+        raise TypeError("give queue_url or notifications, not both")
     session = AioSession(profile=profile)
     config = AioConfig(retries={"total_max_attempts": 1})
     async with contextlib.AsyncExitStack() as stack:
@@ -59,27 +58,15 @@ async def open_poller(
                 "transcribe", region_name=region, endpoint_url=endpoint_url, config=config
             )
         )
-        notifications = None
         if queue_url is not None:
             where = _sqs_endpoint(session, queue_url, region)
             sqs = await stack.enter_async_context(
                 session.create_client("sqs", config=config, **where)
             )
-            notifications = EventBridgeQueue(sqs, queue_url, output_events=output_events)
-        poller = await stack.enter_async_context(
-            Poller(
-                client,
-                backoff=backoff,
-                max_rate=max_rate,
-                job_timeout=job_timeout,
-                not_found_grace=not_found_grace,
-                max_faults=max_faults,
-                sweep=sweep,
-                unreachable_after=unreachable_after,
-                notifications=notifications,
-                request_timeout=request_timeout,
+            options["notifications"] = EventBridgeQueue(
+                sqs, queue_url, output_events=output_events, others=others
             )
-        )
+        poller = await stack.enter_async_context(Poller(client, **options))
         yield poller
 
 
@@ -89,21 +76,15 @@ async def wait_for_jobs(
     region: str | None = None,
     endpoint_url: str | None = None,
     profile: str | None = None,
-    backoff: Backoff | None = None,
-    max_rate: float = _defaults.MAX_RATE,
-    job_timeout: float | None = None,
-    not_found_grace: float = _defaults.NOT_FOUND_GRACE,
-    max_faults: int | None = _defaults.MAX_FAULTS,
-    sweep: Sweep | str | None = None,
-    unreachable_after: float = _defaults.UNREACHABLE_AFTER,
     queue_url: str | None = None,
     output_events: Iterable[JobKind | str] = (),
-    request_timeout: float | None = None,
+    others: Others = "delete",
+    **options: Unpack[PollerOptions],
 ) -> list[CompletionEvent]:
     """Wait for every job; return one event per distinct job, in the order first given.
 
     Repeated jobs are awaited once. Names are checked before anything is sent; with
-    no jobs it returns ``[]`` without opening a client. Options as for
+    no jobs it returns ``[]`` without opening a client. Arguments as for
     :func:`open_poller`.
     """
     refs = as_job_refs(jobs)
@@ -114,16 +95,10 @@ async def wait_for_jobs(
             region=region,
             endpoint_url=endpoint_url,
             profile=profile,
-            backoff=backoff,
-            max_rate=max_rate,
-            job_timeout=job_timeout,
-            not_found_grace=not_found_grace,
-            max_faults=max_faults,
-            sweep=sweep,
-            unreachable_after=unreachable_after,
             queue_url=queue_url,
             output_events=output_events,
-            request_timeout=request_timeout,
+            others=others,
+            **options,
         ) as poller,
         poller.watch(refs) as events,
     ):

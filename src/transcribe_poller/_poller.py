@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from . import _defaults
 from ._backoff import Backoff
 from ._client import (
     TranscribeClient,
@@ -26,7 +25,6 @@ from ._client import (
     endpoint_of,
     request_deadline,
 )
-from ._eventbridge import EventBridgeQueue
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
 from ._health import ServiceHealth
@@ -35,12 +33,16 @@ from ._job import Policy
 from ._jobs import JobKind, JobLike, JobRef, as_job_ref, as_job_refs
 from ._kinds import KINDS
 from ._log import get_logger
+from ._options import REQUEST_TIMEOUT, PollerOptions, settle
 from ._queue import QueueConsumer
 from ._ratelimit import RateLimiter
 from ._request import Reachability, Sender
 from ._scheduler import Scheduler
 from ._stats import Counters, PollerStatistics
-from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweep, Sweeper
+from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweeper
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _Listener = MemoryObjectSendStream["CompletionEvent | None"]
 
@@ -56,7 +58,7 @@ class Poller:
         async with Poller(client) as poller:
             event = await poller.wait("interview-1")
 
-    Options:
+    Options (:class:`PollerOptions`; the defaults are :data:`DEFAULT_OPTIONS`):
 
     * ``backoff``: delays between two reads of a job after a fault or a throttled
       answer (:class:`Backoff`); ordinary reads follow ``budget``.
@@ -103,54 +105,25 @@ class Poller:
     wait, if wanted.
     """
 
-    def __init__(
-        self,
-        client: TranscribeClient,
-        *,
-        backoff: Backoff | None = None,
-        max_rate: float = _defaults.MAX_RATE,
-        job_timeout: float | None = None,
-        not_found_grace: float = _defaults.NOT_FOUND_GRACE,
-        max_faults: int | None = _defaults.MAX_FAULTS,
-        sweep: Sweep | str | None = None,
-        unreachable_after: float = _defaults.UNREACHABLE_AFTER,
-        notifications: EventBridgeQueue | None = None,
-        request_timeout: float | None = None,
-        budget: float = _defaults.BUDGET,
-    ) -> None:
+    def __init__(self, client: TranscribeClient, **options: Unpack[PollerOptions]) -> None:
         check_client(client)
-        if backoff is not None and not isinstance(backoff, Backoff):
-            raise TypeError(f"backoff must be a Backoff, got {backoff!r}")
-        if isinstance(sweep, str):
-            sweep = Sweep(mode=sweep)  # type: ignore[arg-type]  # checked by Sweep
-        elif sweep is not None and not isinstance(sweep, Sweep):
-            raise TypeError(f"sweep must be a Sweep or 'auto', 'always' or 'never', got {sweep!r}")
+        settings = settle(options)
         self._client = client
-        self._backoff = backoff if backoff is not None else Backoff()
-        self._max_rate = _seconds("max_rate", max_rate, zero_ok=False)
-        self._budget = _seconds("budget", budget, zero_ok=False)
-        self._job_timeout = (
-            None if job_timeout is None else _seconds("job_timeout", job_timeout, zero_ok=False)
-        )
-        self._not_found_grace = _seconds("not_found_grace", not_found_grace, zero_ok=True)
-        if max_faults is not None and (
-            isinstance(max_faults, bool) or not isinstance(max_faults, int)
-        ):
-            raise TypeError(f"max_faults must be None or a whole number, got {max_faults!r}")
-        if max_faults is not None and max_faults < 0:
-            raise ValueError(f"max_faults must be None or a whole number >= 0, got {max_faults!r}")
-        self._max_faults = max_faults
-        self._sweep = sweep if sweep is not None else Sweep()
-        self._unreachable_after = _seconds("unreachable_after", unreachable_after, zero_ok=True)
-        if notifications is not None and not isinstance(notifications, EventBridgeQueue):
-            raise TypeError(f"notifications must be an EventBridgeQueue, got {notifications!r}")
-        self._queue = notifications
-        self._consumer: QueueConsumer | None = None
+        self._backoff = settings.backoff
+        self._budget = settings.budget
+        self._max_rate = settings.max_rate
+        self._job_timeout = settings.job_timeout
+        self._not_found_grace = settings.not_found_grace
+        self._max_faults = settings.max_faults
+        self._sweep = settings.sweep
+        self._unreachable_after = settings.unreachable_after
+        self._queue = settings.notifications
         self._request_timeout = (
-            min(request_deadline(client), _defaults.REQUEST_TIMEOUT)
-            if request_timeout is None
-            else _seconds("request_timeout", request_timeout, zero_ok=False)
+            min(request_deadline(client), REQUEST_TIMEOUT)
+            if settings.request_timeout is None
+            else settings.request_timeout
         )
+        self._consumer: QueueConsumer | None = None
         self._sender: Sender | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
@@ -423,13 +396,3 @@ class Watch:
                 which = f"job {self._refs[0]}" if len(self._refs) == 1 else "every watched job"
                 raise PollerClosedError(f"the Poller closed before {which} finished")
             yield event
-
-
-def _seconds(name: str, value: object, *, zero_ok: bool) -> float:
-    """A finite number above zero (or at least zero), else an error naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-        wanted = "a number >= 0" if zero_ok else "a positive number"
-        raise ValueError(f"{name} must be {wanted}, got {value!r}")
-    return float(value)

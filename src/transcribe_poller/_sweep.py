@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import anyio
 
+from . import _check
 from ._backoff import Backoff
 from ._classify import Verdict, describe, is_connection_failure
 from ._client import TranscribeClient
@@ -101,24 +102,14 @@ class Sweep:
             raise ValueError(f"Sweep.mode must be 'auto', 'always' or 'never', got {self.mode!r}")
         for name in ("max_list_rate", "interval", "stale_after", "list_budget"):
             value = getattr(self, name)
-            if value is None and name == "interval":
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"Sweep.{name} must be a number, got {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"Sweep.{name} must be a positive number, got {value!r}")
+            if value is not None or name != "interval":
+                _check.number(f"Sweep.{name}", value)
         for name, low, high in (
             ("threshold", 1, None),
             ("page_size", 1, 100),
             ("max_pages", 1, None),
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"Sweep.{name} must be a whole number, got {value!r}")
-            if value < low:
-                raise ValueError(f"Sweep.{name} must be a whole number >= {low}, got {value!r}")
-            if high is not None and value > high:
-                raise ValueError(f"Sweep.{name} must be at most {high}, got {value!r}")
+            _check.whole(f"Sweep.{name}", getattr(self, name), low=low, high=high)
 
     def wanted(self, pending: int, running: bool) -> bool:
         """Whether a kind with ``pending`` jobs should be swept (with hysteresis)."""
