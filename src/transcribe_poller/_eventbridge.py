@@ -19,33 +19,22 @@ while the queue works: that bounds what a lost event costs. When the queue fails
 ended), the kinds it covers go back to sweeps and Gets as without it, and come back
 to push once a receive answers again.
 
-This module holds :class:`EventBridgeQueue`, configuration only, and the reading of
-Transcribe's events; the poller given a queue builds and owns its consumer.
+This module holds :class:`EventBridgeQueue`, configuration only; reading a message
+is ``_messages``' (pure), and the poller given a queue builds and owns its consumer
+(``_queue``).
 """
 
 from __future__ import annotations
 
-import json
-import reprlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from . import _check
-from ._jobs import JobKind, JobRef, validate_job_name
+from ._jobs import JobKind
+from ._messages import DETAIL_TYPES as DETAIL_TYPES  # the test beds still read it here
 from ._s3events import OutputNames
 
-SOURCE = "aws.transcribe"
-# detail-type: (kind, name field, status field) in the event's detail.
-DETAIL_TYPES: Mapping[str, tuple[JobKind, str, str]] = {
-    "Transcribe Job State Change": (
-        JobKind.STANDARD,
-        "TranscriptionJobName",
-        "TranscriptionJobStatus",
-    ),
-    "Call Analytics Job State Change": (JobKind.CALL_ANALYTICS, "JobName", "JobStatus"),
-}
 COVERED_KINDS = frozenset(kind for kind, _, _ in DETAIL_TYPES.values())
 Others = Literal["delete", "leave"]
 # The SQS operations the consumer calls.
@@ -69,65 +58,6 @@ class SQSClient(Protocol):
     async def delete_message_batch(
         self, *, QueueUrl: str, Entries: list[dict[str, str]]
     ) -> Mapping[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What one message says: a job of some kind reached some status."""
-
-    job: JobRef
-    status: str
-
-
-def short(value: object) -> str:
-    """A bounded repr of a value taken from a message, for a log line."""
-    return reprlib.repr(value)
-
-
-def decode_body(body: object) -> dict[str, Any] | str:
-    """The JSON object in a message body, or why there is none (a short reason).
-
-    Any body at all: a deeply nested one makes ``json.loads`` raise RecursionError,
-    which is a reason here like any other.
-    """
-    if not isinstance(body, str):
-        return "no body"
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError):
-        return "not JSON"
-    if not isinstance(event, dict):
-        return "not an event"
-    return event
-
-
-def parse_message(body: object) -> Notice | str:
-    """The notice in a message body, or why the body is not one (a short reason)."""
-    event = decode_body(body)
-    if isinstance(event, str):
-        return event
-    return notice_in(event)
-
-
-def notice_in(event: Mapping[str, Any]) -> Notice | str:
-    """The notice in a decoded Transcribe event, or why it is not one."""
-    if event.get("source") != SOURCE:
-        return f"source {short(event.get('source'))}"
-    detail_type = event.get("detail-type")
-    found = DETAIL_TYPES.get(detail_type) if isinstance(detail_type, str) else None
-    if found is None:
-        return f"detail-type {short(detail_type)}"
-    kind, name_field, status_field = found
-    detail = event.get("detail")
-    if not isinstance(detail, dict):
-        return "no detail"
-    name, status = detail.get(name_field), detail.get(status_field)
-    if not isinstance(status, str):
-        return f"no {status_field}"
-    try:
-        return Notice(JobRef(validate_job_name(name), kind), status)
-    except ValueError:
-        return f"bad {name_field}"
 
 
 class EventBridgeQueue:

@@ -19,9 +19,16 @@ from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobRef
 from ._kinds import TERMINAL_STATUSES, KindSpec
 from ._request import Reply
-from ._s3events import MAX_OUTPUT_REREADS, OUTPUT_REREAD_STEP
 from ._stats import Counters
 
+# The service writes a job's output, then marks it COMPLETED: the Get an output
+# object prompts waits this long, and while the status lags it is repeated every
+# OUTPUT_REREAD_STEP seconds, at most MAX_OUTPUT_REREADS times (2.5 s in all), after
+# which the reconciling sweep has the job. Chosen for an object up to about 1 s
+# ahead: one Get in most cases, two in the rest, and under 1 s late.
+OUTPUT_SETTLE = 0.75
+OUTPUT_REREAD_STEP = 0.35
+MAX_OUTPUT_REREADS = 5
 # After a wrong hint a job ignores hints for a while, but never so long that a job
 # ending meanwhile waits for its next reconciliation read.
 MAX_HINT_PAUSE = 6.0

@@ -2,10 +2,10 @@
 
 A :class:`QueueConsumer` belongs to one open poller, which makes it from the user's
 :class:`EventBridgeQueue` (plain configuration) and drops it on leaving, so a new
-poller given the same configuration starts afresh. It long-polls the queue, reads
-each message (a Transcribe event, an S3 "Object Created" event, or S3's own
-notification) and hints the jobs it may concern through the :class:`HintFeed` of
-their kind's scheduler: each covered kind has a :class:`PushCoverage` among its
+poller given the same configuration starts afresh. It long-polls the queue, has
+each message read (``_messages.read_body``: a Transcribe event, an S3 "Object
+Created" event, or S3's own notification, into hints) and hands each hint to the
+:class:`HintFeed` of its kind's scheduler: each covered kind has a :class:`PushCoverage` among its
 hint sources, whose run hands the consumer that feed and lasts while the queue
 works.
 
@@ -29,7 +29,6 @@ turns push off: the handles are retried with the next delete.
 from __future__ import annotations
 
 import collections
-import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -38,12 +37,11 @@ import anyio
 from ._backoff import Backoff
 from ._cancel import is_foreign_cancellation, really_cancelled
 from ._classify import Verdict, classify, describe
-from ._eventbridge import EventBridgeQueue, decode_body, notice_in, short
+from ._eventbridge import EventBridgeQueue
 from ._exceptions import NotificationsError
 from ._hints import HintFeed
-from ._jobs import JobKind, JobRef
-from ._kinds import TERMINAL_STATUSES
-from ._s3events import S3_SOURCE, OutputObject, default_output_names, objects_in
+from ._jobs import JobKind
+from ._messages import read_body, short
 
 DEFAULT_REQUEST_TIMEOUT = 60.0
 # A receive still unanswered this long after its long poll should have ended makes
@@ -56,8 +54,6 @@ RECEIVE_GRACE = 10.0
 MIN_RECEIVE_CYCLE = 1.0
 # While the queue does not work, how often the covered kinds ask whether it does again.
 RETRY_SECONDS = 5.0
-# Names taken from one object: a hook answering more is cut there.
-MAX_NAMES_PER_OBJECT = 32
 # SQS's limit of entries per DeleteMessageBatch (and of messages per receive).
 BATCH = 10
 # Receipt handles waiting to be deleted, at most: while deletes fail, older ones
@@ -245,75 +241,27 @@ class QueueConsumer:
 
     def _use(self, body: object) -> bool:
         """Hint the jobs a body concerns; whether any is awaited here (or it is done with)."""
-        event = decode_body(body)
-        if isinstance(event, str):
-            self.unusable += 1
-            self._log.debug("queue message ignored", reason=event)
-            return False
-        if "Records" in event or event.get("source") == S3_SOURCE:
-            return self._objects(event)
-        notice = notice_in(event)
-        if isinstance(notice, str):
-            self.unusable += 1
-            self._log.debug("queue message ignored", reason=notice)
-            return False
-        if notice.status not in TERMINAL_STATUSES:
-            return True  # nothing to do with it, here or anywhere
-        feed = self._feeds.get(notice.job.kind)
-        if feed is None or not feed.awaits(notice.job.name):
-            return False
-        feed.may_have_ended(notice.job.name)
-        return True
-
-    def _objects(self, event: Mapping[str, Any]) -> bool:
-        objects = objects_in(event)
-        if isinstance(objects, str):
-            self._log.debug("queue message ignored", reason=objects)
-            return False
-        kinds = [kind for kind in self._output_kinds if kind in self._feeds]
-        awaited = False
-        for obj in objects:
-            for kind, name in self._jobs_of(obj, kinds):
-                feed = self._feeds[kind]
-                if feed.awaits(name):
-                    feed.may_have_ended(name, output=True)
-                    awaited = True
-        return awaited
-
-    def _jobs_of(self, obj: OutputObject, kinds: list[JobKind]) -> list[tuple[JobKind, str]]:
-        """The jobs, among ``kinds``, whose output the object may be."""
-        if self._hook is None:
-            # Each kind's own layout: a medical object never hints a Medical Scribe
-            # job of the same name, nor the other way round.
-            return [
-                (kind, name)
-                for kind in kinds
-                for name in default_output_names(obj.bucket, obj.key, kind)
-            ]
-        found: list[tuple[JobKind, str]] = []
-        for job in self._hook_answer(obj.bucket, obj.key):
-            if isinstance(job, JobRef):
-                if job.kind in kinds:
-                    found.append((job.kind, job.name))
-            elif isinstance(job, str):
-                # A bare name says no kind: a job of that name of any kind may own it.
-                found.extend((kind, job) for kind in kinds)
-        return found
-
-    def _hook_answer(self, bucket: str, key: str) -> list[object]:
-        assert self._hook is not None
         try:
-            # A hook yielding without end is cut: a message's worth of names at most.
-            return list(itertools.islice(self._hook(bucket, key), MAX_NAMES_PER_OBJECT))
+            reading = read_body(body, output_kinds=self._output_kinds, output_names=self._hook)
         except Exception as error:
             if not self._hook_failed:  # said once: it would say so for every object
                 self._hook_failed = True
                 self._log.warning(
                     "output_names failed; objects it cannot read are ignored",
-                    key=short(key),
                     error=describe(error),
                 )
             raise
+        if isinstance(reading, str):
+            self.unusable += 1
+            self._log.debug("queue message ignored", reason=reading)
+            return False
+        used = reading.done
+        for hint in reading.hints:
+            feed = self._feeds.get(hint.job.kind)
+            if feed is not None and feed.awaits(hint.job.name):
+                feed.may_have_ended(hint.job.name, output=hint.output)
+                used = True
+        return used
 
     # -- deleting ----------------------------------------------------------------------
 

@@ -44,14 +44,6 @@ WRITE_ACCESS_CHECK = ".write_access_check_file.temp"
 # Longest key S3 allows; past it a key is not S3's and is not split at all.
 MAX_KEY = 1024
 
-# The service writes a job's output, then marks it COMPLETED: the Get an output
-# object prompts waits this long, and while the status lags it is repeated every
-# OUTPUT_REREAD_STEP seconds, at most MAX_OUTPUT_REREADS times (2.5 s in all), after
-# which the reconciling sweep has the job. Chosen for an object up to about 1 s
-# ahead: one Get in most cases, two in the rest, and under 1 s late.
-OUTPUT_SETTLE = 0.75
-OUTPUT_REREAD_STEP = 0.35
-MAX_OUTPUT_REREADS = 5
 
 # What each kind's output files end with, by the default layout.
 EXTENSIONS: Mapping[JobKind, tuple[str, ...]] = {

@@ -32,12 +32,11 @@ from ._client import TranscribeClient
 from ._events import CompletionEvent, Outcome, event_from_job, strip_query
 from ._exceptions import ServiceUnreachableError
 from ._hints import HintSource
-from ._job import Job, Policy
+from ._job import OUTPUT_SETTLE, Job, Policy
 from ._jobs import JobRef
 from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
 from ._request import Sender
-from ._s3events import OUTPUT_SETTLE
 
 # Workers of one kind at most: beyond botocore's connection pool (10 by default)
 # more requests in flight only queue inside the client.

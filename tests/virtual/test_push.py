@@ -18,7 +18,7 @@ from transcribe_poller import (
     Outcome,
     Poller,
 )
-from transcribe_poller._eventbridge import Notice, parse_message
+from transcribe_poller._messages import Hint, Reading, read_body
 from transcribe_poller.testing import FakeTranscribe
 
 from ._helpers import collect
@@ -30,24 +30,56 @@ def event(detail_type: str, detail: object, source: str = "aws.transcribe") -> s
     return json.dumps({"source": source, "detail-type": detail_type, "detail": detail})
 
 
+# Literal messages, as the queue holds them (not built by the code under test).
+TRANSCRIBE_EVENT = (
+    '{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718",'
+    '"detail-type":"Transcribe Job State Change","source":"aws.transcribe",'
+    '"account":"111122223333","time":"2026-12-04T10:00:00Z","region":"us-west-2",'
+    '"resources":[],"detail":{"TranscriptionJobName":"my-job",'
+    '"TranscriptionJobStatus":"COMPLETED"}}'
+)
+CALL_ANALYTICS_EVENT = (
+    '{"version":"0","id":"1","detail-type":"Call Analytics Job State Change",'
+    '"source":"aws.transcribe","account":"111122223333","time":"2026-12-04T10:00:00Z",'
+    '"region":"us-west-2","resources":[],"detail":{"JobName":"call-7","JobStatus":"FAILED",'
+    '"FailureReason":"The media could not be read."}}'
+)
+IN_PROGRESS_EVENT = TRANSCRIBE_EVENT.replace('"COMPLETED"', '"IN_PROGRESS"')
+S3_EVENTBRIDGE_EVENT = (
+    '{"version":"0","id":"2","detail-type":"Object Created","source":"aws.s3",'
+    '"account":"111122223333","time":"2026-12-04T10:00:00Z","region":"us-west-2",'
+    '"resources":["arn:aws:s3:::clinic-output"],"detail":{"version":"0",'
+    '"bucket":{"name":"clinic-output"},"object":{"key":"medical/visit-1.json",'
+    '"size":1024},"reason":"PutObject"}}'
+)
+S3_RECORDS = (
+    '{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-west-2",'
+    '"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"clinic-output"},'
+    '"object":{"key":"consult-2/summary.json","size":2048}}}]}'
+)
+BOTH = (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE)
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
+        (TRANSCRIBE_EVENT, Reading([Hint(JobRef("my-job"))])),
+        (CALL_ANALYTICS_EVENT, Reading([Hint(JobRef.call_analytics("call-7"))])),
+        (IN_PROGRESS_EVENT, Reading(done=True)),
+        (S3_EVENTBRIDGE_EVENT, Reading([Hint(JobRef.medical("visit-1"), output=True)])),
         (
-            event(
-                "Transcribe Job State Change",
-                {"TranscriptionJobName": "a", "TranscriptionJobStatus": "COMPLETED"},
+            S3_RECORDS,
+            # The key fits both layouts: a medical job named "summary" may own it too.
+            Reading(
+                [
+                    Hint(JobRef.medical("summary"), output=True),
+                    Hint(JobRef.medical_scribe("consult-2"), output=True),
+                ]
             ),
-            Notice(JobRef("a"), "COMPLETED"),
-        ),
-        (
-            event("Call Analytics Job State Change", {"JobName": "c", "JobStatus": "FAILED"}),
-            Notice(JobRef.call_analytics("c"), "FAILED"),
         ),
         ("{not json", "not JSON"),
         ("[1, 2]", "not an event"),
         (None, "no body"),
-        (event("Transcribe Job State Change", {}, source="aws.s3"), "source 'aws.s3'"),
         (event("Object Created", {}), "detail-type 'Object Created'"),
         (event("Transcribe Job State Change", "text"), "no detail"),
         (
@@ -71,10 +103,11 @@ def event(detail_type: str, detail: object, source: str = "aws.transcribe") -> s
     ],
 )
 def test_every_message_is_read_or_refused_with_a_reason(
-    body: object, expected: Notice | str
+    body: object, expected: Reading | str
 ) -> None:
-    """Transcribe events become notices; anything else a short reason, never an error."""
-    assert parse_message(body) == expected
+    """Each shape of message (Transcribe's events, S3's through EventBridge or direct)
+    becomes its hints; anything else a short reason, never an error."""
+    assert read_body(body, output_kinds=BOTH) == expected
 
 
 def batch(fake: FakeTranscribe, standard: int, medical: int, seed: int = 1) -> list[JobRef]:

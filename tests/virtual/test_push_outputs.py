@@ -20,13 +20,8 @@ from transcribe_poller import (
     Outcome,
     Poller,
 )
-from transcribe_poller._s3events import (
-    MAX_OUTPUT_REREADS,
-    OUTPUT_SETTLE,
-    OutputObject,
-    default_output_names,
-    objects_in,
-)
+from transcribe_poller._job import MAX_OUTPUT_REREADS, OUTPUT_SETTLE
+from transcribe_poller._s3events import OutputObject, default_output_names, objects_in
 from transcribe_poller.testing import FakeTranscribe
 from transcribe_poller.testing._outputs import direct_notification, eventbridge_event
 
