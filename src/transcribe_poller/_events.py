@@ -36,9 +36,6 @@ class ReadOnlyDict(dict):  # type: ignore[type-arg]
         return type(self)(copy.deepcopy(dict(self), memo))
 
 
-_EMPTY: Mapping[str, Any] = ReadOnlyDict()
-
-
 class Outcome(str, enum.Enum):
     """How a job's wait ended."""
 
@@ -92,7 +89,7 @@ class CompletionEvent:
     subtitle_uris: tuple[str, ...] = ()
     clinical_document_uri: str | None = None
     failure_reason: str | None = None
-    details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, compare=False)
+    details: Mapping[str, Any] = field(default_factory=ReadOnlyDict, compare=False)
     polls: int = 0
     waited: float = 0.0
     error: BaseException | None = field(default=None, compare=False)

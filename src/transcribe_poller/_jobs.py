@@ -77,18 +77,22 @@ class JobRef:
 
     @classmethod
     def standard(cls, name: str) -> JobRef:
+        """A standard transcription job (``StartTranscriptionJob``): ``JobRef("x")``."""
         return cls(name, JobKind.STANDARD)
 
     @classmethod
     def medical(cls, name: str) -> JobRef:
+        """A medical transcription job (``StartMedicalTranscriptionJob``)."""
         return cls(name, JobKind.MEDICAL)
 
     @classmethod
     def call_analytics(cls, name: str) -> JobRef:
+        """A Call Analytics job (``StartCallAnalyticsJob``)."""
         return cls(name, JobKind.CALL_ANALYTICS)
 
     @classmethod
     def medical_scribe(cls, name: str) -> JobRef:
+        """A Medical Scribe job (``StartMedicalScribeJob``)."""
         return cls(name, JobKind.MEDICAL_SCRIBE)
 
     def __str__(self) -> str:
