@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._answer import Mismatch, Odd, read_answer
 from ._backoff import Backoff
@@ -19,7 +19,6 @@ from ._events import CompletionEvent, Outcome, ReadOnlyDict, event_from_job
 from ._jobs import JobRef
 from ._kinds import TERMINAL_STATUSES, KindSpec
 from ._request import Reply
-from ._stats import Counters
 
 # The service writes a job's output, then marks it COMPLETED: the Get an output
 # object prompts waits this long, and while the status lags it is repeated every
@@ -38,9 +37,24 @@ MAX_HINT_PAUSE = 6.0
 MAX_ODD_ANSWERS = 3
 
 
+class Next(NamedTuple):
+    """When to read a job again, and what its scheduler records of the read just made."""
+
+    at: float
+    hint: bool = False  # make the next read a hinted one
+    tally: str | None = None  # the field of the scheduler's KindCounts to add one to
+
+
 @dataclass(eq=False, slots=True)
 class Job:
-    """A job being polled. ``due`` and ``entry`` place it in its scheduler's heap."""
+    """A job being polled, in two parts with one writer each.
+
+    The scheduler's fields place and move it: ``due`` and ``entry`` in its heap,
+    ``in_flight``, ``gone``, ``hinted``, ``polls``, ``seen_unfinished``,
+    ``output_seen``. The read record (``attempt`` to ``output_rereads``, ``status``)
+    is written by :class:`Policy` alone, which the scheduler calls after each read
+    and which returns what the scheduler then applies (:class:`Next`).
+    """
 
     ref: JobRef
     started: float
@@ -84,7 +98,6 @@ class Policy:
     backoff: Backoff
     not_found_grace: float
     max_faults: int | None  # None: faults never end a job
-    counters: Counters
     log: Any
 
     def after(
@@ -97,7 +110,7 @@ class Policy:
         sent: float,
         reconcile: float | None,
         cadence: float,
-    ) -> CompletionEvent | float:
+    ) -> CompletionEvent | Next:
         """The event that ends ``job``, or when to read it next.
 
         ``hinted`` says whether a hint asked for this read, ``sent`` when its request
@@ -118,8 +131,7 @@ class Policy:
         error = reply.error
         if reply.verdict is Verdict.THROTTLED:
             # The limiter sets the pace; rejoin soon and keep the hint for that read.
-            job.hinted = job.hinted or hinted
-            return now + self.backoff.delay(0)
+            return Next(now + self.backoff.delay(0), hint=hinted)
         if reply.verdict is Verdict.NOT_FOUND:
             grace_ends = job.started + self.not_found_grace
             if now >= grace_ends:
@@ -127,7 +139,7 @@ class Policy:
                 reason = service_message(error)
                 return self.ended(job, Outcome.NOT_FOUND, now, error=error, reason=reason)
             # A job just started may not be visible yet: look again by the grace's end.
-            return min(now + cadence, grace_ends)
+            return Next(min(now + cadence, grace_ends))
         if reply.verdict is Verdict.TRANSIENT:
             return self._fault(job, now, sent, counted=reply.fault, error=error)
         return self.ended(job, Outcome.ERROR, now, error=error)
@@ -141,15 +153,15 @@ class Policy:
         counted: bool,
         error: BaseException | None = None,
         reason: str | None = None,
-    ) -> CompletionEvent | float:
+    ) -> CompletionEvent | Next:
         job.faulted = True
-        job.hinted = False  # a hint is kept only for a throttled read; this one was spent
-        if counted:
-            job.faults += 1
-            if self.max_faults is not None and job.faults > self.max_faults:
-                return self.ended(job, Outcome.ERROR, now, error=error, reason=reason)
-            self.counters.retried_faults += 1
-        return max(now, self.next_backoff(job, sent))
+        at = max(now, self.next_backoff(job, sent))
+        if not counted:
+            return Next(at)
+        job.faults += 1
+        if self.max_faults is not None and job.faults > self.max_faults:
+            return self.ended(job, Outcome.ERROR, now, error=error, reason=reason)
+        return Next(at, tally="retried_faults")
 
     def _answered(
         self,
@@ -161,7 +173,7 @@ class Policy:
         sent: float,
         reconcile: float | None,
         cadence: float,
-    ) -> CompletionEvent | float:
+    ) -> CompletionEvent | Next:
         details = read_answer(self.spec, job.ref.name, answer)
         if isinstance(details, Mismatch):
             self.log.warning("answer about another job; reading again", reason=details.reason)
@@ -173,7 +185,7 @@ class Policy:
             if job.odd_answers >= MAX_ODD_ANSWERS:
                 reason = f"{details.reason} ({MAX_ODD_ANSWERS} answers in a row)"
                 return self.ended(job, Outcome.ERROR, now, reason=reason)
-            return self.next_backoff(job, now)
+            return Next(self.next_backoff(job, now))
         job.faults = 0
         job.faulted = False
         job.odd_answers = 0
@@ -189,19 +201,19 @@ class Policy:
             # The output is written before the status flips: look again shortly, as a
             # hinted read, rather than wait for reconciliation.
             job.output_rereads += 1
-            self.counters.output_rereads += 1
-            job.hinted = True
-            return now + OUTPUT_REREAD_STEP
+            return Next(now + OUTPUT_REREAD_STEP, hint=True, tally="output_rereads")
+        tally = None
         if hinted:
             # The hint was wrong or stale: back off from this job's hints for a while.
-            self.counters.wrong_hints += 1
+            tally = "wrong_hints"
             job.wrong_hints += 1
             job.hints_ignored_until = now + min(self.backoff.bound(job.wrong_hints), MAX_HINT_PAUSE)
         if job.hinted:
-            return now  # a hint came while this read was under way: it may be stale
+            # A hint came while this read was under way: it may be stale.
+            return Next(now, tally=tally)
         if reconcile is not None:
-            return now + reconcile
-        return now + cadence
+            return Next(now + reconcile, tally=tally)
+        return Next(now + cadence, tally=tally)
 
     def _last_seen(self, job: Job) -> ReadOnlyDict:
         """What an event without a terminal status says of the job: its name and the

@@ -8,7 +8,6 @@ hands each job's one event to every waiter: ``wait()`` is a ``watch()`` of one j
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -38,7 +37,7 @@ from ._queue import QueueConsumer
 from ._ratelimit import RateLimiter
 from ._request import Reachability, Sender
 from ._scheduler import Scheduler
-from ._stats import Counters, PollerStatistics
+from ._stats import PollerStatistics, RequestCounts, compose
 from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweeper
 
 if TYPE_CHECKING:
@@ -127,7 +126,7 @@ class Poller:
         self._sender: Sender | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
         self._waiters: dict[JobRef, list[_Listener]] = {}
-        self._counters = Counters()
+        self._sweepers: list[Sweeper] = []
         self._task_group: TaskGroup | None = None
         self._state = "new"
 
@@ -145,9 +144,7 @@ class Poller:
         # Bound now, after the application has configured its logging.
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
-        sender = self._sender = Sender(
-            self._counters, reach, log, request_timeout=self._request_timeout
-        )
+        sender = self._sender = Sender(reach, log, request_timeout=self._request_timeout)
         consumer = (
             None
             if self._queue is None
@@ -165,25 +162,18 @@ class Poller:
                     sources.append(consumer.coverage(kind))
                 if self._sweep.mode != "never":
                     retry = Backoff(LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, rng=self._backoff.rng)
-                    sources.append(
-                        Sweeper(
-                            client=self._client,
-                            spec=spec,
-                            settings=self._sweep,
-                            sender=sender,
-                            retry=retry,
-                            log=log,
-                            budget=self._budget,
-                        )
+                    sweeper = Sweeper(
+                        client=self._client,
+                        spec=spec,
+                        settings=self._sweep,
+                        sender=sender,
+                        retry=retry,
+                        log=log,
+                        budget=self._budget,
                     )
-                policy = Policy(
-                    spec,
-                    self._backoff,
-                    self._not_found_grace,
-                    self._max_faults,
-                    self._counters,
-                    log,
-                )
+                    self._sweepers.append(sweeper)
+                    sources.append(sweeper)
+                policy = Policy(spec, self._backoff, self._not_found_grace, self._max_faults, log)
                 scheduler = self._schedulers[kind] = Scheduler(
                     spec=spec,
                     client=self._client,
@@ -293,19 +283,12 @@ class Poller:
         limits: dict[str, float] = {}
         for scheduler in self._schedulers.values():
             limits.update(scheduler.rate_limits())
-        pending = {kind: s.count() for kind, s in self._schedulers.items() if s.count()}
+        kinds = {kind: (s.count(), s.counts) for kind, s in self._schedulers.items()}
         consumer = self._consumer
         queue = (0, 0) if consumer is None else (consumer.requests, consumer.messages)
-        stats = self._counters.snapshot(pending=pending, rate_limits=limits, queue=queue)
-        if self._sender is None:
-            return stats
-        health = self.health
-        return dataclasses.replace(
-            stats,
-            service_down=health.down,
-            outages=health.outages,
-            outage_seconds=health.outage_seconds,
-        )
+        requests = RequestCounts() if self._sender is None else self._sender.counts
+        sweeps = [sweeper.counts for sweeper in self._sweepers]
+        return compose(requests, kinds, sweeps, limits, queue, self.health)
 
     @property
     def health(self) -> ServiceHealth:

@@ -22,7 +22,7 @@ from ._classify import Verdict, classify, describe, is_missing_credentials
 from ._exceptions import ServiceUnreachableError
 from ._health import Health, Outages
 from ._ratelimit import RateLimiter
-from ._stats import Counters
+from ._stats import RequestCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +120,12 @@ class Sender:
 
     def __init__(
         self,
-        counters: Counters,
         reach: Reachability,
         log: Any,
         *,
         request_timeout: float = math.inf,
     ) -> None:
-        self.counters = counters
+        self.counts = RequestCounts()  # written here alone
         self.reach = reach
         self.log = log
         self.request_timeout = request_timeout
@@ -171,7 +170,7 @@ class Sender:
         (one scope per request instead of two, on the busiest path), and the caller
         calls :meth:`abandoned` when it expires.
         """
-        self.counters.sent(sent_at)
+        self.counts.sent(sent_at)
         try:
             if not deadline:
                 return self._answered(await call(**params), call)
@@ -231,7 +230,7 @@ class Sender:
         if isinstance(error, botocore.exceptions.ClientError) and verdict is not Verdict.TRANSIENT:
             self._heard(call)  # throttled, not found, denied: an answer all the same
         if verdict is Verdict.THROTTLED:
-            self.counters.throttled += 1
+            self.counts.throttled += 1
             cut = limiter.on_throttle(sent_at, retry_after)
             self.log.info(
                 "throttled",

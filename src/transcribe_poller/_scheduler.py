@@ -7,7 +7,8 @@ rate limiter's turn and send the Get. Workers are added only while every worker 
 a request in flight and none is waiting for its turn, so their number follows the
 requests in flight, not the jobs awaited: a job costs a small object and a heap
 entry, not a task. Everything here runs in one thread of one event loop: the
-scheduler alone writes its jobs, and needs no lock.
+scheduler places and moves its jobs, the per-job rules (``_job.Policy``) keep each
+job's read record and return what to do next, and nothing needs a lock.
 
 The scheduler also starts and stops its hint sources (see ``_hints``), deciding
 only when something changes: a job added, finished or released, a source ending,
@@ -37,6 +38,7 @@ from ._jobs import JobRef
 from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
 from ._request import Sender
+from ._stats import KindCounts
 
 # Workers of one kind at most: beyond botocore's connection pool (10 by default)
 # more requests in flight only queue inside the client.
@@ -96,6 +98,7 @@ class Scheduler:
         self._job_timeout = math.inf if job_timeout is None else job_timeout
         self._log = log
         self._jobs: dict[str, Job] = {}
+        self.counts = KindCounts()  # written here alone
         self._heap: list[tuple[float, int, Job]] = []
         self._entries = 0
         self._ready: collections.deque[Job] = collections.deque()
@@ -455,8 +458,13 @@ class Scheduler:
         job.in_flight = False
         if isinstance(step, CompletionEvent):
             self._finish(job, step)
-        else:
-            self._schedule(job, step)
+            return
+        if step.hint:
+            job.hinted = True
+        if step.tally is not None:
+            counts = self.counts
+            setattr(counts, step.tally, getattr(counts, step.tally) + 1)
+        self._schedule(job, step.at)
 
     async def _take_turn(self) -> float:
         """Wait until the service is up (or this is its probe), then for the limiter."""
@@ -536,7 +544,7 @@ class Scheduler:
         self._deadlines.pop(job, None)
         if self._jobs.get(job.ref.name) is job:
             del self._jobs[job.ref.name]
-        self._sender.counters.finished(self.spec.kind, event.outcome)
+        self.counts.outcomes[event.outcome] += 1
         quiet = event.outcome in (Outcome.COMPLETED, Outcome.FAILED) or isinstance(
             event.error,
             ServiceUnreachableError,  # said once, by the reachability check

@@ -10,6 +10,7 @@ from typing import Any
 import anyio
 
 from ._events import Outcome, ReadOnlyDict
+from ._health import ServiceHealth
 from ._jobs import JobKind
 
 RATE_WINDOW = 5.0  # seconds over which request_rate is measured
@@ -119,19 +120,12 @@ def _plain(outcomes: Mapping[Outcome, int]) -> str:
     return "{" + ", ".join(f"{o.value}: {n}" for o, n in outcomes.items() if n) + "}"
 
 
-class Counters:
-    """What every part of a poller counts; read only through :meth:`snapshot`."""
+class RequestCounts:
+    """What the Sender counts of the requests it sends; written by it alone."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.throttled = 0
-        self.retried_faults = 0
-        self.sweeps = 0
-        self.list_requests = 0
-        self.list_pages = 0
-        self.wrong_hints = 0
-        self.output_rereads = 0
-        self.outcomes: collections.Counter[tuple[JobKind, Outcome]] = collections.Counter()
         self._sends: collections.deque[float] = collections.deque()
 
     def sent(self, now: float) -> None:
@@ -143,9 +137,6 @@ class Counters:
         if sends[0] < now - RATE_WINDOW:
             self._trim(now)
 
-    def finished(self, kind: JobKind, outcome: Outcome) -> None:
-        self.outcomes[kind, outcome] += 1
-
     def request_rate(self) -> float:
         self._trim(anyio.current_time())
         return len(self._sends) / RATE_WINDOW
@@ -155,39 +146,70 @@ class Counters:
         while self._sends and self._sends[0] < oldest:
             self._sends.popleft()
 
-    def snapshot(
-        self,
-        pending: Mapping[JobKind, int],
-        rate_limits: Mapping[str, float],
-        queue: tuple[int, int] = (0, 0),
-    ) -> PollerStatistics:
-        outcomes = ReadOnlyDict(
-            {o: sum(n for (_, o2), n in self.outcomes.items() if o2 is o) for o in Outcome}
-        )
-        kinds = ReadOnlyDict(
-            {
-                kind: KindStatistics(
-                    pending=pending.get(kind, 0),
-                    outcomes=ReadOnlyDict({o: self.outcomes[kind, o] for o in Outcome}),
-                )
-                for kind in JobKind
-            }
-        )
-        return PollerStatistics(
-            requests=self.requests,
-            throttled=self.throttled,
-            retried_faults=self.retried_faults,
-            jobs_pending=sum(pending.values()),
-            jobs_finished=sum(outcomes.values()),
-            outcomes=outcomes,
-            request_rate=self.request_rate(),
-            rate_limits=ReadOnlyDict(rate_limits),
-            sweeps=self.sweeps,
-            list_requests=self.list_requests,
-            list_pages=self.list_pages,
-            wrong_hints=self.wrong_hints,
-            kinds=kinds,
-            queue_requests=queue[0],
-            queue_messages=queue[1],
-            output_rereads=self.output_rereads,
-        )
+
+@dataclass(slots=True)
+class SweepCounts:
+    """What one sweeper counts; written by it alone."""
+
+    sweeps: int = 0
+    list_requests: int = 0
+    list_pages: int = 0
+    retried_faults: int = 0
+
+
+@dataclass(slots=True)
+class KindCounts:
+    """What one kind's scheduler counts of its jobs; written by it alone."""
+
+    outcomes: collections.Counter[Outcome] = field(default_factory=collections.Counter)
+    retried_faults: int = 0
+    wrong_hints: int = 0
+    output_rereads: int = 0
+
+
+def compose(
+    requests: RequestCounts,
+    kinds: Mapping[JobKind, tuple[int, KindCounts]],
+    sweeps: list[SweepCounts],
+    rate_limits: Mapping[str, float],
+    queue: tuple[int, int],
+    health: ServiceHealth,
+) -> PollerStatistics:
+    """The poller's statistics from each component's own counts, frozen: ``kinds``
+    maps each kind to its pending jobs and its scheduler's counts."""
+    outcomes = ReadOnlyDict(
+        {o: sum(counts.outcomes[o] for _, counts in kinds.values()) for o in Outcome}
+    )
+    per_kind = ReadOnlyDict(
+        {
+            kind: KindStatistics(
+                pending=kinds[kind][0] if kind in kinds else 0,
+                outcomes=ReadOnlyDict(
+                    {o: kinds[kind][1].outcomes[o] if kind in kinds else 0 for o in Outcome}
+                ),
+            )
+            for kind in JobKind
+        }
+    )
+    return PollerStatistics(
+        requests=requests.requests,
+        throttled=requests.throttled,
+        retried_faults=sum(c.retried_faults for _, c in kinds.values())
+        + sum(s.retried_faults for s in sweeps),
+        jobs_pending=sum(pending for pending, _ in kinds.values()),
+        jobs_finished=sum(outcomes.values()),
+        outcomes=outcomes,
+        request_rate=requests.request_rate(),
+        rate_limits=ReadOnlyDict(rate_limits),
+        sweeps=sum(s.sweeps for s in sweeps),
+        list_requests=sum(s.list_requests for s in sweeps),
+        list_pages=sum(s.list_pages for s in sweeps),
+        wrong_hints=sum(c.wrong_hints for _, c in kinds.values()),
+        kinds=per_kind,
+        queue_requests=queue[0],
+        queue_messages=queue[1],
+        output_rereads=sum(c.output_rereads for _, c in kinds.values()),
+        service_down=health.down,
+        outages=health.outages,
+        outage_seconds=health.outage_seconds,
+    )

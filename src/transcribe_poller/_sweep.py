@@ -43,6 +43,7 @@ from ._kinds import KindSpec
 from ._ratelimit import RateLimiter
 from ._request import Sender
 from ._sightings import Sightings
+from ._stats import SweepCounts
 
 SweepMode = Literal["auto", "always", "never"]
 
@@ -167,7 +168,7 @@ class Sweeper:
         self.reconcile_interval = self.interval
         self.limiter = RateLimiter(settings.max_list_rate)
         self._sender = sender
-        self._counters = sender.counters
+        self.counts = SweepCounts()  # written here alone
         self._log = log.bind(kind=spec.kind.value, operation=spec.list_operation)
         self._retry = retry
         self._pace = SweepPace(self.interval, retry.rng)
@@ -255,7 +256,7 @@ class Sweeper:
             if not wanted or second:
                 break
         verdicts = sightings.judge(awaited, running.names, queued, not_queued=not_queued)
-        self._counters.sweeps += 1
+        self.counts.sweeps += 1
         self._last_complete = anyio.current_time()
         feed.unfinished(verdicts.unfinished)
         for name in verdicts.ended:
@@ -303,7 +304,7 @@ class Sweeper:
             if isinstance(page, _Stop):
                 return page
             self._pages += 1
-            self._counters.list_pages += 1
+            self.counts.list_pages += 1
             for summary in page.get(self._spec.summaries_field) or ():
                 name = summary[self._spec.name_field]
                 if not isinstance(name, str):
@@ -342,7 +343,7 @@ class Sweeper:
         assert call is not None  # checked when the sweep began
         faults = throttles = 0
         while True:
-            self._counters.list_requests += 1
+            self.counts.list_requests += 1
             reply = await self._sender.send(self.limiter, call, params)
             if reply.verdict is None:
                 if not isinstance(reply.answer, Mapping):
@@ -370,7 +371,7 @@ class Sweeper:
                 if faults > MAX_LIST_FAULTS:
                     # An outage, say: Gets carry on, and sweeps resume later.
                     return _Stop(describe(reply.error))
-                self._counters.retried_faults += 1
+                self.counts.retried_faults += 1
             else:
                 # Access denied to List, a page token refused, say: Gets alone still
                 # do the job, and sweeping is tried again later, from the first page.

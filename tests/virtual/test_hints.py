@@ -18,7 +18,6 @@ from transcribe_poller._kinds import KINDS
 from transcribe_poller._ratelimit import RateLimiter
 from transcribe_poller._request import Reachability, Sender
 from transcribe_poller._scheduler import Scheduler
-from transcribe_poller._stats import Counters
 from transcribe_poller.testing import FakeTranscribe
 
 from ._helpers import EXACT
@@ -85,16 +84,15 @@ class World:
     def __init__(self, fake: FakeTranscribe, tg: anyio.abc.TaskGroup) -> None:
         self.fake = fake
         self.tg = tg
-        self.counters = Counters()
         self.events = Events()
 
     async def scheduler(self, *sources: ScriptedSource) -> Scheduler:
         log = structlog.get_logger()
-        sender = Sender(self.counters, Reachability("memory", 15.0, log), log)
+        sender = Sender(Reachability("memory", 15.0, log), log)
         scheduler = Scheduler(
             spec=STANDARD,
             client=self.fake,
-            policy=Policy(STANDARD, EXACT, 5.0, 10, self.counters, log),
+            policy=Policy(STANDARD, EXACT, 5.0, 10, log),
             limiter=RateLimiter(25),
             sender=sender,
             sources=sources,
@@ -161,7 +159,7 @@ async def test_a_wrong_hint_costs_one_read_and_its_repeats_are_ignored(world: Wo
     await world.until_done(["a"])
     at, event = world.events.by_name["a"]
     assert reads == [1, 1]
-    assert world.counters.wrong_hints == 1
+    assert scheduler.counts.wrong_hints == 1
     assert event.polls == 2
     assert at == pytest.approx(70, abs=0.2)
 
