@@ -50,20 +50,25 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 _LEGACY_ATTEMPTS, _STANDARD_ATTEMPTS = 5, 3  # botocore's attempts per request by mode
 
 
-def check_client(client: object) -> None:
-    """Refuse what cannot serve as a client: raise TypeError saying what to pass."""
+def is_synchronous(client: object) -> bool:
+    """Whether ``client`` is a boto3/botocore client (not aiobotocore's): every call
+    would block the event loop, and its answers are no awaitables."""
     try:
         from aiobotocore.client import AioBaseClient
         from botocore.client import BaseClient
     except ImportError:  # pragma: no cover - both are dependencies
-        pass
-    else:
-        if isinstance(client, BaseClient) and not isinstance(client, AioBaseClient):
-            raise TypeError(
-                "client is a synchronous boto3/botocore client, which would block the event "
-                "loop: create it with aiobotocore instead (AioSession().create_client("
-                "'transcribe'), used as 'async with'), or use transcribe_poller.open_poller()"
-            )
+        return False
+    return isinstance(client, BaseClient) and not isinstance(client, AioBaseClient)
+
+
+def check_client(client: object) -> None:
+    """Refuse what cannot serve as a client: raise TypeError saying what to pass."""
+    if is_synchronous(client):
+        raise TypeError(
+            "client is a synchronous boto3/botocore client, which would block the event "
+            "loop: create it with aiobotocore instead (AioSession().create_client("
+            "'transcribe'), used as 'async with'), or use transcribe_poller.open_poller()"
+        )
     if not any(callable(getattr(client, method, None)) for method in GET_METHODS):
         raise TypeError(
             "client must be an aiobotocore Transcribe client (or an object with at least "

@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from . import _check
+from ._client import is_synchronous
 from ._jobs import JobKind
 from ._messages import DETAIL_TYPES as DETAIL_TYPES  # the test beds still read it here
 from ._s3events import OutputNames
@@ -161,21 +162,15 @@ class EventBridgeQueue:
 
 def check_sqs_client(sqs: object) -> None:
     """Refuse what cannot serve as the SQS client: raise TypeError saying what to pass."""
-    try:
-        from aiobotocore.client import AioBaseClient
-        from botocore.client import BaseClient
-    except ImportError:  # pragma: no cover - both are dependencies
-        pass
-    else:
-        # A boto3/botocore client has every method, but each call would block the
-        # event loop for up to a whole long poll (20 s), and its answers are no
-        # awaitables: refused here rather than failing every receive.
-        if isinstance(sqs, BaseClient) and not isinstance(sqs, AioBaseClient):
-            raise TypeError(
-                "sqs is a synchronous boto3/botocore client, which would block the event "
-                "loop: create it with aiobotocore instead (AioSession().create_client("
-                "'sqs'), used as 'async with')"
-            )
+    # A boto3/botocore client has every method, but each call would block the event
+    # loop for up to a whole long poll (20 s): refused here rather than failing every
+    # receive.
+    if is_synchronous(sqs):
+        raise TypeError(
+            "sqs is a synchronous boto3/botocore client, which would block the event "
+            "loop: create it with aiobotocore instead (AioSession().create_client("
+            "'sqs'), used as 'async with')"
+        )
     missing = [m for m in SQS_METHODS if not callable(getattr(sqs, m, None))]
     if missing:
         raise TypeError(

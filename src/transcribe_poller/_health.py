@@ -4,7 +4,8 @@ One rule, with nothing to guess: an operation is *failing* from a request's faul
 (HTTP 5xx, a dropped, refused or timed-out connection, expired credentials) until
 the next answer of any kind, throttled and error answers included. While it fails,
 its requests go one at a time as probes, each at most ``PROBE_INTERVAL`` after the
-last (0.5 s, doubling to 5 s), instead of every job's retries at once; the first
+last (0.5 s, doubling to 5 s, and never more than the backoff's maximum), instead
+of every job's retries at once; the first
 answer reopens it. A probe that fails too confirms the spell: one warning, counted
 as an outage; its end is said once more, and every job whose last read met a fault
 is read again at once (the ``on_recovery`` callbacks).
@@ -122,8 +123,11 @@ class Outages:
 class Health:
     """One operation's state as every request of one poller sees it; see the module."""
 
-    def __init__(self, operation: str, outages: Outages) -> None:
+    def __init__(self, operation: str, outages: Outages, *, longest: float = math.inf) -> None:
         self.operation = operation
+        # Probes are never further apart than a job's own reads after faults would be.
+        first, last = PROBE_INTERVAL
+        self._first, self._longest = min(first, longest), min(last, longest)
         self.on_recovery: list[Callable[[], None]] = []
         self.last_fault = -math.inf
         self._outages = outages
@@ -139,8 +143,7 @@ class Health:
         while self._failing_since is not None:
             now = anyio.current_time()
             if now >= self._next_probe:
-                first, longest = PROBE_INTERVAL
-                self._next_probe = now + min(longest, first * 2**self._probes)
+                self._next_probe = now + min(self._longest, self._first * 2**self._probes)
                 self._probes += 1
                 return
             changed = self._changed

@@ -144,7 +144,12 @@ class Poller:
         # Bound now, after the application has configured its logging.
         log = get_logger()
         reach = Reachability(endpoint_of(self._client), self._unreachable_after, log)
-        sender = self._sender = Sender(reach, log, request_timeout=self._request_timeout)
+        sender = self._sender = Sender(
+            reach,
+            log,
+            request_timeout=self._request_timeout,
+            longest_probe=self._backoff.maximum,
+        )
         consumer = (
             None
             if self._queue is None

@@ -124,8 +124,10 @@ class Sender:
         log: Any,
         *,
         request_timeout: float = math.inf,
+        longest_probe: float = math.inf,
     ) -> None:
         self.counts = RequestCounts()  # written here alone
+        self._longest_probe = longest_probe
         self.reach = reach
         self.log = log
         self.request_timeout = request_timeout
@@ -138,7 +140,8 @@ class Sender:
         name = _name(call)
         health = self.healths.get(name)
         if health is None:
-            health = self.healths[name] = Health(name, self.outages)
+            health = Health(name, self.outages, longest=self._longest_probe)
+            self.healths[name] = health
         return health
 
     async def send(

@@ -190,9 +190,30 @@ def hanging(fake: FakeTranscribe, prefix: str = "hung-") -> Stub:
     return Stub(fake, answer)
 
 
+async def test_hung_gets_never_starve_the_other_jobs_by_default(fake: FakeTranscribe) -> None:
+    """40 jobs whose Gets never return and 50 ordinary jobs, default options: the 50
+    are reported within 3 minutes of their end; the hung ones, retried for as long
+    as they hang, end only with job_timeout."""
+    rng = random.Random(2)
+    hung = [f"hung-{i:02d}" for i in range(40)]
+    ordinary = [f"job-{i:02d}" for i in range(50)]
+    for name in hung:
+        fake.start_job(name, duration=400)
+    for name in ordinary:
+        fake.start_job(name, duration=rng.uniform(10, 300))
+    backoff = Backoff(rng=random.Random(2))
+    async with Poller(hanging(fake), backoff=backoff, job_timeout=1200) as poller:
+        seen = await timed(poller, hung + ordinary)
+    late = max(seen[name][0] - fake.script(name).terminal_at for name in ordinary)
+    assert late <= 180
+    assert all(seen[name][1].outcome is Outcome.COMPLETED for name in ordinary)
+    assert {seen[name][1].outcome for name in hung} == {Outcome.TIMED_OUT}
+
+
 async def test_hung_gets_never_starve_the_other_jobs(fake: FakeTranscribe) -> None:
-    """40 Gets that never return and 50 ordinary jobs: the 50 are reported within 3
-    minutes of their end; each hung job ends with ERROR at the request deadline."""
+    """40 Gets that never return and 50 ordinary jobs, with max_faults=2: the 50 are
+    reported within 3 minutes of their end; each hung job ends with ERROR at its
+    third request deadline."""
     rng = random.Random(2)
     hung = [f"hung-{i:02d}" for i in range(40)]
     ordinary = [f"job-{i:02d}" for i in range(50)]
@@ -255,6 +276,37 @@ async def test_a_client_raising_cancelled_error_is_a_fault_of_that_job() -> None
     assert events["rogue"].outcome is Outcome.ERROR
     assert "CancelledError" in (events["rogue"].failure_reason or "")
     assert later.outcome is Outcome.COMPLETED
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_list_raising_cancelled_error_is_a_fault_of_that_sweep() -> None:
+    """asyncio.CancelledError from the client's List (nobody cancelled anything): a
+    fault of that request; sweeping and the caller's block go on."""
+    fake = FakeTranscribe()
+    names = [f"s-{i}" for i in range(10)]
+    for name in names:
+        fake.start_job(name, duration=0.5)
+    rogue = True
+
+    async def list_jobs(**params: Any) -> Any:
+        nonlocal rogue
+        if rogue:
+            rogue = False
+            raise asyncio.CancelledError()
+        return await fake.list_transcription_jobs(**params)
+
+    class ListStub(Stub):
+        async def list_transcription_jobs(self, **params: Any) -> Any:
+            return await list_jobs(**params)
+
+    stub = ListStub(fake, lambda name: fake.get_transcription_job(TranscriptionJobName=name))
+    reached_the_end = False
+    async with Poller(stub, backoff=Backoff(initial=0.01, maximum=0.02)) as poller:
+        events = await collect(poller, names)
+        reached_the_end = True
+    assert reached_the_end
+    assert not rogue
+    assert {e.outcome for e in events} == {Outcome.COMPLETED}
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
