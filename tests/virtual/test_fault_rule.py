@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -16,7 +16,7 @@ import structlog
 from transcribe_poller import Backoff, CompletionEvent, EventBridgeQueue, Outcome, Poller, Sweep
 from transcribe_poller.testing import FakeTranscribe
 
-from ._helpers import collect
+from ._helpers import Stub, collect
 
 pytestmark = pytest.mark.anyio
 
@@ -31,34 +31,6 @@ def client_error(code: str, status: int, message: str = "no") -> botocore.except
         },
         "GetTranscriptionJob",
     )
-
-
-class Stub:
-    """FakeTranscribe with its standard Get (and List) wrapped by ``get`` (``list_``)."""
-
-    def __init__(
-        self,
-        fake: FakeTranscribe,
-        get: Callable[[str], Awaitable[Any]] | None = None,
-        list_: Callable[[dict[str, Any]], Awaitable[Any]] | None = None,
-    ) -> None:
-        self._fake = fake
-        self._get = get
-        self._list = list_
-        self.meta = fake.meta
-
-    async def get_transcription_job(self, *, TranscriptionJobName: str) -> Any:
-        if self._get is not None:
-            return await self._get(TranscriptionJobName)
-        return await self._fake.get_transcription_job(TranscriptionJobName=TranscriptionJobName)
-
-    async def list_transcription_jobs(self, **params: Any) -> Any:
-        if self._list is not None:
-            return await self._list(params)
-        return await self._fake.list_transcription_jobs(**params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._fake, name)
 
 
 async def reported(poller: Poller, names: list[str]) -> dict[str, tuple[float, CompletionEvent]]:

@@ -16,7 +16,7 @@ import trio.testing
 from transcribe_poller import Backoff, CompletionEvent, JobKind, JobRef, Outcome, Poller, Sweep
 from transcribe_poller.testing import FakeTranscribe
 
-from ._helpers import EXACT, collect
+from ._helpers import EXACT, Stub, collect
 
 pytestmark = pytest.mark.anyio
 
@@ -32,21 +32,6 @@ async def timed(poller: Poller, jobs: list[str]) -> dict[str, tuple[float, Compl
         async for event in events:
             seen[event.job.name] = (anyio.current_time(), event)
     return seen
-
-
-class Stub:
-    """FakeTranscribe with the standard Get replaced per job name by ``answer``."""
-
-    def __init__(self, fake: FakeTranscribe, answer: Any) -> None:
-        self._fake = fake
-        self._answer = answer
-        self.meta = fake.meta
-
-    async def get_transcription_job(self, *, TranscriptionJobName: str) -> Any:
-        return await self._answer(TranscriptionJobName)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._fake, name)
 
 
 # -- service-wide faults ------------------------------------------------------------
