@@ -86,7 +86,6 @@ class QueueConsumer:
         self.healthy = True
         self.requests = 0
         self.messages = 0
-        self.unusable = 0  # messages that were no event, or could not be read
         self._log = log
         self._hook = config.output_names
         # In JobKind's order, so hints come in the same order on every run.
@@ -225,16 +224,13 @@ class QueueConsumer:
     def _handle(self, message: object) -> str | None:
         """Hint what the message says; its receipt handle if it is to be deleted."""
         if not isinstance(message, Mapping):
-            self.unusable += 1
             return None  # nothing to delete it by
         handle = message.get("ReceiptHandle")
         if not isinstance(handle, str):
-            self.unusable += 1
             return None
         try:
             used = self._use(message.get("Body"))
         except Exception as error:  # whatever the body held: this message only
-            self.unusable += 1
             self._log.debug("queue message unusable", error=short(error))
             used = False
         return handle if used or self.config.others == "delete" else None
@@ -252,7 +248,6 @@ class QueueConsumer:
                 )
             raise
         if isinstance(reading, str):
-            self.unusable += 1
             self._log.debug("queue message ignored", reason=reading)
             return False
         used = reading.done

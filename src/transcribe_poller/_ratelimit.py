@@ -51,7 +51,6 @@ class RateLimiter:
         self._changed = anyio.Event()
         self._sends: collections.deque[float] = collections.deque()
         self._first_send = math.inf
-        self.cuts = 0
 
     @property
     def rate(self) -> float:
@@ -140,6 +139,5 @@ class RateLimiter:
         self._rate = max(self.min_rate, min(self._rate, sent or self._rate) * self.decrease)
         self._updated = now  # the climb back starts from this cut
         self._last_cut = now
-        self.cuts += 1
         self._wake()
         return True

@@ -46,7 +46,7 @@ class Verdicts:
 
     unfinished: list[str] = field(default_factory=list)  # no Get needed now
     ended: list[str] = field(default_factory=list)  # may have ended: read soon
-    undecided: list[str] = field(default_factory=list)  # a partial listing: no verdict
+    # Any other awaited job has no verdict: it keeps its own safety read.
 
 
 class Sightings:
@@ -132,14 +132,13 @@ class Sightings:
                 self.ended.add(name)
                 verdicts.ended.append(name)
             elif name not in self.queued or self._passed(self.queued[name]):
-                verdicts.undecided.append(name)  # looked for in vain, or next sweep
+                pass  # looked for in vain, or next sweep: no verdict
             else:
                 presumed.append(name)
         if presumed:
             # Behind a long queue, the oldest job presumed queued is left to its
             # safety read; see the module docstring.
             oldest = min(presumed, key=lambda name: (self._created(name), name))
-            verdicts.undecided.append(oldest)
             verdicts.unfinished.extend(name for name in presumed if name is not oldest)
         return verdicts
 
