@@ -1,7 +1,10 @@
 """The kinds of Transcribe jobs, one row each: operations, fields, where the URIs are.
 
-Everything that differs between kinds lives in this table, so the poller, the
-sweeps and the test beds treat every kind alike, and a new kind is one more row.
+Everything the core needs to know of a kind lives in this table, so the poller and
+the sweeps treat every kind alike: for the core, a new kind is one more row here and
+one more member of ``JobKind``. The test doubles and the command line spell each
+kind's operations and fields in tables of their own, on purpose: the doubles'
+literal tables are what checks this one.
 """
 
 from __future__ import annotations
