@@ -17,11 +17,13 @@ from transcribe_poller import (
     _poller,
     _stats,
     _sweep,
+    _transcript,
 )
 from transcribe_poller.testing import _account, _bed, _contract, _fake, _fakequeue, _faults, _script
 
 EXPECTED = {
     "Backoff": _backoff.Backoff,
+    "ClinicalDocument": _transcript.ClinicalDocument,
     "CompletionEvent": _events.CompletionEvent,
     "DEFAULT_OPTIONS": _options.DEFAULT_OPTIONS,
     "EventBridgeQueue": _eventbridge.EventBridgeQueue,
@@ -38,9 +40,12 @@ EXPECTED = {
     "PollerStatistics": _stats.PollerStatistics,
     "ServiceHealth": _health.ServiceHealth,
     "ServiceUnreachableError": _exceptions.ServiceUnreachableError,
+    "Segment": _transcript.Segment,
     "Sweep": _sweep.Sweep,
     "TranscribeClient": _client.TranscribeClient,
     "TranscribePollerError": _exceptions.TranscribePollerError,
+    "Transcript": _transcript.Transcript,
+    "TranscriptError": _transcript.TranscriptError,
     "open_poller": _oneshot.open_poller,
     "wait_for_jobs": _oneshot.wait_for_jobs,
 }

@@ -25,10 +25,12 @@ from ._options import DEFAULT_OPTIONS, PollerOptions
 from ._poller import Poller
 from ._stats import KindStatistics, PollerStatistics
 from ._sweep import Sweep
+from ._transcript import ClinicalDocument, Segment, Transcript, TranscriptError
 
 __all__ = [
     "DEFAULT_OPTIONS",
     "Backoff",
+    "ClinicalDocument",
     "CompletionEvent",
     "EventBridgeQueue",
     "InvalidJobNameError",
@@ -42,11 +44,14 @@ __all__ = [
     "PollerClosedError",
     "PollerOptions",
     "PollerStatistics",
+    "Segment",
     "ServiceHealth",
     "ServiceUnreachableError",
     "Sweep",
     "TranscribeClient",
     "TranscribePollerError",
+    "Transcript",
+    "TranscriptError",
     "open_poller",
     "wait_for_jobs",
 ]
