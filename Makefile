@@ -18,7 +18,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: $(VENV)/.installed
+# The demo needs the local test bed and the live progress line, [local,cli], not the
+# test and docs tools of [dev]. Its install has a stamp of its own: a venv made by
+# `make demo` still gets [dev] from `make test`, and the reverse installs [local,cli]
+# (which [dev] holds already: quick).
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[local,cli]"
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/transcribe-poller demo
 
 lint: $(VENV)/.installed

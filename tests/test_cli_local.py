@@ -132,8 +132,12 @@ def test_two_terminal_workflow_and_clean_stop(
         status, answer = post(url + JOBS_PATH, b"call-2")
         assert status == 400
         assert answer["error"].startswith("the body is not JSON")
-        assert main(["local", "start-job", "call-1"]) == 2
-        assert "a standard job named 'call-1' exists already" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as caught:  # refused: a usage error, exit 2
+            main(["local", "start-job", "call-1"])
+        assert caught.value.code == 2
+        assert "error: job refused: a standard job named 'call-1' exists already" in (
+            capsys.readouterr().err
+        )
         # The other kinds: --kind, with the options that apply to them.
         argv = ["local", "start-job", "call-1", "--kind", "call-analytics", "--duration", "0.2"]
         assert main([*argv, "--redaction", "redacted"]) == 0
@@ -141,7 +145,9 @@ def test_two_terminal_workflow_and_clean_stop(
         assert served.line_starting("started call-analytics job call-1")
         argv = ["local", "start-job", "note", "--kind", "medical-scribe", "--duration", "0"]
         assert main([*argv, "--fail-with", "No speech"]) == 0
-        assert main([*argv, "--redaction", "redacted"]) == 2
+        with pytest.raises(SystemExit) as caught:
+            main([*argv, "--redaction", "redacted"])
+        assert caught.value.code == 2
         assert "medical-scribe jobs have no redacted transcript" in capsys.readouterr().err
         with pytest.raises(SystemExit) as caught:
             main(["local", "start-job", "x", "--medical", "--kind", "call-analytics"])

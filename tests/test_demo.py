@@ -12,21 +12,17 @@ from typing import Any
 
 import pytest
 
-from transcribe_poller._cli._demo import (
+from transcribe_poller import CompletionEvent, JobKind, JobRef, Outcome
+from transcribe_poller._cli._demo import as_scripted, kind_counts, opening, plan_jobs
+from transcribe_poller._cli._demo_report import (
     DemoResult,
     PushResult,
     PushSettings,
-    as_scripted,
-    kind_counts,
     latency_histogram,
-    opening,
     per_kind_table,
-    plan_jobs,
     push_report,
 )
 from transcribe_poller._cli._progress import LINE_WIDTH
-from transcribe_poller._events import CompletionEvent, Outcome
-from transcribe_poller._jobs import JobKind, JobRef
 from transcribe_poller.testing import JobSpec, ScriptedJob
 from transcribe_poller.testing._control import SPEC_DEFAULTS
 from transcribe_poller.testing._script import default_bucket
@@ -231,7 +227,7 @@ def test_demo_without_the_local_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without moto's server (the local extra) the demo says in one line what to install."""
-    from transcribe_poller._cli._demo import run_demo
+    from transcribe_poller._cli._demo import run as run_demo
     from transcribe_poller._cli._main import build_parser
 
     monkeypatch.setitem(sys.modules, "moto.server", None)
@@ -266,6 +262,18 @@ def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -
     assert tuple(counts.values()) == expected
 
 
+def test_the_demo_reads_its_options_without_writing_them() -> None:
+    """--push's defaults fill the demo's settings, not the options parsed."""
+    from transcribe_poller._cli._demo import demo_settings
+    from transcribe_poller._cli._main import build_parser
+
+    args = build_parser().parse_args(["demo", "--push", "--loss", "0.5"])
+    before = dict(vars(args))
+    settings = demo_settings(args)
+    assert vars(args) == before
+    assert (settings.loss, settings.duplicate, settings.reconcile) == (0.5, 0.05, 30.0)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -289,8 +297,8 @@ def test_jobs_is_the_number_in_all(argv: list[str], expected: tuple[int, ...]) -
 )
 def test_jobs_that_cannot_be_split_is_a_usage_error(argv: list[str], message: str) -> None:
     """Counts per kind that do not fit --jobs are a usage error naming both."""
-    from transcribe_poller._cli._args import UsageError
     from transcribe_poller._cli._main import build_parser
+    from transcribe_poller._cli._status import UsageError
 
     with pytest.raises(UsageError) as refused:
         kind_counts(build_parser().parse_args(["demo", *argv]))

@@ -10,11 +10,8 @@ from typing import cast
 import anyio
 import pytest
 
+from transcribe_poller import JobKind, KindStatistics, Outcome, Poller, PollerStatistics
 from transcribe_poller._cli._progress import LINE_WIDTH, Progress, describe, summary
-from transcribe_poller._events import Outcome
-from transcribe_poller._jobs import JobKind
-from transcribe_poller._poller import Poller
-from transcribe_poller._stats import KindStatistics, PollerStatistics
 
 
 def outcomes(**counts: int) -> dict[Outcome, int]:

@@ -1,4 +1,10 @@
-"""Argument types shared by the command line's subcommands: errors name the value."""
+"""Argument types shared by the command line's subcommands: errors name the value.
+
+As argparse types, they make a bad value argparse's own usage error, naming the
+option (``argument --max-rate: expected a positive number, got 'fast'``); the
+region and endpoint checks say what is wrong for a subcommand to raise as a
+:class:`~._status.UsageError`. Also the -v option every level shares.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from .._eventbridge import check_kinds, check_queue_url
-
-
-class UsageError(Exception):
-    """Bad input on the command line: reported with exit status 2, nothing sent."""
+from .. import JobKind
 
 
 def number(*, zero_ok: bool) -> Callable[[str], float]:
@@ -62,14 +64,19 @@ def share(text: str) -> float:
 
 
 def queue_url(text: str) -> str:
-    """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it."""
+    """An SQS queue's URL, as ``aws sqs get-queue-url`` prints it: a scheme, a host
+    and a path (the account and the queue's name), as EventBridgeQueue takes it."""
     try:
-        return check_queue_url(text)
-    except ValueError:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("https", "http") and bool(parts.hostname and parts.path.strip("/"))
+    except ValueError:  # a port that is not a number, a bracket left open
+        ok = False
+    if not ok:
         raise argparse.ArgumentTypeError(
             f"expected the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), "
             f"got {text!r}"
-        ) from None
+        )
+    return text
 
 
 # botocore's own rule for a region name, checked here so a typo is a usage error.
@@ -146,10 +153,36 @@ def endpoint_url(text: str) -> str:
     return text
 
 
+KIND_NAMES = tuple(kind.value for kind in JobKind)
+
+
 def kinds(text: str) -> list[str]:
-    """Job kinds separated by commas, for --output-events."""
+    """Job kinds separated by commas, for --output-events: each kind once, sorted."""
     names = [part.strip() for part in text.split(",") if part.strip()]
-    try:
-        return sorted(kind.value for kind in check_kinds(names))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    unknown = [name for name in names if name not in KIND_NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind {unknown[0]!r}; the kinds are {', '.join(KIND_NAMES)} "
+            "(separated by commas: medical,medical-scribe)"
+        )
+    return sorted(set(names))
+
+
+def verbose_option(dest: str) -> argparse.ArgumentParser:
+    """-v for a subcommand or an action, as a parent parser: ``wait NAME -v`` as well
+    as ``-v wait NAME``.
+
+    Each level counts into a ``dest`` of its own (``verbose_...``), since argparse
+    lets a subcommand's defaults overwrite what the level above parsed;
+    :func:`verbosity` adds them up.
+    """
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "-v", "--verbose", action="count", default=0, dest=dest, help="log more on stderr"
+    )
+    return options
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """How many -v were given, at every level."""
+    return sum(value for key, value in vars(args).items() if key.startswith("verbose"))

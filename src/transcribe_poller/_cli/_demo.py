@@ -1,5 +1,9 @@
 """``transcribe-poller demo``: the whole product on a local Transcribe, in one command.
 
+It starts the local test bed, starts jobs of every kind on it (a few failing, some
+redacted), waits for them with a :class:`Poller` and checks each event against the
+job's script; :mod:`._demo_report` shows what it found.
+
 With ``--push`` the local test bed also sends Transcribe's job state events through
 moto's EventBridge to an SQS queue, best effort (a share lost, some duplicated, each
 a little late), and writes every job's output objects into moto's S3, whose
@@ -13,47 +17,31 @@ sweeps (event lost, or a failed job, which writes no output).
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
-import itertools
 import random
 import secrets
-import statistics
 import sys
-import textwrap
 import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from .._eventbridge import EventBridgeQueue
-from .._events import CompletionEvent, Outcome
-from .._jobs import JobKind, JobRef
-from .._kinds import KINDS
-from .._poller import Poller
-from .._stats import PollerStatistics
-from ..testing import LocalTranscribe, ScriptedJob
-from ._args import UsageError
+from .. import CompletionEvent, EventBridgeQueue, JobKind, JobRef, Outcome, Poller, PollerStatistics
+from .._kinds import KINDS  # until the kit counts requests per kind: TrafficReport.by_kind
+from ..testing import LocalTranscribe, ScriptedJob, TrafficReport
+from ._args import count, positive, share
+from ._demo_report import DemoResult, PushResult, PushSettings, percent, print_report
 from ._local import local_extra_missing
-from ._progress import LINE_WIDTH, Progress, plural, summary
+from ._progress import Progress, plural, summary
+from ._status import ExitCode, UsageError
 
 FAILURE_REASONS = (
     "The media format provided does not match the detected media format.",
     "Invalid sample rate for audio file.",
     "The audio file is too short to transcribe.",
 )
-
-# Upper edges of the latency histogram's buckets, in seconds: fine where most jobs
-# land, coarse in the tail, which is what the histogram is there to show.
-LATENCY_EDGES = (0.5, 1.0, 2.0, 5.0, 10.0)
-LATENCY_MEANS = (
-    "Detection latency: from the moment a job's end could be read (its status COMPLETED "
-    "or FAILED) to the poller's event for it."
-)
-
 
 # Share of each kind's jobs that fail, and of those that could be redacted that are.
 FAILING = 0.05
@@ -72,51 +60,162 @@ PUSH_LEAD = (0.0, 1.0)
 PUSH_OUTPUT_KINDS = (JobKind.MEDICAL, JobKind.MEDICAL_SCRIBE)
 
 
-@dataclass(frozen=True)
-class PushSettings:
-    """What ``--push`` asked for, and the queue the test bed made."""
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    parents: list[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    demo = commands.add_parser(
+        "demo",
+        parents=parents,
+        help="run the poller on a local Transcribe test bed (no AWS account needed)",
+        description=(
+            "Start a local Transcribe, start jobs of every kind on it (a few failing, some "
+            "redacted), wait for all of them, and check each was reported as scripted."
+        ),
+    )
+    demo.add_argument(
+        "--jobs",
+        type=count,
+        metavar="N",
+        help="jobs in all, split 50%% standard, 25%% medical, 15%% Call Analytics, 10%% "
+        "Medical Scribe among the kinds not given a count of their own (default 200)",
+    )
+    demo.add_argument(
+        "--standard", type=count, metavar="N", help="standard jobs, some redacted (default 100)"
+    )
+    demo.add_argument("--medical", type=count, metavar="N", help="medical jobs (default 50)")
+    demo.add_argument(
+        "--call-analytics",
+        type=count,
+        metavar="N",
+        help="Call Analytics jobs, some redacted (default 30)",
+    )
+    demo.add_argument(
+        "--medical-scribe", type=count, metavar="N", help="Medical Scribe jobs (default 20)"
+    )
+    demo.add_argument(
+        "--quota",
+        type=positive,
+        metavar="RATE",
+        help="have the local service allow RATE requests/s per operation, throttling the rest",
+    )
+    demo.add_argument(
+        "--faults", action="store_true", help="inject HTTP 500s and dropped connections"
+    )
+    demo.add_argument(
+        "--longest", type=positive, default=30.0, metavar="S", help="longest job (default 30 s)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="seed for durations and outcomes")
+    push = demo.add_argument_group(
+        "push",
+        "Learn of jobs' ends as they happen: the local test bed sends Transcribe's job "
+        "state events (standard and Call Analytics jobs) and S3's events of the output "
+        "objects (medical and Medical Scribe jobs) through EventBridge to an SQS queue, "
+        f"best effort (a state event up to {PUSH_DELAY[1]:g} s after its job's end, an "
+        f"output object up to {PUSH_LEAD[1]:g} s before it; --seed also decides which "
+        "are lost), and the poller reads them. The summary tells, per kind, what that "
+        "changed: compare it with the same demo without --push.",
+    )
+    push.add_argument("--push", action="store_true", help="read job state events from an SQS queue")
+    push.add_argument(
+        "--loss",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events lost (default {PUSH_LOSS:g})",
+    )
+    push.add_argument(
+        "--duplicate",
+        type=share,
+        metavar="FRACTION",
+        help=f"share of events sent twice (default {PUSH_DUPLICATE:g})",
+    )
+    push.add_argument(
+        "--reconcile",
+        type=positive,
+        metavar="S",
+        help=f"sweep every S seconds anyway, for lost events (default {PUSH_RECONCILE:g})",
+    )
+    return demo
 
-    queue_url: str
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """What the demo's options ask for, with the defaults of those not given."""
+
+    longest: float
+    seed: int
+    quota: float | None
+    faults: bool
+    push: bool
     loss: float
     duplicate: float
     reconcile: float
 
 
-@dataclass(frozen=True)
-class PushResult:
-    """What push did, per kind, from the test bed's ground truth.
+def demo_settings(args: argparse.Namespace) -> DemoSettings:
+    """The demo's settings from its options (left as they are); --loss, --duplicate
+    and --reconcile without --push are a usage error."""
+    given = [
+        option
+        for option, value in (
+            ("--loss", args.loss),
+            ("--duplicate", args.duplicate),
+            ("--reconcile", args.reconcile),
+        )
+        if value is not None
+    ]
+    if given and not args.push:
+        raise UsageError(f"{', '.join(given)} only apply with --push")
+    return DemoSettings(
+        longest=args.longest,
+        seed=args.seed,
+        quota=args.quota,
+        faults=args.faults,
+        push=args.push,
+        loss=PUSH_LOSS if args.loss is None else args.loss,
+        duplicate=PUSH_DUPLICATE if args.duplicate is None else args.duplicate,
+        reconcile=PUSH_RECONCILE if args.reconcile is None else args.reconcile,
+    )
 
-    ``arrived``: for each kind, how long after its status changed each job whose
-    event arrived (a Transcribe event, or an output object) was reported, in
-    seconds. ``swept``: the same for jobs with no event (lost on purpose, or a
-    failed medical job, which writes no output), found by reconciling sweeps.
-    ``sent``, ``lost_events`` and ``duplicated`` count Transcribe's events
-    (standard and Call Analytics); ``output_rereads`` the Gets repeated because
-    an object came before its job's status changed.
-    """
 
-    settings: PushSettings
-    arrived: Mapping[JobKind, list[float]]
-    swept: Mapping[JobKind, list[float]]
-    sent: int
-    lost_events: int
-    duplicated: int
-    queue_requests: int
-    queue_messages: int
-    output_rereads: int = 0
-
-
-@dataclass(frozen=True)
-class DemoResult:
-    events: list[CompletionEvent]
-    latencies: list[float]  # of each event, in the same order
-    wrong: int
-    requests: int
-    throttled: int
-    faults: int
-    elapsed: float
-    requests_by_kind: Mapping[JobKind, int] = field(default_factory=dict)
-    push: PushResult | None = None
+def run(args: argparse.Namespace) -> ExitCode:
+    if local_extra_missing("the demo"):
+        return ExitCode.USAGE
+    counts = kind_counts(args)
+    if sum(counts.values()) == 0:
+        raise UsageError("the demo needs at least one job")
+    settings = demo_settings(args)
+    # moto keeps one account per process: a second demo in the process (a test, a
+    # notebook) would find its job names taken. A name of its own for each run.
+    name = f"demo-{secrets.token_hex(3)}"
+    plans = plan_jobs(counts, random.Random(settings.seed), settings.longest, run=name)
+    with LocalTranscribe() as bed:
+        push = None
+        if settings.push:
+            # Before the jobs start: every standard and Call Analytics job sends one.
+            url = bed.enable_events(
+                loss=settings.loss,
+                duplicate=settings.duplicate,
+                delay=PUSH_DELAY,
+                seed=settings.seed,
+                output_events=True,
+                output_lead=PUSH_LEAD,
+            )
+            push = PushSettings(url, settings.loss, settings.duplicate, settings.reconcile)
+        for job, plan in plans.items():
+            bed.start_job(job.name, kind=job.kind, **plan)
+        if settings.quota or settings.faults:
+            bed.set_faults(
+                quota=settings.quota,
+                error_rate=0.05 if settings.faults else 0.0,
+                drop_rate=0.02 if settings.faults else 0.0,
+            )
+        print(opening(bed.endpoint_url, counts, settings), file=sys.stderr, flush=True)
+        result = anyio.run(_watch, bed, list(plans), push)
+    print_report(result, counts)
+    if result.wrong == 0 and len(result.events) == len(plans):
+        return ExitCode.OK
+    return ExitCode.FAILURE
 
 
 def plan_jobs(
@@ -127,9 +226,9 @@ def plan_jobs(
     Call Analytics jobs, some medical ones reporting PHI. Names begin with ``run``."""
     plans: dict[JobRef, dict[str, Any]] = {}
     shortest = min(2.0, longest)
-    for kind, count in counts.items():
-        failing = set(rng.sample(range(count), round(count * FAILING)))
-        for i in range(count):
+    for kind, jobs in counts.items():
+        failing = set(rng.sample(range(jobs), round(jobs * FAILING)))
+        for i in range(jobs):
             plan: dict[str, Any] = {
                 "duration": shortest + (longest - shortest) * rng.betavariate(1.6, 2.2)
             }
@@ -160,46 +259,6 @@ def as_scripted(event: CompletionEvent, script: ScriptedJob) -> bool:
         "redacted": script.redaction is not None,
         "clinical document": script.kind is JobKind.MEDICAL_SCRIBE,
     }
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _bucket_labels(edges: Sequence[float]) -> list[str]:
-    labels = [f"<{edges[0]:g} s"]
-    labels += [f"{low:g}-{high:g} s" for low, high in itertools.pairwise(edges)]
-    return [*labels, f">={edges[-1]:g} s"]
-
-
-def latency_histogram(
-    latencies: Sequence[float],
-    edges: Sequence[float] = LATENCY_EDGES,
-    width: int = LINE_WIDTH,
-) -> list[str]:
-    """One line per bucket, ``label  count  ###``, none longer than ``width``.
-
-    Bars are scaled to the fullest bucket, and a bucket with any job gets at least
-    one ``#``: a single slow job is the tail worth seeing.
-    """
-    if not latencies:
-        return []
-    counts = [0] * (len(edges) + 1)
-    for latency in latencies:
-        counts[bisect.bisect_right(edges, latency)] += 1
-    labels = _bucket_labels(edges)
-    label_width = max(map(len, labels))
-    count_width = len(str(max(counts)))
-    room = width - 2 - label_width - 2 - count_width - 2
-    peak = max(counts)
-    lines = []
-    for label, n in zip(labels, counts, strict=True):
-        bar = "#" * max(1, round(room * n / peak)) if n else ""
-        lines.append(f"  {label:>{label_width}}  {n:>{count_width}}  {bar}".rstrip())
-    return lines
 
 
 # The demo's mix of kinds: its default counts, and the shares --jobs N is split by.
@@ -248,97 +307,44 @@ def kind_counts(args: argparse.Namespace) -> dict[JobKind, int]:
     return {kind: counts.get(kind, shares.get(kind, 0)) for kind in DEFAULT_COUNTS}
 
 
-def opening(endpoint_url: str, counts: Mapping[JobKind, int], args: argparse.Namespace) -> str:
+def opening(endpoint_url: str, counts: Mapping[JobKind, int], settings: DemoSettings) -> str:
     """What the demo does, in lines that fit a terminal."""
     mix = ", ".join(f"{n} {kind.value}" for kind, n in counts.items() if n)
     lines = [
         f"Local Transcribe at {endpoint_url}",
-        f"{plural(sum(counts.values()), 'job')} started, each taking up to {args.longest:g} s:",
+        f"{plural(sum(counts.values()), 'job')} started, each taking up to {settings.longest:g} s:",
         f"  {mix}",
     ]
-    if args.quota:
-        lines.append(f"quota {args.quota:g} requests/s per operation")
-    if args.faults:
+    if settings.quota:
+        lines.append(f"quota {settings.quota:g} requests/s per operation")
+    if settings.faults:
         lines.append("injecting HTTP 500s and dropped connections")
-    if getattr(args, "push", False):
+    if settings.push:
         lines += [
-            f"push: job state events to an SQS queue, {_percent(args.loss)} lost, "
-            f"{_percent(args.duplicate)} duplicated,",
+            f"push: job state events to an SQS queue, {percent(settings.loss)} lost, "
+            f"{percent(settings.duplicate)} duplicated,",
             f"  each {PUSH_DELAY[0]:g}-{PUSH_DELAY[1]:g} s late; "
-            f"reconciling sweeps every {args.reconcile:g} s;",
+            f"reconciling sweeps every {settings.reconcile:g} s;",
             f"  S3 events of output objects too, each up to {PUSH_LEAD[1]:g} s before COMPLETED",
         ]
     return "\n".join(lines)
 
 
-def _percent(share: float) -> str:
-    return f"{100 * share:.3g}%"
-
-
-def push_options(args: argparse.Namespace) -> str | None:
-    """Fill in --push's options; what is wrong with them, if anything."""
-    given = [
-        option
-        for option, value in (
-            ("--loss", args.loss),
-            ("--duplicate", args.duplicate),
-            ("--reconcile", args.reconcile),
+def requests_by_kind(traffic: TrafficReport) -> dict[JobKind, int]:
+    """The requests the test bed counted for each kind: its Gets and its Lists."""
+    return {
+        kind: sum(
+            traffic.by_operation[operation].requests
+            for operation in (spec.get_operation, spec.list_operation)
+            if operation in traffic.by_operation
         )
-        if value is not None
-    ]
-    if given and not args.push:
-        return f"{', '.join(given)} only apply with --push"
-    args.loss = PUSH_LOSS if args.loss is None else args.loss
-    args.duplicate = PUSH_DUPLICATE if args.duplicate is None else args.duplicate
-    args.reconcile = PUSH_RECONCILE if args.reconcile is None else args.reconcile
-    return None
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    if local_extra_missing("the demo"):
-        return 2
-    counts = kind_counts(args)
-    problem = push_options(args)
-    if sum(counts.values()) == 0:
-        problem = "the demo needs at least one job"
-    if problem is not None:
-        print(f"transcribe-poller: error: {problem}", file=sys.stderr)
-        return 2
-    # moto keeps one account per process: a second demo in the process (a test, a
-    # notebook) would find its job names taken. A name of its own for each run.
-    run = f"demo-{secrets.token_hex(3)}"
-    plans = plan_jobs(counts, random.Random(args.seed), args.longest, run=run)
-    with LocalTranscribe() as bed:
-        push = None
-        if args.push:
-            # Before the jobs start: every standard and Call Analytics job sends one.
-            url = bed.enable_events(
-                loss=args.loss,
-                duplicate=args.duplicate,
-                delay=PUSH_DELAY,
-                seed=args.seed,
-                output_events=True,
-                output_lead=PUSH_LEAD,
-            )
-            push = PushSettings(url, args.loss, args.duplicate, args.reconcile)
-        for job, plan in plans.items():
-            bed.start_job(job.name, kind=job.kind, **plan)
-        if args.quota or args.faults:
-            bed.set_faults(
-                quota=args.quota,
-                error_rate=0.05 if args.faults else 0.0,
-                drop_rate=0.02 if args.faults else 0.0,
-            )
-        print(opening(bed.endpoint_url, counts, args), file=sys.stderr, flush=True)
-        result = anyio.run(_watch, bed, list(plans), push)
-    _print_table(result, counts)
-    if result.push is not None:
-        print()
-        print("\n".join(push_report(result)))
-    return 0 if result.wrong == 0 and len(result.events) == len(plans) else 1
+        for kind, spec in KINDS.items()
+    }
 
 
 async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | None) -> DemoResult:
+    """Wait for every job with a Poller of the demo's own clients; check each event
+    against its job's script."""
     started = time.monotonic()
     events: list[CompletionEvent] = []
     latencies: list[float] = []
@@ -386,14 +392,7 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
         throttled=traffic.total.throttled,
         faults=traffic.total.errors + traffic.total.dropped,
         elapsed=elapsed,
-        requests_by_kind={
-            kind: sum(
-                traffic.by_operation[operation].requests
-                for operation in (spec.get_operation, spec.list_operation)
-                if operation in traffic.by_operation
-            )
-            for kind, spec in KINDS.items()
-        },
+        requests_by_kind=requests_by_kind(traffic),
         push=push_result,
     )
 
@@ -432,151 +431,3 @@ async def _push_result(
         queue_messages=stats.queue_messages,
         output_rereads=stats.output_rereads,
     )
-
-
-def push_report(result: DemoResult, width: int = LINE_WIDTH) -> list[str]:
-    """What push did, in lines of ``width`` columns at most: per kind, how soon after
-    its status changed each job was reported when its event arrived, and when it had
-    none and a reconciling sweep found it, side by side; requests per job; what the
-    queue took. Without --push, the same jobs (same --seed) are all found by sweeps
-    at their usual pace: the plain demo's per-kind rows."""
-    push = result.push
-    assert push is not None
-    settings = push.settings
-    heading = (
-        f"push, every kind ({_percent(settings.loss)} of events lost, reconciling sweeps "
-        f"every {settings.reconcile:g} s): seconds from a job's status changing to its "
-        "report, when its event arrived and when a sweep found it (no event: lost, or a "
-        "failed job writing no output)"
-    )
-    lines = textwrap.wrap(heading, width, initial_indent="  ", subsequent_indent="  ")
-    table = [("kind", "jobs", "p50", "p95", "jobs", "p50", "p95", "requests/job")]
-    for kind in JobKind:
-        came, swept = push.arrived.get(kind, []), push.swept.get(kind, [])
-        count = len(came) + len(swept)
-        if not count:
-            continue
-        table.append(
-            (
-                kind.value,
-                str(len(came)),
-                _seconds(_percentile(came, 0.5)),
-                _seconds(_percentile(came, 0.95)),
-                str(len(swept)),
-                _seconds(_percentile(swept, 0.5)),
-                _seconds(_percentile(swept, 0.95)),
-                f"{result.requests_by_kind.get(kind, 0) / count:.2f}",
-            )
-        )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    rows = []
-    for row in table:
-        cells = [
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        rows.append(("  ".join(cells[:4]), "  ".join(cells[4:7]), cells[7]))
-    first = len(rows[0][0]) - len("  ".join(table[0][1:4]).rjust(sum(widths[1:4]) + 4))
-    groups = " " * first + "event arrived".rjust(sum(widths[1:4]) + 4)
-    groups += "    " + "no event: swept".rjust(sum(widths[4:7]) + 4)
-    lines.append(("    " + groups).rstrip())
-    lines += [f"    {a}    {b}  {c}".rstrip() for a, b, c in rows]
-    jobs = max(sum(len(v) for v in push.arrived.values()) + sum(map(len, push.swept.values())), 1)
-    tail = (
-        f"SQS: {push.queue_requests / jobs:.2f} requests per job "
-        f"({plural(push.queue_requests, 'request')}, {plural(push.queue_messages, 'message')}); "
-        f"Transcribe's events: {push.sent} sent ({plural(push.duplicated, 'duplicate')}), "
-        f"{push.lost_events} lost; {plural(push.output_rereads, 'Get')} repeated while a "
-        "status lagged its output. Without --push, the same jobs (same --seed) are all "
-        "found by sweeps: the plain demo's per-kind rows."
-    )
-    lines += textwrap.wrap(tail, width, initial_indent="  ", subsequent_indent="  ")
-    return lines
-
-
-def _seconds(value: float) -> str:
-    """Seconds in a narrow column: hundredths where they matter, whole ones past 100."""
-    if value != value:
-        return "-"
-    return f"{value:.2f}" if value < 100 else f"{value:.0f}"
-
-
-def per_kind_table(result: DemoResult, counts: Mapping[JobKind, int]) -> list[str]:
-    """One row per kind of job started: jobs, failed, redacted, detection latency and
-    requests per job (its Gets and Lists), within 80 columns."""
-    header = ("kind", "jobs", "failed", "redacted", "p50", "p95", "requests/job")
-    rows = [header]
-    for kind, count in counts.items():
-        if not count:
-            continue
-        mine = [
-            (e, lat)
-            for e, lat in zip(result.events, result.latencies, strict=True)
-            if e.job.kind is kind
-        ]
-        latencies = [latency for _, latency in mine]
-        rows.append(
-            (
-                kind.value,
-                str(count),
-                str(sum(e.outcome is Outcome.FAILED for e, _ in mine)),
-                str(sum(e.redacted_transcript_uri is not None for e, _ in mine)),
-                f"{_percentile(latencies, 0.5):.1f} s",
-                f"{_percentile(latencies, 0.95):.1f} s",
-                f"{result.requests_by_kind.get(kind, 0) / max(len(mine), 1):.2f}",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return [
-        "  "
-        + "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-
-
-def _print_table(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
-    outcomes = Counter(event.outcome for event in result.events)
-    jobs = len(result.events)
-    rows = [
-        (
-            "jobs",
-            f"{jobs} reported of {sum(counts.values())}, {result.wrong} wrong outcomes or outputs",
-        ),
-        ("outcomes", ", ".join(f"{o.value} {outcomes[o]}" for o in Outcome if outcomes[o])),
-        (
-            "detection latency",
-            f"p50 {_percentile(result.latencies, 0.5):.1f} s, "
-            f"p95 {_percentile(result.latencies, 0.95):.1f} s, "
-            f"max {max(result.latencies, default=float('nan')):.1f} s",
-        ),
-        # Per job once, in the line above (the poller's count, per finished job).
-        ("requests", f"{result.requests}, as the test bed counted them (Get and List)"),
-        (
-            "throttled answers",
-            f"{result.throttled} "
-            f"({100 * result.throttled / max(result.requests, 1):.1f}% of requests)",
-        ),
-        ("faults injected", str(result.faults)),
-        ("wall time", f"{result.elapsed:.1f} s"),
-    ]
-    if result.latencies:
-        rows.insert(3, ("mean latency", f"{statistics.fmean(result.latencies):.1f} s"))
-    width = max(len(name) for name, _ in rows)
-    print()
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
-    print()
-    print(
-        "\n".join(
-            textwrap.wrap(LATENCY_MEANS, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ")
-        )
-    )
-    print("\n  per kind of job (detection latency p50, p95):")
-    print("\n".join(per_kind_table(result, counts)))
-    histogram = latency_histogram(result.latencies)
-    if histogram:
-        print("\n  detection latency, jobs per bucket:")
-        print("\n".join(histogram))

@@ -6,7 +6,7 @@ import codecs
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from .._jobs import JobKind, JobRef
+from .. import JobKind, JobRef
 
 MAX_REPORTED = 20  # bad lines shown; a wrong file (a WAV, a CSV) would bury the terminal
 

@@ -1,10 +1,8 @@
 """``transcribe-poller local``: the local test bed served for the shell until stopped,
-and ``local start-job``, which starts a scripted job on it from another terminal.
+and its action ``local start-job``, which starts a scripted job on it from another
+terminal, over the test bed's HTTP control endpoint.
 
-Exit status of ``local``: 0 after a clean stop (Ctrl-C or SIGTERM), 1 when it cannot
-start (the port is taken), 2 for a usage error (nothing started). Of
-``local start-job``: 0 the job started, 1 the test bed could not be reached, 2 the job
-was refused (a bad field, a name taken) or a usage error.
+Exit statuses: see :class:`~._status.ExitCode`.
 """
 
 from __future__ import annotations
@@ -23,16 +21,17 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .._jobs import JobKind
+from .. import JobKind
 from ..testing import LocalTranscribe, ScriptedJob
+
+# Until the kit exports them: transcribe_poller.testing.JOBS_PATH and .job_spec.
 from ..testing._control import JOBS_PATH, job_spec
-from ._args import UsageError, non_negative, port, positive, region, share
+from ._args import non_negative, port, positive, region, region_problem, share, verbose_option
 from ._jobfile import JobFileError, read_lines
+from ._status import ExitCode, UsageError
 
 DEFAULT_PORT = 4566
 DEFAULT_DURATION = 10.0  # seconds: long enough to watch a job move in a second terminal
-# local: stopped cleanly / could not start; start-job: started / unreachable / refused.
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 KIND_VALUES = tuple(kind.value for kind in JobKind)
 # local's option for starting jobs of each kind: --job (standard), --medical-job,
@@ -96,10 +95,10 @@ def _job_option(text: str) -> dict[str, Any]:
 
 
 def add_parser(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
     parents: list[argparse.ArgumentParser],
-    subparents: list[argparse.ArgumentParser],
-) -> None:
+) -> argparse.ArgumentParser:
+    """``local``, and under it its action ``start-job``."""
     local = commands.add_parser(
         "local",
         parents=parents,
@@ -166,7 +165,7 @@ def add_parser(
     actions = local.add_subparsers(dest="local_command", metavar="[ACTION]")
     start = actions.add_parser(
         "start-job",
-        parents=subparents,
+        parents=[verbose_option("verbose_action")],
         help="start a scripted job on a running `transcribe-poller local`",
         description=START_JOB_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -208,16 +207,21 @@ def add_parser(
         help="medical jobs: report ContentIdentificationType PHI",
     )
     start.add_argument("--at", metavar="URL", help="the test bed's endpoint URL")
+    return local
 
 
 def _job_dest(kind: JobKind) -> str:
     return JOB_OPTIONS[kind].lstrip("-").replace("-", "_")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
+    # The test bed's region: one Transcribe has, as there is no endpoint to sign for.
+    problem = region_problem(args.region)
+    if problem is not None:
+        raise UsageError(problem)
     if args.local_command == "start-job":
-        return start_job_command(args)
-    return serve_command(args)
+        return start_job(args)
+    return serve(args)
 
 
 # -- serving --------------------------------------------------------------------------
@@ -390,9 +394,10 @@ def local_extra_missing(what: str) -> bool:
     return False
 
 
-def serve_command(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> ExitCode:
+    """Serve the test bed until SIGINT or SIGTERM, with the jobs of the command line."""
     if local_extra_missing("local"):
-        return EXIT_REFUSED
+        return ExitCode.USAGE
     specs = startup_specs(args)
     taken = _port_taken(args.port)
     if taken is not None:
@@ -401,14 +406,14 @@ def serve_command(args: argparse.Namespace) -> int:
             f"{taken.strerror}; stop what uses it, or pass --port 0 for a free port",
             file=sys.stderr,
         )
-        return EXIT_FAILED
+        return ExitCode.FAILURE
     bed = LocalTranscribe(region=args.region, port=args.port)
     with _stop_signals_held() as wait_for_stop:
         try:
             bed.start()
         except RuntimeError as error:  # lost a race for the port, most likely
             print(f"transcribe-poller: error: cannot start: {error}", file=sys.stderr)
-            return EXIT_FAILED
+            return ExitCode.FAILURE
         try:
             bed.enable_control(on_start=_announce)
             events = None
@@ -431,7 +436,7 @@ def serve_command(args: argparse.Namespace) -> int:
         finally:
             bed.stop()
     print(f"transcribe-poller: {stopped_by}: the local test bed has stopped.", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # -- starting a job from another terminal ---------------------------------------------
@@ -489,14 +494,14 @@ def _error_text(error: urllib.error.HTTPError) -> str:
         return f"HTTP {error.code} {body[:200].decode(errors='replace')!r}"
 
 
-def start_job_command(args: argparse.Namespace) -> int:
+def start_job(args: argparse.Namespace) -> ExitCode:
+    """Start one scripted job on a running test bed, by POST to its control endpoint."""
     at = _endpoint(args)
     try:
         answer = post_json(at + JOBS_PATH, _payload(args))
     except urllib.error.HTTPError as error:
-        if error.code in (400, 409):
-            print(f"transcribe-poller: error: job refused: {_error_text(error)}", file=sys.stderr)
-            return EXIT_REFUSED
+        if error.code in (400, 409):  # a bad field, a name taken: what was asked is wrong
+            raise UsageError(f"job refused: {_error_text(error)}") from None
         return _not_a_test_bed(at, _error_text(error))
     except ValueError:  # an answer that is not JSON
         return _not_a_test_bed(at, "its answer is not JSON")
@@ -507,17 +512,17 @@ def start_job_command(args: argparse.Namespace) -> int:
             "is `transcribe-poller local` running? (--at URL says where)",
             file=sys.stderr,
         )
-        return EXIT_FAILED
+        return ExitCode.FAILURE
     if not isinstance(answer, dict) or "name" not in answer:
         return _not_a_test_bed(at, f"it answered {str(answer)[:80]!r}")
     ending = f"FAILED ({answer['failure_reason']})" if answer["failure_reason"] else "COMPLETED"
     print(f"started {answer['kind']} job {answer['name']}: {ending} in {answer['duration']:g} s")
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def _not_a_test_bed(at: str, why: str) -> int:
+def _not_a_test_bed(at: str, why: str) -> ExitCode:
     print(
         f"transcribe-poller: error: {at} is not a `transcribe-poller local` test bed: {why}",
         file=sys.stderr,
     )
-    return EXIT_FAILED
+    return ExitCode.FAILURE

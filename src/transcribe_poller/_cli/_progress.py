@@ -9,10 +9,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .._events import Outcome
-from .._jobs import JobKind
-from .._poller import Poller
-from .._stats import PollerStatistics
+from .. import JobKind, Outcome, Poller, PollerStatistics
 
 PLAIN_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 LINE_WIDTH = 80  # the live line never grows past this, whatever the terminal's width
