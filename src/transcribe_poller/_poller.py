@@ -62,9 +62,10 @@ class Poller:
     * ``backoff``: delays between two reads of a job after a fault or a throttled
       answer (:class:`Backoff`); ordinary reads follow ``budget``.
     * ``budget``: requests per second each kind of job with jobs pending spends on
-      looking at them (default 0.8): Gets round a job or two (one awaited alone is
-      read every 1.25 s), List sweeps over more (a page covers 100 jobs), so a job
-      is known about a second after it ends however many are pending. More budget,
+      reading them one by one (default 0.8): a job awaited alone is read every
+      1.25 s; from two jobs on the kind is swept instead, every 1.5 s, within its
+      List budget (:class:`Sweep`), so a job is known about a second after it ends
+      however many are pending. More budget,
       sooner known; every process of the account shares its quotas (Get 30/s, List
       5/s per operation by default), so with N processes keep ``N * budget`` well
       under them.
@@ -174,7 +175,6 @@ class Poller:
                         sender=sender,
                         retry=retry,
                         log=log,
-                        budget=self._budget,
                     )
                     self._sweepers.append(sweeper)
                     sources.append(sweeper)

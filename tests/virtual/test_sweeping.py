@@ -131,7 +131,7 @@ async def test_sweeping_starts_at_the_threshold_and_goes_on_to_the_last_job(
     fake.list_transcription_jobs = list_jobs  # type: ignore[method-assign]
     async with Poller(fake) as poller:
         events = await collect(poller, [f"h-{i:02d}" for i in range(12)])
-        interval = 1 / 0.8  # one request's share of the default budget
+        interval = Sweep().interval
         assert lists_at[0] <= interval  # the first sweep, within one interval
         # With one job left (after 110 s) sweeps go on, and the one after its end
         # (at 120 s) finds it; none comes after that.
