@@ -19,7 +19,16 @@ from transcribe_poller import (
     _sweep,
     _transcript,
 )
-from transcribe_poller.testing import _account, _bed, _contract, _fake, _fakequeue, _faults, _script
+from transcribe_poller.testing import (
+    _account,
+    _bed,
+    _contract,
+    _control,
+    _fake,
+    _fakequeue,
+    _faults,
+    _script,
+)
 
 EXPECTED = {
     "Backoff": _backoff.Backoff,
@@ -57,6 +66,8 @@ EXPECTED_TESTING = {
     "Counts": _faults.Counts,
     "FakeEventQueue": _fakequeue.FakeEventQueue,
     "FakeTranscribe": _fake.FakeTranscribe,
+    "JOBS_PATH": _control.JOBS_PATH,
+    "job_spec": _control.job_spec,
     "Faults": _faults.Faults,
     "LocalTranscribe": _bed.LocalTranscribe,
     "Quota": _faults.Quota,

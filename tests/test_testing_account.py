@@ -19,7 +19,16 @@ from transcribe_poller.testing import (
 )
 from transcribe_poller.testing._account import Account, resolve_concurrency
 from transcribe_poller.testing._control import FIELDS
-from transcribe_poller.testing._faults import Gate, Verdict, decide, make_faults
+from transcribe_poller.testing._eventwire import DEFAULT_EVENT_OPTIONS, EventOptions
+from transcribe_poller.testing._fakequeue import FakeEventQueue
+from transcribe_poller.testing._faults import (
+    DEFAULT_FAULT_OPTIONS,
+    FaultOptions,
+    Gate,
+    Verdict,
+    decide,
+    make_faults,
+)
 
 
 def started(account: Account, name: str, at: float, duration: float, **kwargs: object) -> JobSpec:
@@ -207,7 +216,8 @@ def test_hang_rate_is_checked_with_the_other_shares() -> None:
 
 def test_both_doubles_keep_one_contract(local_transcribe: LocalTranscribe) -> None:
     """FakeTranscribe and LocalTranscribe satisfy one Protocol, with the same
-    signatures, and start_job's fields are JobSpec's, as the control endpoint's are."""
+    signatures (what they do is tests/test_contract.py's), and start_job's fields
+    are JobSpec's, as the control endpoint's are."""
     fake: TranscribeDouble = FakeTranscribe()
     bed: TranscribeDouble = local_transcribe
     assert isinstance(fake, TranscribeDouble)
@@ -217,11 +227,24 @@ def test_both_doubles_keep_one_contract(local_transcribe: LocalTranscribe) -> No
         for name in dir(TranscribeDouble)
         if not name.startswith("_") and name not in dir(object)
     ]
-    assert {"start_job", "set_faults", "script", "outage", "traffic", "reset"} <= set(members)
+    assert {
+        "start_job",
+        "set_faults",
+        "script",
+        "scripts",
+        "outage",
+        "traffic",
+        "reset",
+        "client",
+        "now",
+        "enable_events",
+        "sqs_client",
+    } <= set(members)
     for name in members:
         ours, theirs = getattr(FakeTranscribe, name), getattr(LocalTranscribe, name)
         if callable(ours):
-            assert inspect.signature(ours) == inspect.signature(theirs), name
+            # The same parameters; what each returns is its own (its own client).
+            assert inspect.signature(ours).parameters == inspect.signature(theirs).parameters, name
             protocol = inspect.signature(getattr(TranscribeDouble, name))
             assert list(inspect.signature(ours).parameters) == list(protocol.parameters), name
     start = inspect.signature(FakeTranscribe.start_job).parameters
@@ -230,8 +253,31 @@ def test_both_doubles_keep_one_contract(local_transcribe: LocalTranscribe) -> No
     assert tuple(spec_fields) == FIELDS
     for name in spec_fields[1:]:
         assert start[name].default == inspect.signature(JobSpec).parameters[name].default
-    faults = inspect.signature(FakeTranscribe.set_faults).parameters
-    assert list(faults)[1:] == list(inspect.signature(make_faults).parameters)
+
+
+def test_fault_and_event_options_are_declared_once() -> None:
+    """set_faults and enable_events spell no option out: each takes **options of one
+    TypedDict, whose names are exactly those its defaults give."""
+    import typing
+
+    assert set(typing.get_type_hints(FaultOptions)) == set(DEFAULT_FAULT_OPTIONS)
+    assert set(typing.get_type_hints(EventOptions)) == set(DEFAULT_EVENT_OPTIONS)
+    takers = {
+        FakeTranscribe.set_faults: DEFAULT_FAULT_OPTIONS,
+        LocalTranscribe.set_faults: DEFAULT_FAULT_OPTIONS,
+        make_faults: DEFAULT_FAULT_OPTIONS,
+        FakeTranscribe.enable_events: DEFAULT_EVENT_OPTIONS,
+        LocalTranscribe.enable_events: DEFAULT_EVENT_OPTIONS,
+        FakeEventQueue.__init__: DEFAULT_EVENT_OPTIONS,
+    }
+    for function, defaults in takers.items():
+        parameters = inspect.signature(function).parameters
+        assert not set(parameters) & set(defaults), function
+        assert parameters["options"].kind is inspect.Parameter.VAR_KEYWORD, function
+    with pytest.raises(TypeError, match="unexpected fault option 'quotas'; the options are"):
+        make_faults(quotas=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected event option 'lost'"):
+        FakeTranscribe().enable_events(lost=0.5)  # type: ignore[call-arg]
 
 
 def test_terminal_at_is_never_unknown() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
@@ -126,22 +129,25 @@ async def test_unknown_job_is_a_bad_request_that_says_not_found(
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-async def test_a_get_at_the_instant_a_job_ends_answers_one_consistent_status(
+async def test_a_job_started_through_a_client_is_the_beds(
     local_transcribe: LocalTranscribe,
 ) -> None:
-    """A Get read while the clock crosses the job's end says IN_PROGRESS or COMPLETED
-    with its URI, never COMPLETED without one (moto reads the status twice)."""
-    script = local_transcribe.start_job("crossing", duration=60)
-    reads = iter(["IN_PROGRESS"])
-    # The first read of the status sees the job running, every later one ended.
-    script.status = lambda: next(reads, "COMPLETED")  # type: ignore[method-assign]
-    async with local_transcribe.client() as client:
-        first = await client.get_transcription_job(TranscriptionJobName="crossing")
-        second = await client.get_transcription_job(TranscriptionJobName="crossing")
-    assert first["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
-    job = second["TranscriptionJob"]
-    assert job["TranscriptionJobStatus"] == "COMPLETED"
-    assert "crossing" in job["Transcript"]["TranscriptFileUri"]
+    """A Start through the bed's endpoint is answered from the bed's account, as
+    FakeTranscribe answers it: the job runs run_time seconds and has a script."""
+    async with local_transcribe.client(max_attempts=1) as client:
+        answer = await client.start_transcription_job(
+            TranscriptionJobName="started",
+            LanguageCode="en-US",
+            Media={"MediaFileUri": "s3://bucket/started.wav"},
+        )
+        job = (await client.get_transcription_job(TranscriptionJobName="started"))[
+            "TranscriptionJob"
+        ]
+    assert answer["TranscriptionJob"]["TranscriptionJobStatus"] == "IN_PROGRESS"
+    assert job["TranscriptionJobStatus"] == "IN_PROGRESS"
+    script = local_transcribe.script("started")
+    assert script.terminal_at == script.started_at + 5.0  # the default run_time
+    assert script.media_uri == "s3://bucket/started.wav"
 
 
 async def test_get_and_list_agree(local_transcribe: LocalTranscribe) -> None:
@@ -174,14 +180,25 @@ async def test_get_and_list_agree(local_transcribe: LocalTranscribe) -> None:
     )
 
 
-async def test_unscripted_jobs_keep_motos_progression(local_transcribe: LocalTranscribe) -> None:
-    """A job started through a plain client moves one status per read, as moto does."""
-    async with local_transcribe.client() as client:
-        await client.start_transcription_job(
+@contextlib.asynccontextmanager
+async def moto_client(bed: LocalTranscribe) -> AsyncIterator[Any]:
+    """A client of moto itself, past the proxy: its jobs are moto's own."""
+    from aiobotocore.session import get_session
+
+    async with get_session().create_client("transcribe", **bed.sqs_client_kwargs()) as client:
+        yield client
+
+
+async def test_motos_own_jobs_keep_motos_progression(local_transcribe: LocalTranscribe) -> None:
+    """A job started at moto's own URL is moto's: read through the bed (no script
+    holds it), it moves one status per read, as moto does."""
+    async with moto_client(local_transcribe) as moto:
+        await moto.start_transcription_job(
             TranscriptionJobName="plain",
             LanguageCode="en-US",
             Media={"MediaFileUri": "s3://bucket/plain.wav"},
         )
+    async with local_transcribe.client() as client:
         statuses = []
         for _ in range(3):
             job = (await client.get_transcription_job(TranscriptionJobName="plain"))[
@@ -197,12 +214,13 @@ async def test_time_progression_keeps_transcript_and_timestamps(
 ) -> None:
     """moto's time progression reaches COMPLETED bare; the test bed fills the fields in."""
     local_transcribe.set_time_progression(0)
-    async with local_transcribe.client() as client:
-        await client.start_transcription_job(
+    async with moto_client(local_transcribe) as moto:
+        await moto.start_transcription_job(
             TranscriptionJobName="timed-plain",
             LanguageCode="en-US",
             Media={"MediaFileUri": "s3://bucket/a.wav"},
         )
+    async with local_transcribe.client() as client:
         job: dict[str, object] = {}
         for _ in range(4):  # one step per read at most, whatever the time
             job = dict(

@@ -12,8 +12,7 @@ import pytest
 
 from transcribe_poller import Backoff, EventBridgeQueue, JobKind, JobRef, Outcome, Poller
 from transcribe_poller.testing import LocalTranscribe
-from transcribe_poller.testing._emitter import EVENT_PATTERN, RULE_NAME
-from transcribe_poller.testing._fakequeue import job_event
+from transcribe_poller.testing._eventwire import EVENT_PATTERN, RULE_NAME, job_event
 
 pytestmark = pytest.mark.anyio
 

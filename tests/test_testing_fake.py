@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 
 from transcribe_poller import JobRef
-from transcribe_poller.testing import FakeTranscribe, _fake
+from transcribe_poller.testing import FakeTranscribe, _start
 
 pytestmark = pytest.mark.anyio
 
@@ -158,7 +158,7 @@ async def test_over_the_cap_without_queueing_is_limit_exceeded(
 ) -> None:
     """At the cap a start is refused, unless it asks for job queueing: then it waits
     QUEUED, up to the service's limit of queued jobs."""
-    monkeypatch.setattr(_fake, "MAX_QUEUED", 2)
+    monkeypatch.setattr(_start, "MAX_QUEUED", 2)
     clock = Clock()
     fake = FakeTranscribe(clock=clock, concurrency={"standard": 1}, run_time=10)
     await fake.start_transcription_job(**standard("a"))
@@ -299,3 +299,21 @@ async def test_a_hung_request_waits_until_cancelled() -> None:
     assert (counts.requests, counts.hung) == (1, 1)
     fake.set_faults()
     await fake.get_transcription_job(TranscriptionJobName="a")
+
+
+async def test_event_queue_is_enable_events_then_one_queue_per_replica() -> None:
+    """event_queue's first queue is the one enable_events makes; each further call is
+    another queue besides it (a replica's own)."""
+    fake = FakeTranscribe(clock=Clock())
+    queue = fake.event_queue(seed=1)
+    assert queue is fake.events_queue
+    assert queue.url == fake.events_queue_url
+    other = fake.event_queue()
+    assert other is not queue
+    assert other.url == queue.url
+    with pytest.raises(RuntimeError, match="enabled already"):
+        fake.enable_events()
+    async with fake.sqs_client() as sqs:
+        assert sqs is queue
+    async with fake.client(max_attempts=1) as client:
+        assert client is fake

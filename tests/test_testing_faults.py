@@ -205,3 +205,12 @@ async def test_hung_request_is_held_open_without_an_answer(
     local_transcribe.set_faults()
     async with local_transcribe.client(max_attempts=1) as client:
         await client.get_transcription_job(TranscriptionJobName="a")
+
+
+def test_clear_faults_is_deprecated_for_set_faults(local_transcribe: LocalTranscribe) -> None:
+    """The old spelling still clears the faults, with a DeprecationWarning pointing
+    to set_faults(), which both doubles have."""
+    local_transcribe.set_faults(error_rate=0.5)
+    with pytest.warns(DeprecationWarning, match=r"set_faults\(\)"):
+        local_transcribe.clear_faults()
+    assert local_transcribe.faults.error_rate == 0

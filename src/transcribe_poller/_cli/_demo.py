@@ -29,7 +29,6 @@ from typing import Any
 import anyio
 
 from .. import CompletionEvent, EventBridgeQueue, JobKind, JobRef, Outcome, Poller, PollerStatistics
-from .._kinds import KINDS  # until the kit counts requests per kind: TrafficReport.by_kind
 from ..testing import LocalTranscribe, ScriptedJob, TrafficReport
 from ._args import count, positive, share
 from ._demo_report import DemoResult, PushResult, PushSettings, percent, print_report
@@ -332,14 +331,7 @@ def opening(endpoint_url: str, counts: Mapping[JobKind, int], settings: DemoSett
 
 def requests_by_kind(traffic: TrafficReport) -> dict[JobKind, int]:
     """The requests the test bed counted for each kind: its Gets and its Lists."""
-    return {
-        kind: sum(
-            traffic.by_operation[operation].requests
-            for operation in (spec.get_operation, spec.list_operation)
-            if operation in traffic.by_operation
-        )
-        for kind, spec in KINDS.items()
-    }
+    return {kind: counts.requests for kind, counts in traffic.by_kind.items()}
 
 
 async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | None) -> DemoResult:

@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import JobKind
-from ..testing import LocalTranscribe, ScriptedJob
 
 # Until the kit exports them: transcribe_poller.testing.JOBS_PATH and .job_spec.
-from ..testing._control import JOBS_PATH, job_spec
+from ..testing import JOBS_PATH, LocalTranscribe, ScriptedJob, job_spec
 from ._args import non_negative, port, positive, region, region_problem, share, verbose_option
 from ._jobfile import JobFileError, read_lines
 from ._status import ExitCode, UsageError

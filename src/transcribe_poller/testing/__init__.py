@@ -23,6 +23,7 @@ events on). Outside pytest::
 from ._account import DEFAULT_CONCURRENCY, Concurrency
 from ._bed import LocalTranscribe
 from ._contract import TranscribeDouble
+from ._control import JOBS_PATH, job_spec
 from ._fake import FakeTranscribe
 from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, Quota, TrafficReport
@@ -30,6 +31,7 @@ from ._script import JobSpec, ScriptedJob
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "JOBS_PATH",
     "Concurrency",
     "Counts",
     "FakeEventQueue",
@@ -41,4 +43,5 @@ __all__ = [
     "ScriptedJob",
     "TrafficReport",
     "TranscribeDouble",
+    "job_spec",
 ]

@@ -1,8 +1,9 @@
-"""Get and List answers for scripted jobs, as the service gives them, for any kind.
+"""Get, List and Start answers for scripted jobs, as the service gives them, for any kind.
 
-FakeTranscribe answers every kind from here. LocalTranscribe answers from here the
-kinds moto does not implement (Call Analytics, Medical Scribe); moto, patched,
-answers the others. Both ends agree because both read the same scripts.
+Both doubles answer every scripted job from here: FakeTranscribe in memory, the
+local test bed for each request that reaches it over HTTP. An answer holds only
+the fields botocore's model gives its shape (a real client drops any other), so a
+double answers the same in memory as on the wire.
 """
 
 from __future__ import annotations
@@ -16,20 +17,14 @@ from typing import Any
 import botocore.exceptions
 
 from .._jobs import JobKind
-from .._kinds import KindSpec
 from ._account import Account, Key
 from ._script import ScriptedJob, output_fields
+from ._service import ACCOUNT_ID, NOT_FOUND_MESSAGE, STATUSES, KindWire, members
 
 At = Callable[[float], datetime]
-STATUSES = ("QUEUED", "IN_PROGRESS", "FAILED", "COMPLETED")
-
-NOT_FOUND_MESSAGE = (
-    "The requested job couldn't be found. Check the job name and try your request again."
-)
-ACCOUNT_ID = "123456789012"
 
 
-def _common(spec: KindSpec, script: ScriptedJob, status: str, at: At) -> dict[str, Any]:
+def _common(spec: KindWire, script: ScriptedJob, status: str, at: At) -> dict[str, Any]:
     """What a Get answer and a List summary share: name, status, times, outcome."""
     job: dict[str, Any] = {
         spec.name_field: script.name,
@@ -43,8 +38,6 @@ def _common(spec: KindSpec, script: ScriptedJob, status: str, at: At) -> dict[st
         job["CompletionTime"] = at(script.terminal_at)
     if status == "FAILED":
         job["FailureReason"] = script.failure_reason
-    if spec.kind in (JobKind.STANDARD, JobKind.MEDICAL):
-        job["OutputLocationType"] = "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET"
     if spec.kind is JobKind.MEDICAL:
         job["Specialty"] = script.echo.get("Specialty", "PRIMARYCARE")
         job["Type"] = script.echo.get("Type", "DICTATION")
@@ -58,7 +51,7 @@ def _common(spec: KindSpec, script: ScriptedJob, status: str, at: At) -> dict[st
 
 
 def describe_job(
-    spec: KindSpec,
+    spec: KindWire,
     script: ScriptedJob,
     status: str,
     *,
@@ -80,16 +73,32 @@ def describe_job(
         job["Settings"] = settings
     if status == "COMPLETED":
         job.update(output_fields(script, region, ACCOUNT_ID, signed_at=at(now)))
-    return job
+    known = members(spec.get_operation, spec.job_field)
+    return {key: value for key, value in job.items() if key in known}
 
 
-def summary(spec: KindSpec, script: ScriptedJob, status: str, *, at: At) -> dict[str, Any]:
+def read_job(
+    spec: KindWire, script: ScriptedJob, *, at: At, now: float, region: str
+) -> dict[str, Any]:
+    """A Get answer of ``script``'s job at ``now``; the first terminal read is noted
+    (``first_terminal_read_at``, the ground truth of detection latency)."""
+    status = script.status_at(now)
+    if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
+        script.first_terminal_read_at = now
+    return {spec.job_field: describe_job(spec, script, status, at=at, now=now, region=region)}
+
+
+def summary(spec: KindWire, script: ScriptedJob, status: str, *, at: At) -> dict[str, Any]:
     """A List answer's summary of one job: the summary shape's fields, no URIs."""
-    return _common(spec, script, status, at)
+    job = _common(spec, script, status, at)
+    if spec.kind in (JobKind.STANDARD, JobKind.MEDICAL):
+        job["OutputLocationType"] = "CUSTOMER_BUCKET" if script.output_bucket else "SERVICE_BUCKET"
+    known = members(spec.list_operation, spec.summaries_field)
+    return {key: value for key, value in job.items() if key in known}
 
 
 def list_page(
-    spec: KindSpec,
+    spec: KindWire,
     account: Account,
     *,
     at: At,
@@ -167,12 +176,13 @@ def client_error(
     )
 
 
-def not_found(spec: KindSpec) -> botocore.exceptions.ClientError:
+def not_found(spec: KindWire) -> botocore.exceptions.ClientError:
+    """The error the service answers a Get of a name it does not know."""
     # What the service answers for an unknown name: 400 BadRequestException.
     return client_error(spec.get_operation, 400, "BadRequestException", NOT_FOUND_MESSAGE)
 
 
-def _decode(token: str, spec: KindSpec) -> Key:
+def _decode(token: str, spec: KindWire) -> Key:
     try:
         started, name = json.loads(base64.urlsafe_b64decode(token.encode()))
         return float(started), str(name)

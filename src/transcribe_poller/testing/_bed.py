@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
 from types import TracebackType
@@ -16,30 +17,27 @@ from typing import TYPE_CHECKING, Any
 import botocore.exceptions
 
 from .._jobs import JobKind
-from .._kinds import KINDS, KindSpec
 from ._account import DEFAULT_CONCURRENCY, Account, Concurrency
-from ._answers import describe_job, list_page, not_found, to_wire
+from ._answers import describe_job, list_page, not_found, read_job, to_wire
 from ._contract import ScriptingMixin
+from ._eventwire import EventStatistics, settle_events
 from ._faults import Faults, TrafficReport
 from ._script import JobSpec, ScriptedJob
+from ._service import OPERATIONS, KindWire
+from ._start import DEFAULT_RUN_TIME, RunTime, read_start, run_time_of, start
 
 if TYPE_CHECKING:
     from types_aiobotocore_transcribe import TranscribeServiceClient
+    from typing_extensions import Unpack
 
-    from ._emitter import EventEmitter, EventStatistics
+    from ._emitter import EventEmitter
+    from ._eventwire import EventOptions
     from ._objectwriter import OutputWriter
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
-ACCOUNT_ID = "123456789012"  # moto's account for credentials it does not know
-
-# Kinds moto lacks, and their operations: (spec, whether it is the Get).
-LOCAL_KINDS = (JobKind.CALL_ANALYTICS, JobKind.MEDICAL_SCRIBE)
-_LOCAL_OPERATIONS = {
-    name: (KINDS[kind], is_get)
-    for kind in LOCAL_KINDS
-    for name, is_get in ((KINDS[kind].get_operation, True), (KINDS[kind].list_operation, False))
-}
+# Kinds moto has: a Get of a name no script holds is moto's to answer (its own jobs).
+MOTO_KINDS = (JobKind.STANDARD, JobKind.MEDICAL)
 
 
 def _utc(seconds: float) -> datetime:
@@ -53,7 +51,7 @@ _MODELS = {
 
 
 class LocalTranscribe(ScriptingMixin):
-    """A local Transcribe service: moto in server mode behind a fault-injecting proxy.
+    """A local Transcribe service on 127.0.0.1: a fault-injecting proxy in front of moto.
 
     Use it as a context manager (synchronous, so it fits a session-scoped pytest
     fixture and serves clients on any event loop)::
@@ -63,18 +61,25 @@ class LocalTranscribe(ScriptingMixin):
             async with bed.client() as client:
                 ...
 
-    Everything listens on 127.0.0.1: moto on a free port, the proxy on ``port`` (a
-    free one when 0). ``endpoint_url`` is the proxy, which passes requests through
-    untouched until :meth:`set_faults` or :meth:`outage` says otherwise, and counts
-    them either way (:meth:`traffic`).
+    It keeps the contract of :class:`TranscribeDouble` with FakeTranscribe,
+    behaviour included, over real HTTP: everything listens on 127.0.0.1, moto on a
+    free port, the proxy on ``port`` (a free one when 0). ``endpoint_url`` is the
+    proxy, which injects what :meth:`set_faults` and :meth:`outage` say and counts
+    every request (:meth:`traffic`). The proxy answers the Start, Get and List
+    operations of every kind from the bed's scripts, exactly as FakeTranscribe
+    does in memory (jobs started by :meth:`start_job` or through a client, whose
+    jobs run ``run_time`` seconds as on the fake); a Get of a standard or medical
+    job no script holds goes on to moto (its own jobs, say, started at
+    :attr:`moto_url`; see :meth:`set_time_progression`).
     :meth:`enable_events` sends Transcribe's job state events through moto's
     EventBridge to an SQS queue, as AWS does.
     moto keeps its jobs, queues and rules in process-wide state: two beds in one
     process share them, and one's :meth:`reset` clears the other's.
 
     ``concurrency`` models the account's cap of jobs running at once, as on
-    FakeTranscribe: scripted jobs beyond it wait QUEUED, first in, first out, by
-    the wall clock (jobs started through a client are moto's own and do not count).
+    FakeTranscribe: jobs beyond it wait QUEUED, first in, first out, by the wall
+    clock, and a Start request over the cap gets LimitExceededException unless it
+    asks for job queueing.
     """
 
     def __init__(
@@ -83,7 +88,9 @@ class LocalTranscribe(ScriptingMixin):
         region: str = "us-east-1",
         port: int = 0,
         concurrency: Concurrency = DEFAULT_CONCURRENCY,
+        run_time: RunTime = DEFAULT_RUN_TIME,
     ) -> None:
+        self._run_time_of = run_time_of(run_time)
         self.region = region
         self._port = port
         self._state = "new"
@@ -91,13 +98,15 @@ class LocalTranscribe(ScriptingMixin):
         self._server: Any = None
         self._proxy: Any = None
         self._account = Account(concurrency)
-        self._scripts = self._account.jobs
-        # Scripts are started from the caller's thread and read from the proxy's.
+        # Scripts are started from the caller's thread and from the proxy's, and read
+        # from both.
         self._jobs_lock = threading.Lock()
         self._emitter: EventEmitter | None = None
         self._writer: OutputWriter | None = None
         self._queue_url: str | None = None
         self._botocore: Any = None  # a botocore session for the bed's own set-up calls
+        self._setup_clients: dict[str, Any] = {}
+        self._session: Any = None  # the aiobotocore session of the clients it gives
 
     def __repr__(self) -> str:
         where = f" at {self.endpoint_url}" if self._state == "running" else ""
@@ -222,7 +231,7 @@ class LocalTranscribe(ScriptingMixin):
             retries["total_max_attempts"] = max_attempts
         if retries:
             config["retries"] = retries
-        session = get_session()
+        session = self._aio_session(get_session)
         async with session.create_client(
             "transcribe", config=AioConfig(**config), **self.client_kwargs()
         ) as client:
@@ -230,111 +239,71 @@ class LocalTranscribe(ScriptingMixin):
 
     # -- scripted jobs -------------------------------------------------------------
 
-    def _backend(self) -> Any:
-        from moto.transcribe.models import transcribe_backends
-
-        return transcribe_backends[ACCOUNT_ID][self.region]
+    def now(self) -> float:
+        """A reading of the bed's clock, the one its jobs' times are on: ``time.time()``."""
+        return time.time()
 
     def _start_script(self, spec: JobSpec) -> ScriptedJob:
         self._running()
         script = spec.script(time.time())
-        name, output_bucket = spec.name, spec.output_bucket
-        if (script.kind, name) in self._account:
-            from moto.transcribe.exceptions import ConflictException
-
-            raise ConflictException(f"The requested job name already exists: {name}")
-        if script.kind in LOCAL_KINDS:
-            # moto lacks these kinds: the proxy answers them from the scripts.
-            with self._jobs_lock:
-                self._account.add(script)
-            self._plan_events(script)
-            return script
-        from . import _moto_patch
-
-        backend = self._backend()
-        media = {"MediaFileUri": f"s3://local-media/{name}.wav"}
-        if script.kind is JobKind.MEDICAL:
-            backend.start_medical_transcription_job(
-                medical_transcription_job_name=name,
-                language_code="en-US",
-                media_sample_rate_hertz=None,
-                media_format="wav",
-                media=media,
-                output_bucket_name=output_bucket,
-                output_encryption_kms_key_id=None,
-                settings=None,
-                specialty="PRIMARYCARE",
-                type_="DICTATION",
-            )
-            job = backend.medical_transcriptions[name]
-        else:
-            backend.start_transcription_job(
-                transcription_job_name=name,
-                language_code="en-US",
-                media_sample_rate_hertz=None,
-                media_format="wav",
-                media=media,
-                output_bucket_name=output_bucket,
-                output_key=None,
-                output_encryption_kms_key_id=None,
-                settings=None,
-                model_settings=None,
-                job_execution_settings=None,
-                content_redaction=(
-                    {"RedactionType": "PII", "RedactionOutput": script.redaction}
-                    if script.redaction
-                    else None
-                ),
-                identify_language=None,
-                identify_multiple_languages=None,
-                language_options=None,
-                subtitles={"Formats": list(script.subtitles)} if script.subtitles else None,
-            )
-            job = backend.transcriptions[name]
-        # Placed in the account (its slot decided) before moto's first read of it.
         with self._jobs_lock:
             self._account.add(script)
-        _moto_patch.attach_script(job, script)
         self._plan_events(script)
         return script
 
+    @property
+    def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]:
+        """Every job's script by ``(kind, name)``: a snapshot."""
+        with self._jobs_lock:
+            return dict(self._account.jobs)
+
     def _answer_locally(self, operation: str, body: bytes) -> tuple[int, bytes] | None:
-        """Answer Get and List of the kinds moto lacks; None for every other operation."""
-        found = _LOCAL_OPERATIONS.get(operation)
+        """Answer Start, Get and List of every kind from the scripts; None for what is
+        moto's (a Get of a standard or medical job no script holds, other services)."""
+        found = OPERATIONS.get(operation)
         if found is None:
             return None
-        spec, is_get = found
+        wire, verb = found
         try:
             params = json.loads(body or b"{}")
+            if not isinstance(params, dict):
+                raise ValueError("not an object")
         except ValueError:
             return 400, to_wire({"__type": "SerializationException", "Message": "bad JSON"})
         now = time.time()
         try:
+            if verb == "start":
+                return self._answer_start(wire, params, now)
             with self._jobs_lock:
-                return self._answer_from_scripts(spec, is_get, params, now)
+                if verb == "list":
+                    page = list_page(wire, self._account, at=_utc, now=now, **params)
+                    return 200, to_wire(page)
+                script = self._account.get(wire.kind, str(params.get(wire.name_field)))
+                if script is None:
+                    if wire.kind in MOTO_KINDS:
+                        return None
+                    raise not_found(wire)
+                job = read_job(wire, script, at=_utc, now=now, region=self.region)
+            return 200, to_wire(job)
         except botocore.exceptions.ClientError as error:
-            wire = error.response["Error"]
-            return 400, to_wire({"__type": wire["Code"], "Message": wire["Message"]})
-        except TypeError as error:  # an unknown parameter
+            wire_error = error.response["Error"]
+            status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+            return status, to_wire({"__type": wire_error["Code"], "Message": wire_error["Message"]})
+        except (TypeError, botocore.exceptions.ParamValidationError) as error:
+            # What a real client would not have sent (an unknown parameter, say).
             return 400, to_wire({"__type": "ValidationException", "Message": str(error)})
 
-    def _answer_from_scripts(
-        self, spec: KindSpec, is_get: bool, params: dict[str, Any], now: float
+    def _answer_start(
+        self, wire: KindWire, params: dict[str, Any], now: float
     ) -> tuple[int, bytes]:
-        if is_get:
-            script = self._scripts.get((spec.kind, str(params.get(spec.name_field))))
-            if script is None:
-                raise not_found(spec)
-            status = script.status_at(now)
-            if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
-                script.first_terminal_read_at = now
-            job = describe_job(spec, script, status, at=_utc, now=now, region=self.region)
-            return 200, to_wire({spec.job_field: job})
-        return 200, to_wire(list_page(spec, self._account, at=_utc, now=now, **params))
-
-    @property
-    def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]:
-        return dict(self._scripts)
+        request = read_start(wire.kind, params)
+        with self._jobs_lock:
+            script = start(self._account, request, now, self._run_time_of)
+            job = describe_job(
+                wire, script, script.status_at(now), at=_utc, now=now, region=self.region
+            )
+        self._plan_events(script)
+        return 200, to_wire({wire.job_field: job})
 
     def reset(self) -> None:
         """Forget every job, fault and count, as if freshly started.
@@ -355,16 +324,7 @@ class LocalTranscribe(ScriptingMixin):
 
     # -- Transcribe's job state events -----------------------------------------------
 
-    def enable_events(
-        self,
-        *,
-        loss: float = 0.0,
-        duplicate: float = 0.0,
-        delay: tuple[float, float] = (0.0, 0.0),
-        seed: int | None = None,
-        output_events: bool = False,
-        output_lead: tuple[float, float] = (0.0, 1.0),
-    ) -> str:
+    def enable_events(self, **options: Unpack[EventOptions]) -> str:
         """Send Transcribe's job state events to an SQS queue in moto; return its URL.
 
         Creates in moto what the AWS set-up guide builds on AWS: the queue, a rule on the
@@ -372,11 +332,12 @@ class LocalTranscribe(ScriptingMixin):
         State Change" events of COMPLETED and FAILED jobs, the queue as its target,
         and the queue policy letting the rule send (moto does not enforce it). From
         then on, each standard and Call Analytics job, started before or after, puts
-        on the bus, when it ends, the event :class:`FakeEventQueue` delivers, and
-        moto's rule delivers the whole event JSON as the message body. Medical and
+        on the bus, when it ends, the event FakeEventQueue delivers, and moto's rule
+        delivers the whole event JSON as the message body. Medical and
         Medical Scribe jobs send none, as on AWS. A job that ended before this call
         sends none either.
 
+        The options are ``EventOptions``, as for ``FakeTranscribe.enable_events``.
         Best effort, like the service: ``loss`` and ``duplicate`` are the shares of
         events lost and sent twice; each is sent ``delay`` seconds (a
         ``(shortest, longest)`` range) after its job's end; ``seed`` makes the
@@ -404,38 +365,26 @@ class LocalTranscribe(ScriptingMixin):
         Events stay on until :meth:`reset` or :meth:`stop`; calling this again
         before then raises RuntimeError.
         """
-        from ._emitter import EventEmitter, check_options, create_route
+        from ._emitter import EventEmitter, create_route
         from ._objectwriter import OutputWriter
-        from ._outputs import check_lead
 
         # Jobs ending while moto is being set up still count as ending after the call.
         since = time.time()
-        check_options(loss, duplicate, delay)
-        check_lead(output_lead)
+        settings = settle_events(options)
         self._running()
         if self._emitter is not None:
             raise RuntimeError("events are enabled already; reset() turns them off")
         sqs, events = self._setup_client("sqs"), self._setup_client("events")
         queue_url, _ = create_route(sqs, events, self.region)
-        emitter = EventEmitter(
-            events, self.region, loss=loss, duplicate=duplicate, delay=delay, seed=seed, since=since
-        )
+        emitter = EventEmitter(events, self.region, settings, since=since)
         writer = None
-        if output_events:
+        if settings.output_events:
             queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
                 "Attributes"
             ]["QueueArn"]
-            writer = OutputWriter(
-                self._setup_client("s3"),
-                events,
-                queue_arn,
-                loss=loss,
-                duplicate=duplicate,
-                lead=output_lead,
-                seed=seed,
-                since=since,
-            )
-        for script in list(self._scripts.values()):
+            s3 = self._setup_client("s3")
+            writer = OutputWriter(s3, events, queue_arn, settings, since=since)
+        for script in self.scripts.values():
             emitter.add(script)
             if writer is not None:
                 writer.add(script)
@@ -473,8 +422,6 @@ class LocalTranscribe(ScriptingMixin):
 
     def event_statistics(self) -> EventStatistics:
         """Events sent, lost, duplicated and still to send since :meth:`enable_events`."""
-        from ._emitter import EventStatistics
-
         return EventStatistics() if self._emitter is None else self._emitter.statistics()
 
     def sqs_client_kwargs(self) -> dict[str, Any]:
@@ -491,7 +438,7 @@ class LocalTranscribe(ScriptingMixin):
         from aiobotocore.config import AioConfig
         from aiobotocore.session import get_session
 
-        async with get_session().create_client(
+        async with self._aio_session(get_session).create_client(
             "sqs", config=AioConfig(**config), **self.sqs_client_kwargs()
         ) as client:
             yield client
@@ -502,7 +449,20 @@ class LocalTranscribe(ScriptingMixin):
 
         if self._botocore is None:
             self._botocore = botocore.session.get_session()
-        return self._botocore.create_client(service, **self.sqs_client_kwargs())
+        client = self._setup_clients.get(service)
+        if client is None:
+            # botocore's clients are thread-safe; the emitter and writer share them.
+            client = self._setup_clients[service] = self._botocore.create_client(
+                service, **self.sqs_client_kwargs()
+            )
+        return client
+
+    def _aio_session(self, get_session: Callable[[], Any]) -> Any:
+        """One aiobotocore session for every client of this bed: each new session
+        loads the service's model again, a tenth of a second per client."""
+        if self._session is None:
+            self._session = get_session()
+        return self._session
 
     def _plan_events(self, script: ScriptedJob) -> None:
         emitter = self._emitter  # read once: reset() may clear it from another thread
@@ -530,7 +490,8 @@ class LocalTranscribe(ScriptingMixin):
             response.read()
 
     def set_time_progression(self, seconds: float, kind: JobKind | str | None = None) -> None:
-        """Make moto's own (unscripted) jobs take one status step per ``seconds``."""
+        """Make moto's own jobs (started at :attr:`moto_url`, past the proxy; every
+        other job is the bed's) take one status step per ``seconds``."""
         kinds = [JobKind(kind)] if kind is not None else list(_MODELS)
         for job_kind in kinds:
             if job_kind not in _MODELS:
@@ -564,11 +525,19 @@ class LocalTranscribe(ScriptingMixin):
         return faults
 
     def clear_faults(self) -> None:
-        self._running()
-        self._proxy.set_faults(Faults())
+        """Deprecated since 0.3: ``set_faults()`` with no arguments does it, on both doubles."""
+        warnings.warn(
+            "LocalTranscribe.clear_faults() is deprecated: call set_faults() with no "
+            "arguments, as on FakeTranscribe",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.set_faults()
 
     def outage(self, seconds: float) -> None:
         """Refuse every connection for ``seconds``, starting before this returns."""
+        if not (seconds >= 0):
+            raise ValueError(f"seconds must be >= 0, got {seconds!r}")
         self._running()
         self._proxy.outage(seconds)
 

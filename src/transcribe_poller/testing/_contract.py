@@ -1,27 +1,55 @@
-"""The contract both test doubles keep: scripting jobs, injecting faults, counting.
+"""The contract both test doubles keep: scripting, the service's operations, faults, events.
 
-:class:`TranscribeDouble` is the Protocol FakeTranscribe and LocalTranscribe both
-satisfy; :class:`ScriptingMixin` implements the part of it that is the same for
-both once (``start_job``, ``script``, ``set_faults``, ``concurrency``), so the
-fields of a job script (:class:`JobSpec`) and of the faults (:class:`Faults`) are
-declared in one place. Each double supplies where a script goes and where the
-faults go.
+:class:`TranscribeDouble` is what a test may ask of FakeTranscribe and
+LocalTranscribe alike. Its methods only name the contract; what each must *do* is
+checked, against both doubles through one parametrised fixture, by the
+conformance suite (``tests/test_contract.py``): Get, List (paging, filters,
+order), Start, the concurrency cap, faults, events and output objects, and the
+same errors for the same mistakes.
+
+:class:`ScriptingMixin` implements the part that is the same for both once
+(``start_job``, ``script``, ``scripts``, ``set_faults``, ``concurrency``), so the
+fields of a job script (:class:`JobSpec`) and the faults (:class:`FaultOptions`)
+are declared in one place each. Each double supplies where a script goes and
+where the faults go.
+
+One behaviour for a name in use, as on the service: the Start operations answer
+botocore's ``ClientError`` with code ConflictException (HTTP 400) on both doubles;
+``start_job``, a scripting helper, raises :class:`NameInUseError`, a ValueError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from contextlib import AbstractAsyncContextManager
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._jobs import JobKind
 from ._account import Account
-from ._faults import Faults, TrafficReport, make_faults
+from ._faults import FaultOptions, Faults, TrafficReport, make_faults
 from ._script import JobSpec, ScriptedJob
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._eventwire import EventOptions
+
+
+class NameInUseError(ValueError):
+    """``start_job`` was given a name its kind holds already (the Start operations
+    answer ConflictException instead, as the service does)."""
 
 
 @runtime_checkable
 class TranscribeDouble(Protocol):
-    """What a test can ask of either test double."""
+    """What a test can ask of either test double, with the same behaviour on both."""
+
+    region: str
+
+    def now(self) -> float:
+        """A reading of the clock the double's jobs follow (a ScriptedJob's times)."""
+        ...
 
     def start_job(
         self,
@@ -39,20 +67,16 @@ class TranscribeDouble(Protocol):
 
     def script(self, name: str, kind: JobKind | str = ...) -> ScriptedJob: ...
 
-    def set_faults(
-        self,
-        *,
-        quota: float | Mapping[str, float | tuple[float, float]] | None = ...,
-        burst: float | None = ...,
-        denied: Iterable[str] = ...,
-        throttle_error: str = ...,
-        retry_after: float | None = ...,
-        error_rate: float = ...,
-        drop_rate: float = ...,
-        latency: float = ...,
-        seed: int | None = ...,
-        hang_rate: float = ...,
-    ) -> Faults: ...
+    @property
+    def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]: ...
+
+    def client(
+        self, *, retry_mode: str | None = ..., max_attempts: int | None = ..., **config: Any
+    ) -> AbstractAsyncContextManager[Any]:
+        """A Transcribe client of this double (the Get, List and Start operations)."""
+        ...
+
+    def set_faults(self, **options: Unpack[FaultOptions]) -> Faults: ...
 
     @property
     def faults(self) -> Faults: ...
@@ -68,14 +92,24 @@ class TranscribeDouble(Protocol):
 
     def reset(self) -> None: ...
 
+    def enable_events(self, **options: Unpack[EventOptions]) -> str:
+        """Deliver job state events to a queue from now on; return the queue's URL
+        (``events_queue_url`` too, on both doubles)."""
+        ...
+
+    def sqs_client(self, **config: Any) -> AbstractAsyncContextManager[Any]:
+        """An SQS client that reads the events queue."""
+        ...
+
 
 class ScriptingMixin:
-    """``start_job``, ``script``, ``set_faults`` and ``concurrency``, written once."""
+    """``start_job``, ``script``, ``scripts``, ``set_faults`` and ``concurrency``, once."""
 
     _account: Account
 
     def _start_script(self, spec: JobSpec) -> ScriptedJob:
-        """Start the job ``spec`` declares, now; the double's own part."""
+        """Start the job ``spec`` declares, now; the double's own part. Raises
+        KeyError (from :meth:`Account.add`) when the kind holds the name already."""
         raise NotImplementedError
 
     def _install_faults(self, faults: Faults) -> None:
@@ -106,7 +140,9 @@ class ScriptingMixin:
         ``output_bucket`` the URIs of standard and Call Analytics jobs are presigned
         service-bucket URIs whose query string stands in for a credential; medical
         and Medical Scribe output always goes to a bucket. ``kind`` is any
-        :class:`JobKind`. Raises ValueError naming a bad field.
+        :class:`JobKind`. Raises ValueError naming a bad field, and
+        :class:`NameInUseError` (a ValueError) when the kind holds a job of that
+        name already (a Start operation answers ConflictException instead).
 
         The account's concurrency cap applies (see ``concurrency``): a job started
         while its kind runs as many jobs as the cap allows reads QUEUED, first in,
@@ -126,10 +162,14 @@ class ScriptingMixin:
             content_identification=content_identification,
             output_bucket=output_bucket,
         )
-        return self._start_script(spec)
+        try:
+            return self._start_script(spec)
+        except KeyError as error:
+            raise NameInUseError(f"name: {error.args[0]}") from None
 
     def script(self, name: str, kind: JobKind | str = JobKind.STANDARD) -> ScriptedJob:
-        """The script (and ground truth) of a job started with :meth:`start_job`."""
+        """The script (and ground truth) of a job, started by :meth:`start_job` or by
+        a Start operation. Raises KeyError when there is none."""
         try:
             script = self._account.get(JobKind(kind), name)
         except ValueError:
@@ -139,48 +179,29 @@ class ScriptingMixin:
         return script
 
     @property
+    def scripts(self) -> Mapping[tuple[JobKind, str], ScriptedJob]:
+        """Every job's script by ``(kind, name)``, read-only."""
+        return MappingProxyType(self._account.jobs)
+
+    @property
     def concurrency(self) -> Mapping[JobKind, int | None]:
         """Each kind's cap of jobs running at once (None: no cap)."""
         return self._account.caps
 
-    def set_faults(
-        self,
-        *,
-        quota: float | Mapping[str, float | tuple[float, float]] | None = None,
-        burst: float | None = None,
-        denied: Iterable[str] = (),
-        throttle_error: str = "LimitExceededException",
-        retry_after: float | None = None,
-        error_rate: float = 0.0,
-        drop_rate: float = 0.0,
-        latency: float = 0.0,
-        seed: int | None = None,
-        hang_rate: float = 0.0,
-    ) -> Faults:
+    def set_faults(self, **options: Unpack[FaultOptions]) -> Faults:
         """Replace the injected faults; with no arguments, inject none.
 
-        ``quota`` is a rate in requests per second given to every operation
-        separately, or a mapping of operation name to a rate or ``(rate, burst)``.
-        ``burst`` defaults to one second's worth of requests. ``denied`` names
-        operations answered with AccessDeniedException. Of the requests within the
-        quota, ``error_rate`` get HTTP 500 InternalFailureException, ``drop_rate``
-        lose their connection without an answer, and ``hang_rate`` are accepted and
-        never answered. See :class:`Faults`.
+        The options are :class:`FaultOptions`: ``quota`` (requests per second, for
+        every operation or per operation name), ``burst``, ``denied`` (operations
+        answered AccessDeniedException), ``throttle_error``, ``retry_after``, and
+        the shares of requests within the quota that fail (``error_rate``: HTTP 500
+        InternalFailureException), lose their connection (``drop_rate``) or are
+        never answered (``hang_rate``); ``latency`` seconds are added to each. A bad
+        value raises ValueError naming it and leaves the faults as they were.
         """
-        faults = make_faults(
-            quota=quota,
-            burst=burst,
-            denied=denied,
-            throttle_error=throttle_error,
-            retry_after=retry_after,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            latency=latency,
-            seed=seed,
-            hang_rate=hang_rate,
-        )
+        faults = make_faults(**options)
         self._install_faults(faults)
         return faults
 
 
-__all__ = ["ScriptingMixin", "TranscribeDouble"]
+__all__ = ["NameInUseError", "ScriptingMixin", "TranscribeDouble"]

@@ -20,13 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._contract import NameInUseError
 from ._proxy import CONTROL_PREFIX
 from ._script import SPEC_DEFAULTS, JobSpec, ScriptedJob
 
 if TYPE_CHECKING:
-    from ._bed import LocalTranscribe
+    from ._contract import TranscribeDouble
 
 JOBS_PATH = CONTROL_PREFIX + "jobs"
+"""The local test bed's control endpoint for starting jobs: ``POST`` a job spec (the
+arguments of ``start_job`` as JSON) to the bed's URL plus this path."""
 
 FIELDS = ("name", *SPEC_DEFAULTS)
 
@@ -81,13 +84,15 @@ def _answer(status: int, body: dict[str, Any]) -> web.Response:
 
 
 class ControlEndpoint:
-    """Answers requests under ``/_local/`` for one running test bed.
+    """Answers requests under ``/_local/`` for one running test double.
 
-    ``on_start`` is told of every job started through it, from the proxy's thread.
+    ``bed`` is any :class:`TranscribeDouble` (the local test bed in practice: this
+    module knows no more of it). ``on_start`` is told of every job started
+    through it, from the proxy's thread.
     """
 
     def __init__(
-        self, bed: LocalTranscribe, on_start: Callable[[ScriptedJob], None] | None = None
+        self, bed: TranscribeDouble, on_start: Callable[[ScriptedJob], None] | None = None
     ) -> None:
         self._bed = bed
         self._on_start = on_start
@@ -111,16 +116,16 @@ class ControlEndpoint:
         return self._start(spec)
 
     def _start(self, spec: dict[str, Any]) -> web.Response:
-        from moto.transcribe.exceptions import ConflictException
-
         # Called on the proxy's loop, not in a worker thread: starts are then one at a
-        # time, and moto's backend is not meant for concurrent writers.
+        # time, as the Start operations the proxy answers are.
         try:
             script = self._bed.start_job(**spec)
-        except ConflictException:
+        except NameInUseError:
             return _answer(
                 409, {"error": f"a {spec['kind']} job named {spec['name']!r} exists already"}
             )
+        except ValueError as error:
+            return _answer(400, {"error": str(error)})
         if self._on_start is not None:
             self._on_start(script)
         return _answer(201, describe_script(script))

@@ -3,7 +3,7 @@
 moto's Transcribe never sends events, so the test bed sends them for its scripted
 jobs: when a standard or Call Analytics job reaches its terminal time, an
 :class:`EventEmitter` thread calls ``PutEvents`` on moto's EventBridge with the event
-:func:`job_event` describes (the same one :class:`FakeEventQueue` delivers). From
+``_eventwire.job_event`` describes (the same one :class:`FakeEventQueue` delivers). From
 there on it is moto's doing, as it would be AWS's: a rule on the default bus
 matches the event and its SQS target puts the whole event JSON in the queue.
 Medical and Medical Scribe jobs send none, as with the real service.
@@ -23,7 +23,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-import math
 import random
 import threading
 import time
@@ -32,62 +31,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .._eventbridge import COVERED_KINDS, DETAIL_TYPES
 from .._jobs import JobKind
-from ._fakequeue import QUEUE_NAME, job_event
+from ._eventwire import (
+    EVENT_PATTERN,
+    QUEUE_NAME,
+    RULE_NAME,
+    TARGET_ID,
+    EventSettings,
+    EventStatistics,
+    iso,
+    job_event,
+    sends_event,
+)
 from ._script import ScriptedJob
 
-RULE_NAME = "transcribe-job-state"
-TARGET_ID = "transcribe-events-queue"
-TERMINAL = ["COMPLETED", "FAILED"]
-# The two kinds name their status field differently, so one flat pattern cannot
-# match both on status: one branch per detail shape.
-EVENT_PATTERN: Mapping[str, Any] = {
-    "source": ["aws.transcribe"],
-    "$or": [
-        {"detail-type": [detail_type], "detail": {status_field: TERMINAL}}
-        for detail_type, (_, _, status_field) in DETAIL_TYPES.items()
-    ],
-}
 # PutEvents takes at most 10 entries a call.
 MAX_ENTRIES = 10
-
-
-@dataclass(frozen=True)
-class EventStatistics:
-    """What the emitter did so far.
-
-    ``sent`` counts events put on the bus, duplicates included; ``lost`` the events
-    skipped (best effort); ``duplicated`` those sent twice; ``pending`` the sends
-    planned but not yet due, or due and not yet done; ``failed`` the events moto
-    refused or could not be reached for (none, unless the bed is misused), and
-    ``last_error`` why the last of them failed.
-    """
-
-    sent: int = 0
-    lost: int = 0
-    duplicated: int = 0
-    pending: int = 0
-    failed: int = 0
-    last_error: str | None = None
-
-
-def check_options(loss: float, duplicate: float, delay: tuple[float, float]) -> None:
-    """Raise ValueError naming the first option that is out of range."""
-    for name, share in (("loss", loss), ("duplicate", duplicate)):
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
-            raise ValueError(f"{name} must be a share between 0 and 1, got {share!r}")
-    try:
-        shortest, longest = delay
-        ok = 0 <= shortest <= longest and math.isfinite(longest)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"delay must be (shortest, longest) seconds, got {delay!r}")
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def create_route(sqs: Any, events: Any, region: str) -> tuple[str, str]:
@@ -150,19 +109,15 @@ class EventEmitter:
         self,
         events: Any,
         region: str,
+        settings: EventSettings,
         *,
-        loss: float = 0.0,
-        duplicate: float = 0.0,
-        delay: tuple[float, float] = (0.0, 0.0),
-        seed: int | None = None,
         since: float | None = None,
     ) -> None:
-        check_options(loss, duplicate, delay)
         self._events = events
         self._region = region
-        self._loss, self._duplicate = float(loss), float(duplicate)
-        self._delay = (float(delay[0]), float(delay[1]))
-        self._random = random.Random(seed)
+        self._loss, self._duplicate = settings.loss, settings.duplicate
+        self._delay = settings.delay
+        self._random = random.Random(settings.seed)
         self._since = time.time() if since is None else since
         self._cond = threading.Condition()
         self._heap: list[_Send] = []
@@ -196,7 +151,7 @@ class EventEmitter:
         key = (script.kind, script.name, script.token)
         with self._cond:
             if (
-                script.kind not in COVERED_KINDS
+                not sends_event(script)
                 or key in self._planned
                 or script.terminal_at < self._since
                 or self._stopping
@@ -291,7 +246,7 @@ class EventEmitter:
 
     def _entry(self, script: ScriptedJob) -> dict[str, Any]:
         """The PutEvents entry whose event is :func:`job_event`'s for the job."""
-        event = json.loads(job_event(script, self._region, _iso(script.terminal_at)))
+        event = json.loads(job_event(script, self._region, iso(script.terminal_at)))
         return {
             "Source": event["source"],
             "DetailType": event["detail-type"],
@@ -301,4 +256,4 @@ class EventEmitter:
         }
 
 
-__all__ = ["EVENT_PATTERN", "EventEmitter", "EventStatistics", "check_options", "create_route"]
+__all__ = ["EventEmitter", "create_route"]

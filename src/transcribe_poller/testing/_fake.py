@@ -14,52 +14,51 @@ import collections
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from types import SimpleNamespace
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import botocore.exceptions
 
-from .._jobs import JobKind, JobRef
-from .._kinds import KINDS, KindSpec
-from ._account import DEFAULT_CONCURRENCY, MAX_QUEUED, Account, Concurrency
-from ._answers import client_error, describe_job, list_page, not_found
+from .._jobs import JobKind
+from ._account import DEFAULT_CONCURRENCY, Account, Concurrency
+from ._answers import client_error, describe_job, list_page, not_found, read_job
 from ._contract import ScriptingMixin
 from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, Gate, TrafficReport, Verdict
-from ._script import JobSpec, ScriptedJob, check_duration
-from ._start import (
-    CONFLICT_MESSAGE,
-    LIMIT_MESSAGE,
-    QUEUE_FULL_MESSAGE,
-    START_OPERATIONS,
-    read_start,
-)
+from ._script import JobSpec, ScriptedJob
+from ._service import WIRE, KindWire, validate
+from ._start import DEFAULT_RUN_TIME, RunTime, read_start, run_time_of, start
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._eventwire import EventOptions
 
 ENDPOINT = "memory://fake-transcribe"
-DEFAULT_RUN_TIME = 5.0  # seconds a job started through the API runs, by default
-
-RunTime: TypeAlias = float | Callable[[JobRef], float]
 
 
 class FakeTranscribe(ScriptingMixin):
     """An in-memory stand-in for an aiobotocore Transcribe client.
 
-    Pass it wherever a client goes (``Poller(FakeTranscribe())``). Script jobs with
-    :meth:`start_job` (the same arguments as ``LocalTranscribe.start_job``), faults
-    and quotas with :meth:`set_faults` (the same as ``LocalTranscribe.set_faults``;
-    ``drop_rate`` raises a dropped connection, ``hang_rate`` never answers), an
-    unreachable service with :meth:`outage`, and read what was asked with
-    :meth:`traffic`, per operation and per job (``traffic().job(JobRef.medical("x"))``).
+    Pass it wherever a client goes (``Poller(FakeTranscribe())``). It keeps the
+    contract of :class:`TranscribeDouble` with LocalTranscribe, behaviour included:
+    script jobs with :meth:`start_job`, faults and quotas with :meth:`set_faults`
+    (``drop_rate`` raises a dropped connection, ``hang_rate`` never answers), an
+    unreachable service with :meth:`outage`, job state events with
+    :meth:`enable_events`, and read what was asked with :meth:`traffic`, per
+    operation and per job (``traffic().job(JobRef.medical("x"))``).
 
     Code under test can start jobs itself, as on the service: the Start operation of
     every kind (``start_transcription_job``, ``start_medical_transcription_job``,
     ``start_call_analytics_job``, ``start_medical_scribe_job``) takes botocore's
-    parameters and answers as the service does. Such a job runs ``run_time``
-    seconds from when it gets its slot: a number, or a function of the job's
-    :class:`JobRef` giving seconds.
+    parameters and answers as the service does (a name in use is ConflictException).
+    Such a job runs ``run_time`` seconds from when it gets its slot: a number, or a
+    function of the job's :class:`JobRef` giving seconds. Every operation checks
+    its parameters as botocore's client does before sending (ParamValidationError)
+    and answers only the fields of botocore's model.
 
     ``concurrency`` models the account's cap of jobs running at once, per kind:
     by default AWS's (250 standard, medical and Medical Scribe; 100 Call
@@ -87,16 +86,12 @@ class FakeTranscribe(ScriptingMixin):
         concurrency: Concurrency = DEFAULT_CONCURRENCY,
         run_time: RunTime = DEFAULT_RUN_TIME,
     ) -> None:
-        if not callable(run_time):
-            check_duration("run_time", run_time)
+        self._run_time_of = run_time_of(run_time)
         self.region = region
         self.credentials = credentials
         self.meta = SimpleNamespace(endpoint_url=ENDPOINT, region_name=region)
         self._clock = clock
-        self._run_time = run_time
         self._account = Account(concurrency)
-        # (kind, name) -> script, the account's own dict: event queues read it.
-        self._jobs = self._account.jobs
         self._gate = Gate()
         self._outage_until = -math.inf
         self._outages = 0
@@ -106,6 +101,7 @@ class FakeTranscribe(ScriptingMixin):
         self._by_job: collections.defaultdict[tuple[str, str], list[int]] = collections.defaultdict(
             lambda: [0, 0, 0, 0, 0]
         )
+        self._events: FakeEventQueue | None = None
         # Seconds to add to a clock reading to make it a Unix time.
         self._wall_offset: float | None = None
         self._dates: dict[float, datetime] = {}
@@ -113,44 +109,84 @@ class FakeTranscribe(ScriptingMixin):
             self._wall_offset = time.time() - clock()
 
     def __repr__(self) -> str:
-        return f"<FakeTranscribe jobs={len(self._jobs)} region={self.region!r}>"
+        return f"<FakeTranscribe jobs={len(self._account.jobs)} region={self.region!r}>"
 
     # -- scripting -----------------------------------------------------------------
 
     def _start_script(self, spec: JobSpec) -> ScriptedJob:
         script = spec.script(self._now())
-        try:
-            self._account.add(script)
-        except KeyError as error:
-            raise ValueError(f"name: {error.args[0]}") from None
+        self._account.add(script)
         return script
 
     def _install_faults(self, faults: Faults) -> None:
         self._gate = Gate(faults)
 
-    def event_queue(
-        self,
-        *,
-        loss: float = 0.0,
-        duplicate: float = 0.0,
-        delay: tuple[float, float] = (0.0, 0.0),
-        seed: int | None = None,
-        output_events: bool = False,
-        output_lead: tuple[float, float] = (0.0, 1.0),
-    ) -> FakeEventQueue:
-        """An in-memory SQS queue receiving this fake's job state events, as an
-        EventBridge rule would deliver them: best effort, per ``loss``,
-        ``duplicate`` and ``delay``; with ``output_events``, S3's events of the
-        jobs' output objects too (see :class:`FakeEventQueue`)."""
-        return FakeEventQueue(
-            self,
-            loss=loss,
-            duplicate=duplicate,
-            delay=delay,
-            seed=seed,
-            output_events=output_events,
-            output_lead=output_lead,
-        )
+    def now(self) -> float:
+        """A reading of the fake's clock: the one its jobs' times are on."""
+        return self._now()
+
+    @contextlib.asynccontextmanager
+    async def client(
+        self, *, retry_mode: str | None = None, max_attempts: int | None = None, **config: Any
+    ) -> AsyncIterator[FakeTranscribe]:
+        """This fake itself, which is its own client: as ``LocalTranscribe.client()``,
+        so one test serves both doubles. The arguments are accepted and ignored: the
+        fake answers each call once, as a client making one attempt would."""
+        yield self
+
+    # -- events --------------------------------------------------------------------
+
+    def enable_events(self, **options: Unpack[EventOptions]) -> str:
+        """Deliver Transcribe's job state events to an in-memory SQS queue; return its URL.
+
+        As ``LocalTranscribe.enable_events``, in memory: from then on each standard
+        and Call Analytics job that ends puts the event an EventBridge rule
+        delivers in the queue (the whole event JSON as the message body); medical
+        and Medical Scribe jobs send none, nor does a job that ended before this
+        call. The options (``EventOptions``) make delivery best effort: ``loss``,
+        ``duplicate``, ``delay``, ``seed``; ``output_events`` and ``output_lead``
+        add S3's events of jobs' output objects. Read the queue with
+        :meth:`sqs_client` or :attr:`events_queue` (a :class:`FakeEventQueue`,
+        which answers as an SQS client). Events stay on until :meth:`reset`;
+        calling this again before then raises RuntimeError.
+        """
+        if self._events is not None:
+            raise RuntimeError("events are enabled already; reset() turns them off")
+        self._events = FakeEventQueue(self, **options)
+        return self._events.url
+
+    @property
+    def events_queue_url(self) -> str:
+        """The URL of the queue :meth:`enable_events` made."""
+        return self.events_queue.url
+
+    @property
+    def events_queue(self) -> FakeEventQueue:
+        """The in-memory queue :meth:`enable_events` made: an SQS client of its own."""
+        if self._events is None:
+            raise RuntimeError("events are not enabled: call enable_events() first")
+        return self._events
+
+    @contextlib.asynccontextmanager
+    async def sqs_client(self, **config: Any) -> AsyncIterator[FakeEventQueue]:
+        """The events queue as an SQS client, as ``LocalTranscribe.sqs_client()``
+        gives one (``config`` is accepted and ignored)."""
+        yield self.events_queue
+
+    def event_queue(self, **options: Unpack[EventOptions]) -> FakeEventQueue:
+        """Another in-memory SQS queue receiving this fake's events, besides the one
+        :meth:`enable_events` makes (which it is, if events are not on yet): one per
+        replica of a service, each with its own losses and delays.
+
+        :meth:`enable_events` and :attr:`events_queue` are the contract both doubles
+        share; several queues at once are the fake's alone.
+        """
+        if self._events is None:
+            self.enable_events(**options)
+            return self.events_queue
+        return FakeEventQueue(self, **options)
+
+    # -- faults and counts -----------------------------------------------------------
 
     @property
     def faults(self) -> Faults:
@@ -177,12 +213,13 @@ class FakeTranscribe(ScriptingMixin):
         self._by_job.clear()
 
     def reset(self) -> None:
-        """Forget every job, fault and count."""
+        """Forget every job, fault and count, and turn events off."""
         self._account.clear()
         self._dates.clear()
         self.set_faults()
         self._outage_until = -math.inf
         self._outages = 0
+        self._events = None
         self.reset_traffic()
 
     def datetime_at(self, seconds: float) -> datetime:
@@ -203,44 +240,42 @@ class FakeTranscribe(ScriptingMixin):
     # -- Start operations ------------------------------------------------------------
 
     async def start_transcription_job(self, **params: Any) -> dict[str, Any]:
-        return await self._start(JobKind.STANDARD, params)
+        return await self._start(WIRE[JobKind.STANDARD], params)
 
     async def start_medical_transcription_job(self, **params: Any) -> dict[str, Any]:
-        return await self._start(JobKind.MEDICAL, params)
+        return await self._start(WIRE[JobKind.MEDICAL], params)
 
     async def start_call_analytics_job(self, **params: Any) -> dict[str, Any]:
-        return await self._start(JobKind.CALL_ANALYTICS, params)
+        return await self._start(WIRE[JobKind.CALL_ANALYTICS], params)
 
     async def start_medical_scribe_job(self, **params: Any) -> dict[str, Any]:
-        return await self._start(JobKind.MEDICAL_SCRIBE, params)
+        return await self._start(WIRE[JobKind.MEDICAL_SCRIBE], params)
 
     # -- the client's operations ----------------------------------------------------
 
-    async def get_transcription_job(self, *, TranscriptionJobName: str) -> dict[str, Any]:
-        return await self._get(KINDS[JobKind.STANDARD], TranscriptionJobName)
+    async def get_transcription_job(self, **params: Any) -> dict[str, Any]:
+        return await self._get(WIRE[JobKind.STANDARD], params)
 
-    async def get_medical_transcription_job(
-        self, *, MedicalTranscriptionJobName: str
-    ) -> dict[str, Any]:
-        return await self._get(KINDS[JobKind.MEDICAL], MedicalTranscriptionJobName)
+    async def get_medical_transcription_job(self, **params: Any) -> dict[str, Any]:
+        return await self._get(WIRE[JobKind.MEDICAL], params)
 
-    async def get_call_analytics_job(self, *, CallAnalyticsJobName: str) -> dict[str, Any]:
-        return await self._get(KINDS[JobKind.CALL_ANALYTICS], CallAnalyticsJobName)
+    async def get_call_analytics_job(self, **params: Any) -> dict[str, Any]:
+        return await self._get(WIRE[JobKind.CALL_ANALYTICS], params)
 
-    async def get_medical_scribe_job(self, *, MedicalScribeJobName: str) -> dict[str, Any]:
-        return await self._get(KINDS[JobKind.MEDICAL_SCRIBE], MedicalScribeJobName)
+    async def get_medical_scribe_job(self, **params: Any) -> dict[str, Any]:
+        return await self._get(WIRE[JobKind.MEDICAL_SCRIBE], params)
 
     async def list_transcription_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.STANDARD], params)
+        return await self._list(WIRE[JobKind.STANDARD], params)
 
     async def list_medical_transcription_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.MEDICAL], params)
+        return await self._list(WIRE[JobKind.MEDICAL], params)
 
     async def list_call_analytics_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.CALL_ANALYTICS], params)
+        return await self._list(WIRE[JobKind.CALL_ANALYTICS], params)
 
     async def list_medical_scribe_jobs(self, **params: Any) -> dict[str, Any]:
-        return await self._list(KINDS[JobKind.MEDICAL_SCRIBE], params)
+        return await self._list(WIRE[JobKind.MEDICAL_SCRIBE], params)
 
     # -- behind the operations -------------------------------------------------------
 
@@ -256,59 +291,33 @@ class FakeTranscribe(ScriptingMixin):
             self._wall_offset = time.time() - now
         return now
 
-    async def _start(self, kind: JobKind, params: dict[str, Any]) -> dict[str, Any]:
-        spec = KINDS[kind]
-        operation = START_OPERATIONS[kind]
+    async def _start(self, wire: KindWire, params: dict[str, Any]) -> dict[str, Any]:
         # botocore checks the parameters before anything is sent.
-        request = read_start(kind, params)
-        await self._admit(operation, (kind.value, request.name))
+        request = read_start(wire.kind, params)
+        await self._admit(wire.start_operation, (wire.kind.value, request.name))
         now = self._now()
-        if (kind, request.name) in self._account:
-            raise client_error(operation, 400, "ConflictException", CONFLICT_MESSAGE)
-        if self._account.at_cap(kind, now):
-            _, waiting = self._account.load(kind, now)
-            if not request.deferrable:
-                raise client_error(
-                    operation, 400, "LimitExceededException", LIMIT_MESSAGE.format(kind=kind.value)
-                )
-            if waiting >= MAX_QUEUED:
-                raise client_error(
-                    operation,
-                    400,
-                    "LimitExceededException",
-                    QUEUE_FULL_MESSAGE.format(kind=kind.value, limit=MAX_QUEUED),
-                )
-        script = request.script(now, self._run_time_of(JobRef(request.name, kind)))
-        self._account.add(script)
+        script = start(self._account, request, now, self._run_time_of)
         status = script.status_at(now)
-        job = describe_job(spec, script, status, at=self.datetime_at, now=now, region=self.region)
-        return {spec.job_field: job}
+        job = describe_job(wire, script, status, at=self.datetime_at, now=now, region=self.region)
+        return {wire.job_field: job}
 
-    def _run_time_of(self, job: JobRef) -> float:
-        run_time = self._run_time
-        seconds = run_time(job) if callable(run_time) else run_time
-        return check_duration(f"run_time of {job}", seconds)
-
-    async def _get(self, spec: KindSpec, name: str) -> dict[str, Any]:
-        job_key = (spec.kind.value, name)
-        await self._admit(spec.get_operation, job_key)
-        script = self._account.get(spec.kind, name)
+    async def _get(self, wire: KindWire, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get(wire.name_field)
+        if len(params) != 1 or not isinstance(name, str):
+            validate(wire.get_operation, params)  # raises what botocore would
+        assert isinstance(name, str)
+        job_key = (wire.kind.value, name)
+        await self._admit(wire.get_operation, job_key)
+        script = self._account.get(wire.kind, name)
         if script is None:
-            self._count(spec.get_operation, job_key, 2)
-            raise not_found(spec)
-        now = self._now()
-        status = script.status_at(now)
-        if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
-            script.first_terminal_read_at = now
-        job = describe_job(spec, script, status, at=self.datetime_at, now=now, region=self.region)
-        return {spec.job_field: job}
+            self._count(wire.get_operation, job_key, 2)
+            raise not_found(wire)
+        return read_job(wire, script, at=self.datetime_at, now=self._now(), region=self.region)
 
-    async def _list(self, spec: KindSpec, params: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(params) - {"Status", "JobNameContains", "NextToken", "MaxResults"}
-        if unknown:
-            raise TypeError(f"{spec.list_method}() got unexpected arguments {sorted(unknown)}")
-        await self._admit(spec.list_operation, None)
-        return list_page(spec, self._account, at=self._job_datetime, now=self._now(), **params)
+    async def _list(self, wire: KindWire, params: dict[str, Any]) -> dict[str, Any]:
+        validate(wire.list_operation, params)  # raises what botocore would
+        await self._admit(wire.list_operation, None)
+        return list_page(wire, self._account, at=self._job_datetime, now=self._now(), **params)
 
     async def _admit(self, operation: str, job: tuple[str, str] | None) -> None:
         """Count the request and raise the fault it meets, as the wire would."""

@@ -1,10 +1,11 @@
 """What the test doubles inject, how each request is admitted, and what was counted.
 
-Both doubles share this: :class:`Faults` declares the faults once, :func:`decide`
-says in one pure place what a request meets (:class:`Verdict`), and :class:`Gate`
-holds the only state that decision needs (the quotas' token buckets and the random
-draws). FakeTranscribe turns a :class:`Decision` into botocore's exceptions, the
-proxy into HTTP answers.
+Both doubles share this: :class:`FaultOptions` declares ``set_faults``'s keywords
+once (their defaults in :data:`DEFAULT_FAULT_OPTIONS`), :func:`make_faults` turns
+them into :class:`Faults`, :func:`decide` says in one pure place what a request
+meets (:class:`Verdict`), and :class:`Gate` holds the only state that decision
+needs (the quotas' token buckets and the random draws). FakeTranscribe turns a
+:class:`Decision` into botocore's exceptions, the proxy into HTTP answers.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
-from .._jobs import JobRef
+from .._jobs import JobKind, JobRef
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 THROTTLE_ERRORS = ("LimitExceededException", "ThrottlingException")
 
@@ -110,20 +115,60 @@ class TokenBucket:
         return False
 
 
-def make_faults(
-    *,
-    quota: float | Mapping[str, float | tuple[float, float]] | None = None,
-    burst: float | None = None,
-    denied: Iterable[str] = (),
-    throttle_error: str = "LimitExceededException",
-    retry_after: float | None = None,
-    error_rate: float = 0.0,
-    drop_rate: float = 0.0,
-    latency: float = 0.0,
-    seed: int | None = None,
-    hang_rate: float = 0.0,
-) -> Faults:
-    """Faults from the arguments of ``set_faults`` (see LocalTranscribe.set_faults)."""
+class FaultOptions(TypedDict, total=False):
+    """Keyword arguments of ``set_faults`` on either double: the faults, declared once.
+
+    ``quota`` is a rate in requests per second given to every operation
+    separately, or a mapping of operation name to a rate or ``(rate, burst)``;
+    ``burst`` defaults to one second's worth of requests. ``denied`` names
+    operations answered with AccessDeniedException. Throttled answers are HTTP 400
+    ``throttle_error`` (LimitExceededException or ThrottlingException), with a
+    ``Retry-After`` of ``retry_after`` seconds when set. Of the requests within the
+    quota, ``error_rate`` get HTTP 500 InternalFailureException, ``drop_rate`` lose
+    their connection without an answer, and ``hang_rate`` are accepted and never
+    answered; ``latency`` seconds are added to each. ``seed`` makes the draws
+    repeatable. See :class:`Faults`.
+    """
+
+    quota: float | Mapping[str, float | tuple[float, float]] | None
+    burst: float | None
+    denied: Iterable[str]
+    throttle_error: str
+    retry_after: float | None
+    error_rate: float
+    drop_rate: float
+    latency: float
+    seed: int | None
+    hang_rate: float
+
+
+DEFAULT_FAULT_OPTIONS: Final[FaultOptions] = FaultOptions(
+    quota=None,  # no quota
+    burst=None,  # one second's worth of requests
+    denied=(),
+    throttle_error="LimitExceededException",
+    retry_after=None,  # no Retry-After header
+    error_rate=0.0,
+    drop_rate=0.0,
+    latency=0.0,
+    seed=None,
+    hang_rate=0.0,
+)
+"""The default of every option of :class:`FaultOptions`: no faults at all."""
+
+
+def make_faults(**options: Unpack[FaultOptions]) -> Faults:
+    """The :class:`Faults` that ``set_faults(**options)`` injects.
+
+    An unknown option is a TypeError naming it and the known ones; a bad value a
+    ValueError naming the option.
+    """
+    unknown = sorted(set(options) - set(DEFAULT_FAULT_OPTIONS))
+    if unknown:
+        known = ", ".join(DEFAULT_FAULT_OPTIONS)
+        raise TypeError(f"unexpected fault option {unknown[0]!r}; the options are: {known}")
+    given: dict[str, Any] = {**DEFAULT_FAULT_OPTIONS, **options}
+    quota, burst = given["quota"], given["burst"]
     default: Quota | None = None
     quotas: dict[str, Quota] = {}
     if isinstance(quota, Mapping):
@@ -132,17 +177,20 @@ def make_faults(
             quotas[operation] = Quota(float(rate), float(bucket))
     elif quota is not None:
         default = Quota(float(quota), float(burst or max(1.0, quota)))
+    denied = given["denied"]
+    if isinstance(denied, str):
+        raise ValueError(f"denied must be a collection of operation names, got {denied!r}")
     return Faults(
         quotas=quotas,
         default_quota=default,
         denied=frozenset(denied),
-        throttle_error=throttle_error,
-        retry_after=retry_after,
-        error_rate=error_rate,
-        drop_rate=drop_rate,
-        latency=latency,
-        seed=seed,
-        hang_rate=hang_rate,
+        throttle_error=given["throttle_error"],
+        retry_after=given["retry_after"],
+        error_rate=given["error_rate"],
+        drop_rate=given["drop_rate"],
+        latency=given["latency"],
+        seed=given["seed"],
+        hang_rate=given["hang_rate"],
     )
 
 
@@ -288,6 +336,19 @@ class TrafficReport:
         for counts in self.by_operation.values():
             total = total + counts
         return total
+
+    @property
+    def by_kind(self) -> dict[JobKind, Counts]:
+        """Counts of each kind's Get and List requests together (Starts apart)."""
+        from ._service import WIRE
+
+        totals: dict[JobKind, Counts] = {}
+        for kind, wire in WIRE.items():
+            total = Counts()
+            for operation in (wire.get_operation, wire.list_operation):
+                total = total + self.by_operation.get(operation, Counts())
+            totals[kind] = total
+        return totals
 
     def job(self, job: str | JobRef, kind: str = "standard") -> Counts:
         """Counts for one job: a JobRef, or a name and its kind."""

@@ -27,20 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._jobs import JobKind
-from ._outputs import check_key, check_lead, content, output_keys, writes_output
+from ._eventwire import OUTPUT_RULE_NAME, OUTPUT_TARGET_ID, EventSettings, output_pattern
+from ._outputs import check_key, content, output_keys, writes_output
 from ._script import ScriptedJob
-
-OUTPUT_RULE_NAME = "transcribe-output-objects"
-OUTPUT_TARGET_ID = "transcribe-output-queue"
-
-
-def output_pattern(buckets: list[str]) -> dict[str, Any]:
-    """The rule's pattern: new objects in the output buckets."""
-    return {
-        "source": ["aws.s3"],
-        "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": sorted(buckets)}},
-    }
 
 
 @dataclass(order=True)
@@ -60,19 +49,16 @@ class OutputWriter:
         s3: Any,
         events: Any,
         queue_arn: str,
+        settings: EventSettings,
         *,
-        loss: float = 0.0,
-        duplicate: float = 0.0,
-        lead: tuple[float, float] = (0.0, 1.0),
-        seed: int | None = None,
         since: float | None = None,
     ) -> None:
         self._s3 = s3
         self._events = events
         self._queue_arn = queue_arn
-        self._loss, self._duplicate = float(loss), float(duplicate)
-        self._lead = check_lead(lead)
-        self._random = random.Random(seed)
+        self._loss, self._duplicate = settings.loss, settings.duplicate
+        self._lead = settings.output_lead
+        self._random = random.Random(settings.seed)
         self._since = time.time() if since is None else since
         self._cond = threading.Condition()
         self._heap: list[_Write] = []

@@ -22,7 +22,8 @@ from aiohttp import web
 
 from ._faults import Counts, Faults, Gate, TrafficReport, Verdict
 
-# Answers an operation moto lacks: (HTTP status, JSON body), or None to ask moto.
+# Answers an operation the test bed answers itself: (HTTP status, JSON body), or
+# None to ask moto.
 LocalAnswer = Callable[[str, bytes], "tuple[int, bytes] | None"]
 # Answers the test bed's own control paths (see _control.py), never counted or faulted.
 ControlHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -151,7 +152,7 @@ class FaultProxy:
             self._gate = Gate(faults)
 
     def set_local_answers(self, answer: LocalAnswer | None) -> None:
-        """Answer some operations here instead of moto (those moto lacks)."""
+        """Answer some operations here instead of moto (the test bed's scripted jobs)."""
         self._local = answer
 
     def set_control(self, handler: ControlHandler | None) -> None:

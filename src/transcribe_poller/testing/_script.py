@@ -34,8 +34,8 @@ class ScriptedJob:
     the job waits for its slot: the queue is first in, first out and every script's
     duration is fixed when it starts, so the jobs started before it decide its slot.
     ``first_terminal_read_at`` is when a Get first returned the terminal status.
-    Times are on the double's clock: ``time.time()`` for LocalTranscribe, the
-    fake's ``clock`` for FakeTranscribe.
+    Times are on the double's clock, which ``now()`` reads on either:
+    ``time.time()`` for LocalTranscribe, the fake's ``clock`` for FakeTranscribe.
     """
 
     name: str

@@ -1,46 +1,55 @@
-"""Start requests of every kind, read as the service reads them, into job scripts.
+"""Start requests of every kind, answered as the service answers them, for both doubles.
 
 The request is checked as botocore's own client checks it before sending (its
-service model, its ParamValidationError), then as the service does (job queueing
-needs a role). What the request asks for (output location, redaction, subtitles,
-settings) becomes the job's script and what its Get answers echo.
+service model, its ParamValidationError), then as the service does (the job's
+name, job queueing needs a role). What the request asks for (output location,
+redaction, subtitles, settings) becomes the job's script and what its Get answers
+echo. :func:`start` then places the job in the account as the service would: a
+name in use is ConflictException, a kind at its cap LimitExceededException unless
+the request asks for job queueing. FakeTranscribe calls it in memory, the local
+test bed for each Start request that reaches it: one behaviour.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-import botocore.session
-import botocore.validate
-
-from .._jobs import JobKind, validate_job_name
-from .._kinds import KINDS
+from .._jobs import JobKind, JobRef
+from ._account import MAX_QUEUED, Account
 from ._answers import client_error
-from ._script import ScriptedJob
+from ._script import ScriptedJob, check_duration
+from ._service import (
+    CONFLICT_MESSAGE,
+    JOB_NAME,
+    LIMIT_MESSAGE,
+    QUEUE_FULL_MESSAGE,
+    WIRE,
+    members,
+    validate,
+)
 
 START_OPERATIONS: Mapping[JobKind, str] = {
-    JobKind.STANDARD: "StartTranscriptionJob",
-    JobKind.MEDICAL: "StartMedicalTranscriptionJob",
-    JobKind.CALL_ANALYTICS: "StartCallAnalyticsJob",
-    JobKind.MEDICAL_SCRIBE: "StartMedicalScribeJob",
+    kind: wire.start_operation for kind, wire in WIRE.items()
 }
-CONFLICT_MESSAGE = "The requested job name already exists. Use a different job name."
-LIMIT_MESSAGE = (
-    "You have reached your limit of concurrent {kind} jobs. Wait for a job to finish, "
-    "or turn on job queueing, and try your request again."
-)
-QUEUE_FULL_MESSAGE = (
-    "Your queue of {kind} jobs is full ({limit} jobs). Wait for jobs to start and try "
-    "your request again."
-)
+DEFAULT_RUN_TIME = 5.0  # seconds a job started through the API runs, by default
+RunTime: TypeAlias = float | Callable[[JobRef], float]
+"""How long a job started through a Start operation runs: seconds, or a function of
+the job's :class:`JobRef` giving them."""
+RunTimeOf = Callable[[JobRef], float]
 
 
-@functools.cache
-def _service_model() -> Any:
-    return botocore.session.get_session().get_service_model("transcribe")
+def run_time_of(run_time: RunTime) -> RunTimeOf:
+    """``run_time`` as a function of the job, each answer checked (ValueError)."""
+    if not callable(run_time):
+        check_duration("run_time", run_time)
+
+    def of(job: JobRef) -> float:
+        seconds = run_time(job) if callable(run_time) else run_time
+        return check_duration(f"run_time of {job}", seconds)
+
+    return of
 
 
 @dataclass(frozen=True)
@@ -86,18 +95,22 @@ def read_start(kind: JobKind, params: Mapping[str, Any]) -> StartRequest:
     sending (a missing or unknown parameter, a wrong type), and a ClientError
     BadRequestException for what the service refuses.
     """
-    operation = START_OPERATIONS[kind]
-    model = _service_model().operation_model(operation)
-    botocore.validate.validate_parameters(dict(params), model.input_shape)
-    spec = KINDS[kind]
-    name = params[spec.name_field]
-    try:
-        validate_job_name(name)
-    except ValueError as error:
-        raise client_error(operation, 400, "BadRequestException", str(error)) from None
-    job_members = model.output_shape.members[spec.job_field].members
+    wire = WIRE[kind]
+    operation = wire.start_operation
+    validate(operation, params)
+    name = params[wire.name_field]
+    if not JOB_NAME.fullmatch(name):
+        raise client_error(
+            operation,
+            400,
+            "BadRequestException",
+            f"1 validation error detected: Value '{name}' at '{wire.name_field}' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "^[0-9a-zA-Z._-]+",
+        )
+    job_members = members(operation, wire.job_field)
     echo = {key: value for key, value in params.items() if key in job_members}
-    echo.pop(spec.name_field, None)
+    echo.pop(wire.name_field, None)
     bucket: str | None = params.get("OutputBucketName")
     key: str | None = params.get("OutputKey")
     redaction: str | None = None
@@ -133,6 +146,35 @@ def read_start(kind: JobKind, params: Mapping[str, Any]) -> StartRequest:
         content_identification=params.get("ContentIdentificationType") == "PHI",
         echo=echo,
     )
+
+
+def start(
+    account: Account, request: StartRequest, now: float, run_time_of: RunTimeOf
+) -> ScriptedJob:
+    """Place the job ``request`` asks for in ``account`` at ``now``, as the service
+    would, and return its script; or raise the ClientError the service answers:
+    ConflictException for a name the kind holds, LimitExceededException at the
+    kind's cap unless the request may wait (up to the limit of queued jobs)."""
+    kind = request.kind
+    operation = START_OPERATIONS[kind]
+    if (kind, request.name) in account:
+        raise client_error(operation, 400, "ConflictException", CONFLICT_MESSAGE)
+    if account.at_cap(kind, now):
+        _, waiting = account.load(kind, now)
+        if not request.deferrable:
+            raise client_error(
+                operation, 400, "LimitExceededException", LIMIT_MESSAGE.format(kind=kind.value)
+            )
+        if waiting >= MAX_QUEUED:
+            raise client_error(
+                operation,
+                400,
+                "LimitExceededException",
+                QUEUE_FULL_MESSAGE.format(kind=kind.value, limit=MAX_QUEUED),
+            )
+    script = request.script(now, run_time_of(JobRef(request.name, kind)))
+    account.add(script)
+    return script
 
 
 def _s3_location(operation: str, uri: str | None) -> tuple[str | None, str | None]:
