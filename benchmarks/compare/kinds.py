@@ -86,7 +86,7 @@ CONTENDERS = {
     "fixed-loop": "hand-written loop, one Get per job every --loop-interval s, "
     "throttled answers ignored (legacy client)",
     "poller": "transcribe_poller.Poller with its defaults (legacy client): sweeps by List "
-    "while 5 or more jobs of a kind are pending",
+    "from 2 pending jobs of a kind on",
     "poller-get-only": "transcribe_poller.Poller with Sweep(mode='never'): one Get per job "
     "per poll, no List (legacy client)",
     "poller-push": "transcribe_poller.Poller with notifications=EventBridgeQueue(sqs, url), "
