@@ -96,11 +96,7 @@ def test_the_core_tables_are_the_pinned_ones() -> None:
     """The core's table of kinds and its table of events agree with the literal pins,
     so a wrong entry there fails here, in memory, and not only against AWS."""
     from transcribe_poller._kinds import KINDS as CORE
-
-    try:
-        from transcribe_poller._messages import DETAIL_TYPES
-    except ImportError:  # before the push modules were split
-        from transcribe_poller._eventbridge import DETAIL_TYPES
+    from transcribe_poller._messages import DETAIL_TYPES
 
     assert {kind.value for kind in CORE} == set(KINDS)
     for value, pin in KINDS.items():

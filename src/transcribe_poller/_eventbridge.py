@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from . import _check
 from ._client import is_synchronous
 from ._jobs import JobKind
-from ._messages import DETAIL_TYPES as DETAIL_TYPES  # the test beds still read it here
+from ._messages import DETAIL_TYPES
 from ._s3events import OutputNames
 
 COVERED_KINDS = frozenset(kind for kind, _, _ in DETAIL_TYPES.values())

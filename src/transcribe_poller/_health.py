@@ -177,6 +177,5 @@ class Health:
             return
         if sent_at < self._failing_since:
             return  # sent before the spell began: not a probe
-        if not self._down:
-            self._down = True
+        self._down = True
         self._outages.went_down(self, error)

@@ -230,8 +230,10 @@ class Sender:
         params: Mapping[str, Any],
     ) -> Reply:
         verdict, retry_after = classify(error)
-        if isinstance(error, botocore.exceptions.ClientError) and verdict is not Verdict.TRANSIENT:
-            self._heard(call)  # throttled, not found, denied: an answer all the same
+        if isinstance(error, botocore.exceptions.ClientError):
+            self.reach.succeeded()  # an HTTP answer, even a 5xx: the endpoint is right
+            if verdict is not Verdict.TRANSIENT:
+                self.health_of(call).answered()  # throttled, not found, denied: it answers
         if verdict is Verdict.THROTTLED:
             self.counts.throttled += 1
             cut = limiter.on_throttle(sent_at, retry_after)
@@ -244,8 +246,6 @@ class Sender:
             )
             return Reply(None, verdict, error)
         if verdict is Verdict.TRANSIENT:
-            if isinstance(error, botocore.exceptions.ClientError) and not self.reach.reached:
-                self.reach.succeeded()  # an HTTP 5xx is an answer of a kind: the endpoint is right
             self.health_of(call).faulted(sent_at, describe(error))
         owned = self.reach.failed(error)
         if owned is not None:

@@ -22,7 +22,7 @@ was missing, never a parser's traceback. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +163,13 @@ class _Path:
             raise self.fail(f"{where} is {_kind_of(value)}, not a string")
         return value
 
+    def span(self, value: Mapping[str, Any], where: str) -> tuple[float, float]:
+        """``start_time`` and ``end_time`` of an item or segment, in seconds."""
+        return (
+            self.seconds(value.get("start_time"), f"{where}.start_time"),
+            self.seconds(value.get("end_time"), f"{where}.end_time"),
+        )
+
     def seconds(self, value: object, where: str, *, per: int = 1) -> float:
         """Seconds from a string of seconds (standard) or a number of 1/``per`` s."""
         try:
@@ -218,8 +225,7 @@ def _standard(path: _Path, document: Mapping[str, Any]) -> tuple[str, list[Segme
                 if content in SENTENCE_ENDS:
                     close()
             continue
-        begins = path.seconds(item.get("start_time"), f"{where}.start_time")
-        ends = path.seconds(item.get("end_time"), f"{where}.end_time")
+        begins, ends = path.span(item, where)
         label = item.get("speaker_label") or item.get("channel_label") or speakers(begins)
         who = label if isinstance(label, str) else speaker  # no speaker: the one before
         if words and who != speaker:
@@ -241,8 +247,7 @@ def _audio_segments(path: _Path, raw: object) -> list[Segment]:
         speaker = segment.get("speaker_label") or segment.get("channel_label")
         segments.append(
             Segment(
-                path.seconds(segment.get("start_time"), f"{where}.start_time"),
-                path.seconds(segment.get("end_time"), f"{where}.end_time"),
+                *path.span(segment, where),
                 path.text(segment.get("transcript"), f"{where}.transcript"),
                 speaker if isinstance(speaker, str) else None,
             )
@@ -250,7 +255,7 @@ def _audio_segments(path: _Path, raw: object) -> list[Segment]:
     return segments
 
 
-def _speakers_by_time(path: _Path, results: Mapping[str, Any]) -> Any:
+def _speakers_by_time(path: _Path, results: Mapping[str, Any]) -> Callable[[float], str | None]:
     """Who spoke at a time, from ``speaker_labels`` or ``channel_labels`` (None if
     neither says)."""
     spans: list[tuple[float, float, str]] = []
@@ -261,13 +266,8 @@ def _speakers_by_time(path: _Path, results: Mapping[str, Any]) -> Any:
         ):
             where = f"speaker_labels.segments[{i}]"
             segment = path.mapping(raw, where)
-            spans.append(
-                (
-                    path.seconds(segment.get("start_time"), f"{where}.start_time"),
-                    path.seconds(segment.get("end_time"), f"{where}.end_time"),
-                    path.text(segment.get("speaker_label"), f"{where}.speaker_label"),
-                )
-            )
+            label = path.text(segment.get("speaker_label"), f"{where}.speaker_label")
+            spans.append((*path.span(segment, where), label))
     channels = results.get("channel_labels")
     if isinstance(channels, Mapping):
         for i, raw in enumerate(
@@ -279,13 +279,7 @@ def _speakers_by_time(path: _Path, results: Mapping[str, Any]) -> Any:
             for j, item in enumerate(path.sequence(channel.get("items", []), f"{where}.items")):
                 item = path.mapping(item, f"{where}.items[{j}]")
                 if "start_time" in item:
-                    spans.append(
-                        (
-                            path.seconds(item.get("start_time"), f"{where}.items[{j}].start_time"),
-                            path.seconds(item.get("end_time"), f"{where}.items[{j}].end_time"),
-                            label,
-                        )
-                    )
+                    spans.append((*path.span(item, f"{where}.items[{j}]"), label))
 
     def at(time: float) -> str | None:
         for begins, ends, label in spans:

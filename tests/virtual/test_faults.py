@@ -175,10 +175,9 @@ def hanging(fake: FakeTranscribe, prefix: str = "hung-") -> Stub:
     return Stub(fake, answer)
 
 
-async def test_hung_gets_never_starve_the_other_jobs_by_default(fake: FakeTranscribe) -> None:
-    """40 jobs whose Gets never return and 50 ordinary jobs, default options: the 50
-    are reported within 3 minutes of their end; the hung ones, retried for as long
-    as they hang, end only with job_timeout."""
+def hung_batch(fake: FakeTranscribe) -> tuple[list[str], list[str]]:
+    """40 jobs whose Gets will hang (read once listings stop showing them running) and
+    50 ordinary ones of 10 to 300 s."""
     rng = random.Random(2)
     hung = [f"hung-{i:02d}" for i in range(40)]
     ordinary = [f"job-{i:02d}" for i in range(50)]
@@ -186,6 +185,14 @@ async def test_hung_gets_never_starve_the_other_jobs_by_default(fake: FakeTransc
         fake.start_job(name, duration=400)
     for name in ordinary:
         fake.start_job(name, duration=rng.uniform(10, 300))
+    return hung, ordinary
+
+
+async def test_hung_gets_never_starve_the_other_jobs_by_default(fake: FakeTranscribe) -> None:
+    """40 jobs whose Gets never return and 50 ordinary jobs, default options: the 50
+    are reported within 3 minutes of their end; the hung ones, retried for as long
+    as they hang, end only with job_timeout."""
+    hung, ordinary = hung_batch(fake)
     backoff = Backoff(rng=random.Random(2))
     async with Poller(hanging(fake), backoff=backoff, job_timeout=1200) as poller:
         seen = await timed(poller, hung + ordinary)
@@ -199,14 +206,7 @@ async def test_hung_gets_never_starve_the_other_jobs(fake: FakeTranscribe) -> No
     """40 Gets that never return and 50 ordinary jobs, with max_faults=2: the 50 are
     reported within 3 minutes of their end; each hung job ends with ERROR at its
     third request deadline."""
-    rng = random.Random(2)
-    hung = [f"hung-{i:02d}" for i in range(40)]
-    ordinary = [f"job-{i:02d}" for i in range(50)]
-    for name in hung:
-        # Read (and found hanging) once listings stop showing it running.
-        fake.start_job(name, duration=400)
-    for name in ordinary:
-        fake.start_job(name, duration=rng.uniform(10, 300))
+    hung, ordinary = hung_batch(fake)
     backoff = Backoff(rng=random.Random(2))
     async with Poller(hanging(fake), backoff=backoff, max_faults=2) as poller:
         seen = await timed(poller, hung + ordinary)
