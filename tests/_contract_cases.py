@@ -332,7 +332,9 @@ async def check_output_uris_are_where_the_service_puts_them(double: TranscribeDo
     assert set(both["Transcript"]) == {"TranscriptFileUri", "RedactedTranscriptFileUri"}
     assert visit["ContentIdentificationType"] == "PHI"
     assert visit["Transcript"] == {
-        "TranscriptFileUri": f"https://s3.{REGION}.amazonaws.com/local-medical-output/visit.json"
+        "TranscriptFileUri": (
+            f"https://s3.{REGION}.amazonaws.com/local-medical-output/medical/visit.json"
+        )
     }
     base = f"https://s3.{REGION}.amazonaws.com/clinic/notes"
     assert notes["MedicalScribeOutput"] == {

@@ -22,6 +22,7 @@ IN_MEMORY_MODULES = frozenset(
     {
         "test_backoff.py",
         "test_classify.py",
+        "test_documents.py",
         "test_jobs.py",
         "test_layout.py",
         "test_progress.py",

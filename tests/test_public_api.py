@@ -55,6 +55,7 @@ EXPECTED = {
     "TranscribePollerError": _exceptions.TranscribePollerError,
     "Transcript": _transcript.Transcript,
     "TranscriptError": _transcript.TranscriptError,
+    "TranscriptUnavailableError": _exceptions.TranscriptUnavailableError,
     "open_poller": _oneshot.open_poller,
     "wait_for_jobs": _oneshot.wait_for_jobs,
 }

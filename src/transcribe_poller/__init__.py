@@ -17,6 +17,7 @@ from ._exceptions import (
     PollerClosedError,
     ServiceUnreachableError,
     TranscribePollerError,
+    TranscriptUnavailableError,
 )
 from ._health import ServiceHealth
 from ._jobs import JobKind, JobLike, JobRef
@@ -52,6 +53,7 @@ __all__ = [
     "TranscribePollerError",
     "Transcript",
     "TranscriptError",
+    "TranscriptUnavailableError",
     "open_poller",
     "wait_for_jobs",
 ]

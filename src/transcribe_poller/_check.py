@@ -31,3 +31,10 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None) ->
     if high is not None and value > high:
         raise ValueError(f"{name} must be at most {high}, got {value!r}")
     return value
+
+
+def s3_client(name: str, value: object) -> object:
+    """None, or an async S3 client: something with ``get_object``."""
+    if value is not None and not callable(getattr(value, "get_object", None)):
+        raise TypeError(f"{name} must be an aiobotocore S3 client (with get_object), got {value!r}")
+    return value

@@ -6,7 +6,9 @@ The tree::
      ├── InvalidJobNameError (also a ValueError)
      ├── PollerClosedError
      ├── ServiceUnreachableError
-     └── NotificationsError
+     ├── NotificationsError
+     ├── TranscriptUnavailableError
+     └── TranscriptError
 
 Failures of individual jobs (throttling past every retry, access denied, a job that
 does not exist) are not raised: they arrive as a :class:`CompletionEvent` with an
@@ -51,3 +53,20 @@ class ServiceUnreachableError(TranscribePollerError):
 class NotificationsError(TranscribePollerError):
     """The notifications queue cannot be used at all: it does not exist, or this
     identity may not read it. Raised when the Poller is entered."""
+
+
+class TranscriptUnavailableError(TranscribePollerError):
+    """A job's transcript cannot be fetched: the job did not complete, its output was
+    deleted, S3 refused the read, or the document is larger than allowed.
+
+    ``job`` is the job; ``location`` where the poller looked (a URI without its query
+    string, or ``s3://bucket/key``), None when it never got that far; ``reason`` says
+    what to do.
+    """
+
+    def __init__(self, job: object, reason: str, location: str | None = None) -> None:
+        self.job = job
+        self.reason = reason
+        self.location = location
+        where = f" ({location})" if location else ""
+        super().__init__(f"transcript of job {job}{where}: {reason}")

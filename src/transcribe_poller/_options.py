@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Final, TypedDict
+from typing import Any, Final, TypedDict
 
 from . import _check
 from ._backoff import Backoff
@@ -35,6 +35,8 @@ class PollerOptions(TypedDict, total=False):
     unreachable_after: float
     request_timeout: float | None
     notifications: EventBridgeQueue | None
+    s3: Any
+    max_downloads: int
 
 
 DEFAULT_OPTIONS: Final[PollerOptions] = PollerOptions(
@@ -52,6 +54,9 @@ DEFAULT_OPTIONS: Final[PollerOptions] = PollerOptions(
     unreachable_after=15.0,
     request_timeout=None,  # 20 s, or less when the client's own timeouts say so
     notifications=None,
+    s3=None,  # no S3 client: transcripts in your own bucket need one
+    # Transcripts downloaded at once (each holds up to max_bytes in memory).
+    max_downloads=8,
 )
 """The default of every option of :class:`PollerOptions`."""
 
@@ -73,6 +78,8 @@ class Settings:
     unreachable_after: float
     request_timeout: float | None  # None: from the client (see _client.request_deadline)
     notifications: EventBridgeQueue | None
+    s3: Any
+    max_downloads: int
 
 
 def settle(options: Mapping[str, object]) -> Settings:
@@ -114,4 +121,6 @@ def settle(options: Mapping[str, object]) -> Settings:
             None if request_timeout is None else _check.number("request_timeout", request_timeout)
         ),
         notifications=notifications,
+        s3=_check.s3_client("s3", given["s3"]),
+        max_downloads=_check.whole("max_downloads", given["max_downloads"], low=1),
     )

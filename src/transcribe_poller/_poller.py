@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from . import _check
 from ._backoff import Backoff
 from ._client import (
     TranscribeClient,
@@ -24,8 +25,10 @@ from ._client import (
     endpoint_of,
     request_deadline,
 )
+from ._download import MAX_BYTES, Downloader, ServesUrls
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
+from ._fetch import Fetcher, JobOrEvent
 from ._health import ServiceHealth
 from ._hints import HintSource
 from ._job import Policy
@@ -39,6 +42,7 @@ from ._request import Reachability, Sender
 from ._scheduler import Scheduler
 from ._stats import PollerStatistics, RequestCounts, compose
 from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweeper
+from ._transcript import ClinicalDocument, Transcript
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -96,6 +100,11 @@ class Poller:
       abandoned and counts as a transient fault (default 20: a Get or a List
       answers within a second; less when the client's own timeouts and retries,
       ``(connect_timeout + read_timeout) * attempts``, give up sooner).
+    * ``s3``: an aiobotocore S3 client for :meth:`fetch_transcript` to read output
+      in your own buckets with (every medical and Medical Scribe job's; default
+      none: pass one per call, or such a fetch says it needs one).
+    * ``max_downloads``: transcripts downloaded at once (default 8); the others
+      wait their turn. Downloads never delay polling.
 
     A transient fault (throttling, HTTP 5xx, a dropped, refused or hung
     connection, expired credentials) never ends a job, however long it lasts: it
@@ -123,6 +132,14 @@ class Poller:
             if settings.request_timeout is None
             else settings.request_timeout
         )
+        self._downloader = Downloader(
+            limit=settings.max_downloads,
+            backoff=self._backoff,
+            request_timeout=self._request_timeout,
+            s3=settings.s3,
+            urls=client if isinstance(client, ServesUrls) else None,
+        )
+        self._fetcher = Fetcher(self._downloader, self._read, self.refresh)
         self._consumer: QueueConsumer | None = None
         self._sender: Sender | None = None
         self._schedulers: dict[JobKind, Scheduler] = {}
@@ -222,6 +239,8 @@ class Poller:
                 return None
             return await self._task_group.__aexit__(exc_type, exc, tb)
         finally:
+            with anyio.CancelScope(shield=True):
+                await self._downloader.aclose()
             # Release everyone still waiting in other tasks: no event will come.
             listeners = {id(li): li for lis in self._waiters.values() for li in lis}
             self._waiters.clear()
@@ -283,6 +302,52 @@ class Poller:
         self._check_open()
         return await self._schedulers[event.job.kind].refresh(event)
 
+    async def fetch_transcript(
+        self,
+        job: JobOrEvent,
+        *,
+        redacted: bool | None = None,
+        s3: Any = None,
+        max_bytes: int = MAX_BYTES,
+    ) -> Transcript:
+        """The transcript of a COMPLETED job, read: its text, timed segments, subtitles.
+
+        ``job`` is its :class:`CompletionEvent`, or a job name or :class:`JobRef` (then
+        one Get finds where its output is). ``redacted``: None fetches what the job
+        produced (the redacted transcript when there is one, as
+        ``event.preferred_uri``); True or False picks. Output in the service's bucket
+        is fetched over HTTPS from the presigned URI; if S3 refuses it (it expired,
+        15 minutes after the Get that gave it), one Get renews it and the fetch is
+        tried again, once. Output in your own bucket is read with S3 GetObject
+        through ``s3`` (or the poller's ``s3`` option), which needs ``s3:GetObject``
+        on it. A job with subtitles gets its own files fetched too
+        (:meth:`Transcript.to_srt`).
+
+        Raises :class:`TranscriptUnavailableError` naming the job when the job did
+        not complete, its output is gone, S3 refuses the read, or the document is
+        larger than ``max_bytes`` (default 64 MiB); :class:`TranscriptError` when
+        the document is not its kind's shape. Transient faults (5xx, throttling,
+        dropped connections) are retried for as long as they last: bound the wait
+        with ``anyio.fail_after`` if needed.
+        """
+        self._check_open()
+        return await self._fetcher.transcript(
+            job, redacted=redacted, s3=s3, max_bytes=_check.whole("max_bytes", max_bytes, low=1)
+        )
+
+    async def fetch_clinical_document(
+        self, job: JobOrEvent, *, s3: Any = None, max_bytes: int = MAX_BYTES
+    ) -> ClinicalDocument:
+        """A Medical Scribe job's clinical note (``summary.json``): its sections and
+        their summaries; as :meth:`fetch_transcript` otherwise."""
+        self._check_open()
+        return await self._fetcher.clinical_document(
+            job, s3=s3, max_bytes=_check.whole("max_bytes", max_bytes, low=1)
+        )
+
+    async def _read(self, job: JobRef) -> Any:
+        return await self._schedulers[job.kind].read(job)
+
     def statistics(self) -> PollerStatistics:
         """An immutable snapshot of requests, throttling, faults and jobs."""
         limits: dict[str, float] = {}
@@ -293,7 +358,7 @@ class Poller:
         queue = (0, 0) if consumer is None else (consumer.requests, consumer.messages)
         requests = RequestCounts() if self._sender is None else self._sender.counts
         sweeps = [sweeper.counts for sweeper in self._sweepers]
-        return compose(requests, kinds, sweeps, limits, queue, self.health)
+        return compose(requests, kinds, sweeps, limits, queue, self.health, self._downloader.counts)
 
     @property
     def health(self) -> ServiceHealth:

@@ -220,18 +220,17 @@ class Scheduler:
         for job in list(self._jobs.values()):
             self._finish(job, self._policy.ended(job, Outcome.ERROR, now, error=error))
 
-    async def refresh(self, event: CompletionEvent) -> CompletionEvent:
-        """``event`` with the URIs of one new Get (presigned URIs expire).
+    async def read(self, job: JobRef) -> Mapping[str, Any]:
+        """One Get of ``job`` in the caller's task: its answer's job details.
 
         Throttling and transient faults are retried for as long as they last (the
         caller bounds the wait, with ``anyio.fail_after``, say); an error answer is
-        raised; an odd answer, or one about another job of the same name (its
-        ``CreationTime`` differs: the job was deleted and the name reused), raises
+        raised; an odd answer, or one about another job, raises
         :class:`RuntimeError` naming the job.
         """
         if self._call is None:
             raise TypeError(f"the client has no {self.spec.get_method}()")
-        params = {self.spec.name_field: event.job.name}
+        params = {self.spec.name_field: job.name}
         faults = 0
         while True:
             reply = await self._sender.send(self.limiter, self._call, params, own_task=False)
@@ -243,11 +242,19 @@ class Scheduler:
             elif reply.verdict is not Verdict.THROTTLED:
                 raise reply.error
             await anyio.sleep(self._policy.backoff.delay(faults))
-        details = read_answer(self.spec, event.job.name, reply.answer)
+        details = read_answer(self.spec, job.name, reply.answer)
         if isinstance(details, (Odd, Mismatch)):
             if not isinstance(reply.answer, Mapping):
                 raise TypeError(details.reason)
-            raise RuntimeError(f"cannot refresh job {event.job}: {details.reason}")
+            raise RuntimeError(f"cannot read job {job}: {details.reason}")
+        return details
+
+    async def refresh(self, event: CompletionEvent) -> CompletionEvent:
+        """``event`` with the URIs of one new Get (presigned URIs expire): :meth:`read`,
+        and a :class:`RuntimeError` if the name now belongs to another job (its
+        ``CreationTime`` differs: the job was deleted and the name reused).
+        """
+        details = await self.read(event.job)
         was, now_created = event.details.get("CreationTime"), details.get("CreationTime")
         if was is not None and now_created is not None and was != now_created:
             raise RuntimeError(

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 
+from ._download import DownloadCounts
 from ._events import Outcome, ReadOnlyDict
 from ._health import ServiceHealth
 from ._jobs import JobKind
@@ -53,6 +54,11 @@ class PollerStatistics:
     announced before its status said COMPLETED.
     ``service_down`` is True while every request fails and the poller only probes;
     ``outages`` counts such spells and ``outage_seconds`` their total length.
+    ``downloads`` counts the documents :meth:`Poller.fetch_transcript` fetched
+    (transcripts, subtitle files, clinical notes), ``download_bytes`` their size,
+    ``download_refreshes`` the Gets that renewed an expired URI,
+    ``download_failures`` the fetches that raised, ``downloads_active`` those under
+    way now.
     """
 
     requests: int
@@ -74,6 +80,11 @@ class PollerStatistics:
     service_down: bool = False
     outages: int = 0
     outage_seconds: float = 0.0
+    downloads: int = 0
+    download_bytes: int = 0
+    download_refreshes: int = 0
+    download_failures: int = 0
+    downloads_active: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: enums become their values."""
@@ -97,6 +108,11 @@ class PollerStatistics:
             "service_down": self.service_down,
             "outages": self.outages,
             "outage_seconds": round(self.outage_seconds, 3),
+            "downloads": self.downloads,
+            "download_bytes": self.download_bytes,
+            "download_refreshes": self.download_refreshes,
+            "download_failures": self.download_failures,
+            "downloads_active": self.downloads_active,
         }
 
     def __repr__(self) -> str:
@@ -112,7 +128,11 @@ class PollerStatistics:
             f"queue_requests={self.queue_requests}, queue_messages={self.queue_messages}, "
             f"output_rereads={self.output_rereads}, "
             f"service_down={self.service_down}, outages={self.outages}, "
-            f"outage_seconds={self.outage_seconds:.3g})"
+            f"outage_seconds={self.outage_seconds:.3g}, downloads={self.downloads}, "
+            f"download_bytes={self.download_bytes}, "
+            f"download_refreshes={self.download_refreshes}, "
+            f"download_failures={self.download_failures}, "
+            f"downloads_active={self.downloads_active})"
         )
 
 
@@ -174,6 +194,7 @@ def compose(
     rate_limits: Mapping[str, float],
     queue: tuple[int, int],
     health: ServiceHealth,
+    downloads: DownloadCounts | None = None,
 ) -> PollerStatistics:
     """The poller's statistics from each component's own counts, frozen: ``kinds``
     maps each kind to its pending jobs and its scheduler's counts."""
@@ -212,4 +233,9 @@ def compose(
         service_down=health.down,
         outages=health.outages,
         outage_seconds=health.outage_seconds,
+        downloads=0 if downloads is None else downloads.documents,
+        download_bytes=0 if downloads is None else downloads.bytes,
+        download_refreshes=0 if downloads is None else downloads.refreshes,
+        download_failures=0 if downloads is None else downloads.failures,
+        downloads_active=0 if downloads is None else downloads.active,
     )

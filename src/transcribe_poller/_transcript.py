@@ -58,25 +58,32 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class Transcript:
     """A job's transcript: ``text`` whole, ``segments`` in time order, ``document`` as
-    parsed (read-only)."""
+    parsed (read-only), and ``subtitles``: the job's own subtitle files by format
+    (``"srt"``, ``"vtt"``) when it asked the service for them."""
 
     job: JobRef
     text: str
     segments: tuple[Segment, ...]
     document: Mapping[str, Any] = field(default_factory=ReadOnlyDict, repr=False)
+    subtitles: Mapping[str, str] = field(default_factory=ReadOnlyDict, repr=False)
 
     @classmethod
-    def from_document(cls, job: JobRef, document: object) -> Transcript:
+    def from_document(
+        cls, job: JobRef, document: object, *, subtitles: Mapping[str, str] | None = None
+    ) -> Transcript:
         """Read the transcript document of ``job``'s kind; see the module."""
         if not isinstance(document, Mapping):
             raise TranscriptError(job, f"the document is a {type(document).__name__}, not a dict")
         reader = _READERS[job.kind]
         text, segments = reader(_Path(job), document)
         ordered = tuple(sorted(segments, key=lambda s: (s.start, s.end)))
-        return cls(job, text, ordered, _frozen(document))
+        return cls(job, text, ordered, _frozen(document), ReadOnlyDict(subtitles or {}))
 
     def to_srt(self) -> str:
-        """The segments as SubRip subtitles."""
+        """SubRip subtitles: the job's own file if it asked for one, else made from
+        the segments (a speaker's label before the text)."""
+        if "srt" in self.subtitles:
+            return self.subtitles["srt"]
         blocks = [
             f"{i}\n{_stamp(s.start, ',')} --> {_stamp(s.end, ',')}\n{_line(s)}\n"
             for i, s in enumerate(self.segments, start=1)
@@ -84,7 +91,10 @@ class Transcript:
         return "\n".join(blocks)
 
     def to_vtt(self) -> str:
-        """The segments as WebVTT subtitles (a speaker as a voice tag)."""
+        """WebVTT subtitles: the job's own file if it asked for one, else made from the
+        segments (a speaker as a voice tag)."""
+        if "vtt" in self.subtitles:
+            return self.subtitles["vtt"]
         blocks = ["WEBVTT\n"]
         for s in self.segments:
             text = f"<v {s.speaker}>{s.text}" if s.speaker else s.text

@@ -58,8 +58,10 @@ def describe_job(
     at: At,
     now: float,
     region: str,
+    service_host: str | None = None,
 ) -> dict[str, Any]:
-    """The job dict of a Get (or Start) answer; ``at`` turns the clock into datetimes."""
+    """The job dict of a Get (or Start) answer; ``at`` turns the clock into datetimes;
+    ``service_host`` serves the presigned URIs (see ``output_fields``)."""
     job = {**script.echo, **_common(spec, script, status, at)}
     media = script.media_uri or f"s3://local-media/{script.name}.wav"
     job["Media"] = {**job.get("Media", {}), "MediaFileUri": media}
@@ -72,20 +74,31 @@ def describe_job(
         )
         job["Settings"] = settings
     if status == "COMPLETED":
-        job.update(output_fields(script, region, ACCOUNT_ID, signed_at=at(now)))
+        job.update(
+            output_fields(script, region, ACCOUNT_ID, signed_at=at(now), service_host=service_host)
+        )
     known = members(spec.get_operation, spec.job_field)
     return {key: value for key, value in job.items() if key in known}
 
 
 def read_job(
-    spec: KindWire, script: ScriptedJob, *, at: At, now: float, region: str
+    spec: KindWire,
+    script: ScriptedJob,
+    *,
+    at: At,
+    now: float,
+    region: str,
+    service_host: str | None = None,
 ) -> dict[str, Any]:
     """A Get answer of ``script``'s job at ``now``; the first terminal read is noted
     (``first_terminal_read_at``, the ground truth of detection latency)."""
     status = script.status_at(now)
     if status in ("COMPLETED", "FAILED") and script.first_terminal_read_at is None:
         script.first_terminal_read_at = now
-    return {spec.job_field: describe_job(spec, script, status, at=at, now=now, region=region)}
+    job = describe_job(
+        spec, script, status, at=at, now=now, region=region, service_host=service_host
+    )
+    return {spec.job_field: job}
 
 
 def summary(spec: KindWire, script: ScriptedJob, status: str, *, at: At) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -23,6 +24,7 @@ from ._contract import ScriptingMixin
 from ._eventwire import EventStatistics, settle_events
 from ._faults import Faults, TrafficReport
 from ._script import JobSpec, ScriptedJob
+from ._served import serve_presigned
 from ._service import OPERATIONS, KindWire
 from ._start import DEFAULT_RUN_TIME, RunTime, read_start, run_time_of, start
 
@@ -38,6 +40,10 @@ ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 # Kinds moto has: a Get of a name no script holds is moto's to answer (its own jobs).
 MOTO_KINDS = (JobKind.STANDARD, JobKind.MEDICAL)
+# Without events, a job's caller-bucket output is written when the job starts (its
+# content is fixed then), so it is there whenever a Get first says COMPLETED, even
+# when hundreds of jobs end at once: no S3 event shows the difference.
+PLAIN_LEAD = (1e9, 1e9)
 
 
 def _utc(seconds: float) -> datetime:
@@ -142,8 +148,10 @@ class LocalTranscribe(ScriptingMixin):
                 server.stop()
                 raise
             proxy.set_local_answers(self._answer_locally)
+            proxy.set_documents(self._serve_document)
             self._server, self._proxy = server, proxy
             self._state = "running"
+        self._start_plain_writer()
         return self
 
     def stop(self) -> None:
@@ -283,7 +291,9 @@ class LocalTranscribe(ScriptingMixin):
                     if wire.kind in MOTO_KINDS:
                         return None
                     raise not_found(wire)
-                job = read_job(wire, script, at=_utc, now=now, region=self.region)
+                job = read_job(
+                    wire, script, at=_utc, now=now, region=self.region, service_host=self._proxy.url
+                )
             return 200, to_wire(job)
         except botocore.exceptions.ClientError as error:
             wire_error = error.response["Error"]
@@ -300,7 +310,13 @@ class LocalTranscribe(ScriptingMixin):
         with self._jobs_lock:
             script = start(self._account, request, now, self._run_time_of)
             job = describe_job(
-                wire, script, script.status_at(now), at=_utc, now=now, region=self.region
+                wire,
+                script,
+                script.status_at(now),
+                at=_utc,
+                now=now,
+                region=self.region,
+                service_host=self._proxy.url,
             )
         self._plan_events(script)
         return 200, to_wire({wire.job_field: job})
@@ -316,6 +332,7 @@ class LocalTranscribe(ScriptingMixin):
         self._disable_events()
         self._post("/moto-api/reset", {})
         self._unset_time_progression()
+        self._start_plain_writer()
         with self._jobs_lock:
             self._account.clear()
         self._proxy.set_faults(Faults())
@@ -374,6 +391,10 @@ class LocalTranscribe(ScriptingMixin):
         self._running()
         if self._emitter is not None:
             raise RuntimeError("events are enabled already; reset() turns them off")
+        if settings.output_events:
+            plain, self._writer = self._writer, None
+            if plain is not None:
+                plain.stop()
         sqs, events = self._setup_client("sqs"), self._setup_client("events")
         queue_url, _ = create_route(sqs, events, self.region)
         emitter = EventEmitter(events, self.region, settings, since=since)
@@ -391,7 +412,9 @@ class LocalTranscribe(ScriptingMixin):
         emitter.start()
         if writer is not None:
             writer.start()
-        self._emitter, self._writer, self._queue_url = emitter, writer, queue_url
+        self._emitter, self._queue_url = emitter, queue_url
+        if writer is not None:
+            self._writer = writer
         return queue_url
 
     def output_written_at(self, name: str, kind: JobKind | str = JobKind.MEDICAL) -> float | None:
@@ -479,6 +502,43 @@ class LocalTranscribe(ScriptingMixin):
             emitter.stop()
         if writer is not None:
             writer.stop()
+
+    def _start_plain_writer(self) -> None:
+        """Write jobs' caller-bucket output into moto's S3 without events, so it can be
+        read with GetObject (``s3_client``); ``enable_events`` replaces it."""
+        from ._objectwriter import OutputWriter
+
+        settings = dataclasses.replace(
+            settle_events({}), loss=0.0, duplicate=0.0, output_lead=PLAIN_LEAD
+        )
+        writer = OutputWriter(self._setup_client("s3"), None, None, settings, since=0.0)
+        for script in self.scripts.values():
+            writer.add(script)
+        writer.start()
+        self._writer = writer
+
+    def _serve_document(self, url: str) -> tuple[int, bytes]:
+        """A presigned URI's answer (``_served``), on the bed's clock."""
+        now = time.time()
+        with self._jobs_lock:
+            return serve_presigned(url, self._account.get, now=now, wall=_utc(now))
+
+    def s3_client_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``session.create_client("s3", **kwargs)``: moto's own URL, where
+        jobs' output in the caller's buckets is written."""
+        return self.sqs_client_kwargs()
+
+    @contextlib.asynccontextmanager
+    async def s3_client(self, **config: Any) -> AsyncIterator[Any]:
+        """An aiobotocore S3 client of this bed's moto, with dummy credentials: it reads
+        the output jobs write to the caller's buckets (``Poller(client, s3=s3)``)."""
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import get_session
+
+        async with self._aio_session(get_session).create_client(
+            "s3", config=AioConfig(**config), **self.s3_client_kwargs()
+        ) as client:
+            yield client
 
     # -- moto's own progression ----------------------------------------------------
 

@@ -63,6 +63,9 @@ class TranscribeDouble(Protocol):
         subtitles: Iterable[str] = ...,
         content_identification: bool = ...,
         output_bucket: str | None = ...,
+        transcript: str | None = ...,
+        speakers: int = ...,
+        channels: int = ...,
     ) -> ScriptedJob: ...
 
     def script(self, name: str, kind: JobKind | str = ...) -> ScriptedJob: ...
@@ -128,6 +131,9 @@ class ScriptingMixin:
         subtitles: Iterable[str] = (),
         content_identification: bool = False,
         output_bucket: str | None = None,
+        transcript: str | None = None,
+        speakers: int = 0,
+        channels: int = 0,
     ) -> ScriptedJob:
         """Start a job whose status follows the double's clock, and return its script.
 
@@ -140,7 +146,18 @@ class ScriptingMixin:
         ``output_bucket`` the URIs of standard and Call Analytics jobs are presigned
         service-bucket URIs whose query string stands in for a credential; medical
         and Medical Scribe output always goes to a bucket. ``kind`` is any
-        :class:`JobKind`. Raises ValueError naming a bad field, and
+        :class:`JobKind`.
+
+        ``transcript`` is what the recording says (by default "This is the transcript
+        of job NAME."; runs of whitespace become one space): the job's output
+        documents, in its kind's shape, hold it, timed word by word, with
+        ``speakers`` speaker labels (2 to 30) or 2 ``channels`` for a standard or
+        medical job (one sentence each in turn); Call Analytics turns alternate
+        AGENT and CUSTOMER, Medical Scribe segments clinician and patient. A
+        redacted transcript has ``[PII]`` for each word holding a digit. Both
+        doubles serve the documents: see ``Poller.fetch_transcript``.
+
+        Raises ValueError naming a bad field, and
         :class:`NameInUseError` (a ValueError) when the kind holds a job of that
         name already (a Start operation answers ConflictException instead).
 
@@ -161,6 +178,9 @@ class ScriptingMixin:
             subtitles=subtitles,
             content_identification=content_identification,
             output_bucket=output_bucket,
+            transcript=transcript,
+            speakers=speakers,
+            channels=channels,
         )
         try:
             return self._start_script(spec)

@@ -29,6 +29,7 @@ from ._contract import ScriptingMixin
 from ._fakequeue import FakeEventQueue
 from ._faults import Counts, Faults, Gate, TrafficReport, Verdict
 from ._script import JobSpec, ScriptedJob
+from ._served import FakeS3, serve_presigned
 from ._service import WIRE, KindWire, validate
 from ._start import DEFAULT_RUN_TIME, RunTime, read_start, run_time_of, start
 
@@ -102,6 +103,9 @@ class FakeTranscribe(ScriptingMixin):
             lambda: [0, 0, 0, 0, 0]
         )
         self._events: FakeEventQueue | None = None
+        self.s3 = FakeS3(lambda: self._account.jobs, self._now)
+        """What the jobs wrote to the caller's buckets: an in-memory stand-in for an
+        aiobotocore S3 client (``Poller(fake, s3=fake.s3)``)."""
         # Seconds to add to a clock reading to make it a Unix time.
         self._wall_offset: float | None = None
         self._dates: dict[float, datetime] = {}
@@ -215,6 +219,7 @@ class FakeTranscribe(ScriptingMixin):
     def reset(self) -> None:
         """Forget every job, fault and count, and turn events off."""
         self._account.clear()
+        self.s3.clear()
         self._dates.clear()
         self.set_faults()
         self._outage_until = -math.inf
@@ -276,6 +281,14 @@ class FakeTranscribe(ScriptingMixin):
 
     async def list_medical_scribe_jobs(self, **params: Any) -> dict[str, Any]:
         return await self._list(WIRE[JobKind.MEDICAL_SCRIBE], params)
+
+    async def serve_url(self, url: str) -> tuple[int, bytes]:
+        """``(status, body)`` S3 answers for one of this fake's presigned URIs: the
+        document until 15 minutes (``X-Amz-Expires``) after the Get that gave the
+        URI, by the fake's clock, then 403 "Request has expired". A Poller made
+        with this fake fetches its presigned URIs here, in memory."""
+        now = self._now()
+        return serve_presigned(url, self._account.get, now=now, wall=self.datetime_at(now))
 
     # -- behind the operations -------------------------------------------------------
 

@@ -8,6 +8,10 @@ write-access check object when the job starts and, when it completes, its output
 (real transcript JSON) a lead before its status says COMPLETED. From there on it is
 moto's doing: S3 sends the event to EventBridge, the rule to the queue.
 
+Without events (``events`` None: the bed's default) the writer writes the same
+objects into plain buckets, so that caller-bucket output can be read with S3
+GetObject whether events are on or not.
+
 Best effort, like the events: for a job whose events are lost, the objects are
 written with the bucket's notifications off for the moment, so no event is sent;
 a duplicated job's output is written twice (an overwrite is a new event on AWS too).
@@ -48,7 +52,7 @@ class OutputWriter:
         self,
         s3: Any,
         events: Any,
-        queue_arn: str,
+        queue_arn: str | None,
         settings: EventSettings,
         *,
         since: float | None = None,
@@ -138,7 +142,7 @@ class OutputWriter:
         bucket = write.script.output_bucket
         assert bucket is not None
         self._ensure_bucket(bucket)
-        if write.silent:
+        if write.silent and self._events is not None:
             self._notify(bucket, on=False)
         with self._cond:
             # Noted before the write: its event may reach a reader before put_object
@@ -149,7 +153,7 @@ class OutputWriter:
             for key in write.keys:
                 self._s3.put_object(Bucket=bucket, Key=key, Body=content(write.script, key))
         finally:
-            if write.silent:
+            if write.silent and self._events is not None:
                 self._notify(bucket, on=True)
         with self._cond:
             self.written += len(write.keys)
@@ -170,8 +174,10 @@ class OutputWriter:
             self._s3.create_bucket(
                 Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {})
             )
-        self._notify(bucket, on=True)
         self._buckets.add(bucket)
+        if self._events is None:
+            return
+        self._notify(bucket, on=True)
         self._events.put_rule(
             Name=OUTPUT_RULE_NAME,
             EventPattern=json.dumps(output_pattern(sorted(self._buckets))),

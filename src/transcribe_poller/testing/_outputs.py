@@ -1,24 +1,30 @@
 """Jobs' output objects in S3, for the test doubles: keys, content, and S3's events.
 
 Every medical and Medical Scribe job writes its output into the caller's bucket,
-and so do standard and Call Analytics jobs given one. The keys follow the
-default layouts (no ``OutputKey``): ``NAME.json`` for a standard job (and
+and so do standard and Call Analytics jobs given one. The keys are those its
+Get's URIs name (``_script.output_key``, which reads ``OutputKey``); by default
+``NAME.json`` for a standard job (and
 ``redacted-NAME.json`` with redaction), ``medical/NAME.json`` for a medical one,
 ``analytics/NAME.json`` for Call Analytics, and ``NAME/transcript.json`` plus
 ``NAME/summary.json`` for Medical Scribe. Each job also writes the service's
 write-access check object when it starts. An object lands a lead before the job's
 status says COMPLETED, as the service writes first and marks the job done after;
-a FAILED job writes no output.
+a FAILED job writes no output. Each object holds the job's transcript in its
+kind's shape (``_documents``).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from .._jobs import JobKind
+from .._jobs import JobKind, JobRef
+from .._transcript import Transcript
+from ._documents import Speech, clinical_document, transcript_document
 from ._eventwire import direct_notification, object_created_event, seconds_range
-from ._script import ScriptedJob
+from ._script import ScriptedJob, output_fields
 from ._service import ACCOUNT_ID, WRITE_ACCESS_CHECK
 
 
@@ -32,21 +38,32 @@ def writes_output(script: ScriptedJob) -> bool:
     return script.output_bucket is not None
 
 
+def output_objects(script: ScriptedJob) -> dict[str, str]:
+    """A COMPLETED job's objects in the caller's bucket, key to what each holds
+    (:func:`role_of`), in the order they are written: the keys its Get's URIs name."""
+    if script.output_bucket is None:
+        return {}
+    fields = output_fields(script, "us-east-1", ACCOUNT_ID, signed_at=_EPOCH)
+    uris = [*_uris(fields)]
+    keys = [urlsplit(uri).path.lstrip("/").partition("/")[2] for uri in uris]
+    return {unquote(key): role_of(key) for key in keys}
+
+
 def output_keys(script: ScriptedJob) -> list[str]:
     """The keys of a COMPLETED job's output objects, in the order they are written."""
-    name = script.name
-    if script.kind is JobKind.MEDICAL_SCRIBE:
-        return [f"{name}/transcript.json", f"{name}/summary.json"]
-    if script.kind is JobKind.MEDICAL:
-        return [f"medical/{name}.json"]
-    prefix = "analytics/" if script.kind is JobKind.CALL_ANALYTICS else ""
-    keys = []
-    if script.redaction != "redacted":
-        keys.append(f"{prefix}{name}.json")
-    if script.redaction is not None:
-        keys.append(f"{prefix}redacted-{name}.json")
-    keys.extend(f"{name}.{fmt}" for fmt in script.subtitles)
-    return keys
+    return list(output_objects(script))
+
+
+def role_of(path: str) -> str:
+    """What an output object holds, from its key or URI path: ``"summary"`` (a
+    Medical Scribe clinical note), ``"srt"`` or ``"vtt"`` (subtitles),
+    ``"redacted"`` or ``"transcript"``."""
+    base = path.rsplit("/", 1)[-1]
+    if base == "summary.json":
+        return "summary"
+    if base.endswith((".srt", ".vtt")):
+        return base.rsplit(".", 1)[1]
+    return "redacted" if base.startswith("redacted-") else "transcript"
 
 
 def check_key(script: ScriptedJob) -> str:
@@ -56,33 +73,38 @@ def check_key(script: ScriptedJob) -> str:
 
 
 def content(script: ScriptedJob, key: str) -> bytes:
-    """A transcript (or clinical note) of the service's shape for the object ``key``."""
-    if key.endswith("summary.json"):
-        body: dict[str, Any] = {
-            "ClinicalDocumentation": {
-                "Sections": [{"SectionName": "CHIEF_COMPLAINT", "Summary": []}]
-            }
-        }
-    elif key.endswith((".vtt", ".srt")):
-        return b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello.\n"
-    else:
-        body = {
-            "jobName": script.name,
-            "accountId": ACCOUNT_ID,
-            "status": "COMPLETED",
-            "results": {
-                "transcripts": [{"transcript": "Hello."}],
-                "items": [
-                    {
-                        "start_time": "0.0",
-                        "end_time": "0.5",
-                        "alternatives": [{"confidence": "0.99", "content": "Hello"}],
-                        "type": "pronunciation",
-                    }
-                ],
-            },
-        }
-    return json.dumps(body).encode()
+    """The object ``key`` of the job: :func:`content_of` what the key holds."""
+    return content_of(script, role_of(key))
+
+
+def content_of(script: ScriptedJob, role: str) -> bytes:
+    """A document of the service's shape (``_documents``) with the job's transcript:
+    ``role`` as :func:`role_of` names it."""
+    speech = Speech(script.transcript, speakers=script.speakers, channels=script.channels)
+    if role == "summary":
+        return _json(clinical_document(script.name, speech))
+    document = transcript_document(
+        script.kind, script.name, speech, redacted=role == "redacted", account=ACCOUNT_ID
+    )
+    if role in ("srt", "vtt"):
+        read = Transcript.from_document(JobRef(script.name, script.kind), document)
+        return (read.to_srt() if role == "srt" else read.to_vtt()).encode()
+    return _json(document)
+
+
+def _json(document: object) -> bytes:
+    return json.dumps(document, indent=None, separators=(",", ":")).encode()
+
+
+def _uris(fields: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for group in ("Transcript", "MedicalScribeOutput"):
+        found.extend(fields.get(group, {}).values())
+    found.extend(fields.get("Subtitles", {}).get("SubtitleFileUris", ()))
+    return found
+
+
+_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 # The event shapes live with the others; these names stay for whoever imported them here.
@@ -92,8 +114,11 @@ __all__ = [
     "check_key",
     "check_lead",
     "content",
+    "content_of",
     "direct_notification",
     "eventbridge_event",
     "output_keys",
+    "output_objects",
+    "role_of",
     "writes_output",
 ]

@@ -28,6 +28,9 @@ LocalAnswer = Callable[[str, bytes], "tuple[int, bytes] | None"]
 # Answers the test bed's own control paths (see _control.py), never counted or faulted.
 ControlHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 CONTROL_PREFIX = "/_local/"
+DocumentHandler = Callable[[str], tuple[int, bytes]]
+# The service bucket's path on S3, which the bed's presigned URIs keep.
+DOCUMENTS_PREFIX = "/aws-transcribe-"
 # The X-Amz-Target prefix of Transcribe's operations (awsJson1_1).
 TRANSCRIBE_TARGET = "Transcribe."
 
@@ -79,6 +82,7 @@ class FaultProxy:
         self._host = host
         self._port = port  # 0: a free port, kept from then on (outages listen again on it)
         self._control: ControlHandler | None = None
+        self._documents: DocumentHandler | None = None
         self._local: LocalAnswer | None = None
         self._gate = Gate()
         self._lock = threading.Lock()
@@ -154,6 +158,11 @@ class FaultProxy:
     def set_local_answers(self, answer: LocalAnswer | None) -> None:
         """Answer some operations here instead of moto (the test bed's scripted jobs)."""
         self._local = answer
+
+    def set_documents(self, handler: DocumentHandler | None) -> None:
+        """Serve GETs of presigned output URIs (paths under ``/aws-transcribe-``) with
+        ``handler(url) -> (status, body)``: not Transcribe's traffic, never faulted."""
+        self._documents = handler
 
     def set_control(self, handler: ControlHandler | None) -> None:
         """Answer requests under ``/_local/`` with ``handler`` (None: forward them)."""
@@ -254,6 +263,15 @@ class FaultProxy:
         if control is not None and request.path.startswith(CONTROL_PREFIX):
             # Before faults and counts: starting a job is not traffic of the service.
             return await control(request)
+        documents = self._documents
+        if (
+            documents is not None
+            and request.method == "GET"
+            and request.path.startswith(DOCUMENTS_PREFIX)
+        ):
+            status, payload = documents(str(request.url))
+            kind = "application/json" if status == 200 else "application/xml"
+            return web.Response(status=status, body=payload, headers={"Content-Type": kind})
         body = await request.read()
         target = request.headers.get("X-Amz-Target", "")
         if target and not target.startswith(TRANSCRIBE_TARGET):

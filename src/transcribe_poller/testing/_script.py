@@ -16,6 +16,17 @@ from typing import Any
 from .._jobs import JobKind, validate_job_name
 
 REDACTION_MODES = ("redacted", "redacted_and_unredacted")
+MAX_SPEAKERS = 30  # the service's MaxSpeakerLabels
+
+
+def default_transcript(name: str) -> str:
+    """What a job's recording says when nobody scripted it."""
+    return f"This is the transcript of job {name}."
+
+
+def normal_text(text: str) -> str:
+    """A transcript's text as the doubles keep it: words separated by single spaces."""
+    return " ".join(text.split())
 
 
 @dataclass
@@ -60,6 +71,11 @@ class ScriptedJob:
     # Request fields a Get echoes back (Settings, Specialty, Tags, ...), for jobs
     # started through the API.
     echo: Mapping[str, Any] = field(default_factory=dict)
+    # What the recording says (words separated by single spaces), and how the job
+    # was asked to label it: speaker labels (0: none) or channels (0: none).
+    transcript: str = ""
+    speakers: int = 0
+    channels: int = 0
 
     @property
     def runs_from(self) -> float:
@@ -122,6 +138,9 @@ class JobSpec:
     subtitles: Iterable[str] = ()
     content_identification: bool = False
     output_bucket: str | None = None
+    transcript: str | None = None
+    speakers: int = 0
+    channels: int = 0
 
     def __post_init__(self) -> None:
         try:
@@ -163,6 +182,12 @@ class JobSpec:
                 raise ValueError(f"subtitles must hold 'vtt' or 'srt', got {fmt!r}")
         if subs and job_kind is not JobKind.STANDARD:
             raise ValueError("subtitles apply to standard jobs only")
+        transcript = self.transcript
+        if transcript is not None and not isinstance(transcript, str):
+            raise ValueError(f"transcript must be a text, got {transcript!r}")
+        labels = _labels(job_kind, self.speakers, self.channels)
+        object.__setattr__(self, "speakers", labels[0])
+        object.__setattr__(self, "channels", labels[1])
         object.__setattr__(self, "kind", job_kind)
         object.__setattr__(self, "duration", duration)
         object.__setattr__(self, "queued_for", queued)
@@ -184,7 +209,35 @@ class JobSpec:
             content_identification=self.content_identification,
             output_bucket=self.output_bucket,
             started_at=started_at,
+            transcript=normal_text(
+                default_transcript(self.name) if self.transcript is None else self.transcript
+            ),
+            speakers=self.speakers,
+            channels=self.channels,
         )
+
+
+def _labels(kind: JobKind, speakers: object, channels: object) -> tuple[int, int]:
+    """``(speakers, channels)`` checked: speaker labels or channel identification, for
+    standard and medical jobs (Call Analytics and Medical Scribe label their
+    participants' roles themselves)."""
+    for field_name, value in (("speakers", speakers), ("channels", channels)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{field_name} must be a whole number, got {value!r}")
+    assert isinstance(speakers, int)
+    assert isinstance(channels, int)
+    if speakers and not 2 <= speakers <= MAX_SPEAKERS:
+        raise ValueError(f"speakers must be 0 or from 2 to {MAX_SPEAKERS}, got {speakers}")
+    if channels not in (0, 2):
+        raise ValueError(f"channels must be 0 or 2, got {channels}")
+    if speakers and channels:
+        raise ValueError("speakers and channels: a job labels speakers or channels, not both")
+    if (speakers or channels) and kind not in (JobKind.STANDARD, JobKind.MEDICAL):
+        raise ValueError(
+            f"speakers and channels apply to standard and medical jobs; {kind.value} jobs "
+            "label their participants' roles"
+        )
+    return speakers, channels
 
 
 # start_job's keyword arguments and their defaults, read off JobSpec.
@@ -196,9 +249,10 @@ SPEC_DEFAULTS: Mapping[str, Any] = MappingProxyType(
 def output_key(script: ScriptedJob) -> str | None:
     """The S3 key of the job's transcript in the caller's bucket; None in the service's.
 
-    As the service names it: ``NAME.json`` by default; an ``OutputKey`` ending in
-    ``.json`` is the file's key, one ending in ``/`` a folder, any other a folder
-    too (``key/NAME.json``). Medical Scribe writes ``NAME/transcript.json``.
+    As the service names it: ``NAME.json`` by default (``medical/NAME.json`` for a
+    medical job, ``analytics/NAME.json`` for Call Analytics); an ``OutputKey``
+    ending in ``.json`` is the file's key, one ending in ``/`` a folder, any other a
+    folder too (``key/NAME.json``). Medical Scribe writes ``NAME/transcript.json``.
     """
     if not script.output_bucket:
         return None
@@ -206,21 +260,35 @@ def output_key(script: ScriptedJob) -> str | None:
         return f"{script.name}/transcript.json"
     key = script.output_key or ""
     if not key:
-        return f"{script.name}.json"
+        folder = {JobKind.MEDICAL: "medical/", JobKind.CALL_ANALYTICS: "analytics/"}
+        return f"{folder.get(script.kind, '')}{script.name}.json"
     if key.endswith(".json"):
         return key
     return f"{key.rstrip('/')}/{script.name}.json"
 
 
+def signature(script: ScriptedJob, stamp: str) -> str:
+    """The stand-in signature of a presigned URI of ``script`` signed at ``stamp``:
+    the doubles serve a URI only if it matches."""
+    return hashlib.sha256(f"{script.token}{stamp}".encode()).hexdigest()
+
+
 def output_fields(
-    script: ScriptedJob, region: str, account: str, *, signed_at: datetime
+    script: ScriptedJob,
+    region: str,
+    account: str,
+    *,
+    signed_at: datetime,
+    service_host: str | None = None,
 ) -> dict[str, Any]:
     """Where a COMPLETED job's output is, as the service shows it.
 
     Without an output bucket the URIs are presigned service-bucket URIs, signed at
     ``signed_at`` for 900 s, each Get anew, as the service does; their query string
-    stands in for a credential. Medical Scribe output (a transcript and a clinical
-    document) always goes to the caller's bucket.
+    stands in for a credential. ``service_host`` is where they point (by default
+    S3's host in ``region``; the local bed's own URL, which serves them). Medical
+    Scribe output (a transcript and a clinical document) always goes to the
+    caller's bucket.
     """
     if script.kind is JobKind.MEDICAL_SCRIBE:
         base = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{script.name}"
@@ -235,15 +303,15 @@ def output_fields(
         prefix = f"https://s3.{region}.amazonaws.com/{script.output_bucket}/{key[: -len('.json')]}"
         query = ""
     else:
+        host = service_host or f"https://s3.{region}.amazonaws.com"
         prefix = (
-            f"https://s3.{region}.amazonaws.com/aws-transcribe-{region}-prod/"
+            f"{host}/aws-transcribe-{region}-prod/"
             f"{account}/{script.name}/{script.token[:8]}/asrOutput"
         )
         stamp = signed_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        signature = hashlib.sha256(f"{script.token}{stamp}".encode()).hexdigest()
         query = (
             "?X-Amz-Security-Token=local-session-token&X-Amz-Algorithm=AWS4-HMAC-SHA256"
-            f"&X-Amz-Date={stamp}&X-Amz-Expires=900&X-Amz-Signature={signature}"
+            f"&X-Amz-Date={stamp}&X-Amz-Expires=900&X-Amz-Signature={signature(script, stamp)}"
         )
     head, _, tail = prefix.rpartition("/")
     transcript: dict[str, str] = {}

@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 from .._jobs import JobKind, JobRef
 from ._account import MAX_QUEUED, Account
 from ._answers import client_error
-from ._script import ScriptedJob, check_duration
+from ._script import ScriptedJob, check_duration, default_transcript
 from ._service import (
     CONFLICT_MESSAGE,
     JOB_NAME,
@@ -67,6 +67,8 @@ class StartRequest:
     subtitles: tuple[str, ...]
     content_identification: bool
     echo: Mapping[str, Any] = field(default_factory=dict)
+    speakers: int = 0
+    channels: int = 0
 
     def script(self, started_at: float, duration: float) -> ScriptedJob:
         """The job's script: it runs ``duration`` seconds from its slot, IN_PROGRESS
@@ -85,6 +87,9 @@ class StartRequest:
             media_uri=self.media_uri,
             language_code=self.language_code,
             echo=self.echo,
+            transcript=default_transcript(self.name),
+            speakers=self.speakers,
+            channels=self.channels,
         )
 
 
@@ -145,7 +150,20 @@ def read_start(kind: JobKind, params: Mapping[str, Any]) -> StartRequest:
         subtitles=tuple((params.get("Subtitles") or {}).get("Formats", ())),
         content_identification=params.get("ContentIdentificationType") == "PHI",
         echo=echo,
+        **_labels(kind, params.get("Settings") or {}),
     )
+
+
+def _labels(kind: JobKind, settings: Mapping[str, Any]) -> dict[str, int]:
+    """The speaker labels or channels a standard or medical request's Settings ask for
+    (the other kinds label their participants' roles)."""
+    if kind not in (JobKind.STANDARD, JobKind.MEDICAL):
+        return {}
+    if settings.get("ShowSpeakerLabels"):
+        return {"speakers": int(settings.get("MaxSpeakerLabels") or 2)}
+    if settings.get("ChannelIdentification"):
+        return {"channels": 2}
+    return {}
 
 
 def start(
