@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import botocore.exceptions
 import pytest
 
-from transcribe_poller import JobKind
+from transcribe_poller import JobKind, JobRef
 from transcribe_poller.testing import Counts, TranscribeDouble
 
 REGION = "eu-west-1"
@@ -323,7 +324,10 @@ async def check_output_uris_are_where_the_service_puts_them(double: TranscribeDo
     assert set(redacted["Transcript"]) == {"RedactedTranscriptFileUri"}
     assert redacted["ContentRedaction"] == {"RedactionType": "PII", "RedactionOutput": "redacted"}
     uri = redacted["Transcript"]["RedactedTranscriptFileUri"]
-    assert uri.startswith(f"https://s3.{REGION}.amazonaws.com/aws-transcribe-{REGION}-prod/")
+    # In the service's bucket, served by S3 (the fake, in memory) or by the bed itself.
+    host = urlsplit(uri).netloc
+    assert host == f"s3.{REGION}.amazonaws.com" or host.startswith("127.0.0.1:"), uri
+    assert urlsplit(uri).path.startswith(f"/aws-transcribe-{REGION}-prod/")
     assert "redacted-" in uri
     assert "X-Amz-Expires=900" in uri
     assert "X-Amz-Signature=" in uri
@@ -811,6 +815,141 @@ async def check_output_objects_are_announced(double: TranscribeDouble) -> None:
             assert (body["detail-type"], body["region"]) == ("Object Created", REGION)
 
 
+# -- transcripts ------------------------------------------------------------------------
+
+TEXT = "Hello, this is Anna. My account is 4417 1234? Thanks, goodbye!"
+SENTENCES = ["Hello, this is Anna.", "My account is 4417 1234?", "Thanks, goodbye!"]
+
+
+async def check_transcripts_hold_the_text_for_every_kind(double: TranscribeDouble) -> None:
+    """Every kind's output, fetched through a Poller (presigned URIs over HTTP, S3
+    GetObject for the caller's buckets), holds the text the job was started with,
+    sentence by sentence in time order, spoken by the speakers, channels or roles the
+    kind labels; its subtitles parse with two subtitle libraries; a Medical Scribe
+    job's clinical note has its sections; redaction puts [PII] for digits."""
+    import srt
+    import webvtt
+
+    from transcribe_poller import Poller
+
+    double.start_job("std", duration=0.3, transcript=TEXT, speakers=2, subtitles=["srt", "vtt"])
+    double.start_job("med", kind="medical", duration=0.3, transcript=TEXT, channels=2)
+    double.start_job(
+        "call",
+        kind="call-analytics",
+        duration=0.3,
+        transcript=TEXT,
+        redaction="redacted_and_unredacted",
+    )
+    double.start_job("scribe", kind="medical-scribe", duration=0.3, transcript=TEXT)
+    refs = [
+        JobRef("std"),
+        JobRef.medical("med"),
+        JobRef("call", JobKind.CALL_ANALYTICS),
+        JobRef("scribe", JobKind.MEDICAL_SCRIBE),
+    ]
+    speakers = {
+        "std": ["spk_0", "spk_1", "spk_0"],
+        "med": ["ch_0", "ch_1", "ch_0"],
+        "call": ["AGENT", "CUSTOMER", "AGENT"],
+        "scribe": ["CLINICIAN_0", "PATIENT_0", "CLINICIAN_0"],
+    }
+    async with (
+        double.client() as client,
+        double.s3_client() as s3,
+        Poller(client, s3=s3) as poller,
+    ):
+        with anyio.fail_after(20):
+            async with poller.watch(refs) as events:
+                async for event in events:
+                    name = event.job.name
+                    read = await poller.fetch_transcript(event, redacted=False)
+                    assert read.text == TEXT, name
+                    assert [s.text for s in read.segments] == SENTENCES, name
+                    assert [s.speaker for s in read.segments] == speakers[name], name
+                    starts = [s.start for s in read.segments]
+                    assert starts == sorted(starts), name
+                    assert all(s.start < s.end for s in read.segments), name
+                    subtitles = list(srt.parse(read.to_srt()))
+                    assert [sub.content.split(": ")[-1] for sub in subtitles] == SENTENCES
+                    captions = webvtt.from_string(read.to_vtt())
+                    assert [c.text for c in captions] == SENTENCES, name
+                    if name == "std":
+                        assert set(read.subtitles) == {"srt", "vtt"}  # the job's own files
+                    if name == "call":
+                        redacted = await poller.fetch_transcript(event)
+                        assert redacted.text == TEXT.replace("4417 1234", "[PII] [PII]")
+                        assert {s.sentiment for s in redacted.segments} <= {
+                            "POSITIVE",
+                            "NEUTRAL",
+                            "NEGATIVE",
+                            "MIXED",
+                        }
+                    if name == "scribe":
+                        note = await poller.fetch_clinical_document(event)
+                        assert note.sections[0].name == "CHIEF_COMPLAINT"
+                        assert note.sections[0].summaries == (SENTENCES[0],)
+        assert poller.statistics().downloads == 4 + 2 + 1 + 1  # + subtitles, redacted, note
+
+
+async def check_an_expired_uri_is_renewed_with_one_get(double: TranscribeDouble) -> None:
+    """A presigned URI signed 20 minutes ago is refused (403, "Request has expired");
+    a fetch renews it with exactly one Get and succeeds. A URI the double did not
+    sign is refused too, and a second refusal after the renewal is an error."""
+    import dataclasses
+    from datetime import timedelta, timezone
+
+    from transcribe_poller import JobRef, Poller
+    from transcribe_poller.testing._script import signature
+
+    double.start_job("old", duration=0.2, transcript=TEXT)
+    async with double.client() as client, Poller(client) as poller:
+        with anyio.fail_after(20):
+            event = await poller.wait("old")
+            script = double.script("old")
+            stamp = (datetime.now(timezone.utc) - timedelta(minutes=20)).strftime("%Y%m%dT%H%M%SZ")
+            assert event.transcript_uri is not None
+            uri = re.sub(r"X-Amz-Date=\w+", f"X-Amz-Date={stamp}", event.transcript_uri)
+            uri = re.sub(r"X-Amz-Signature=\w+", f"X-Amz-Signature={signature(script, stamp)}", uri)
+            expired = dataclasses.replace(event, transcript_uri=uri)
+            gets = double.traffic().job(JobRef("old")).requests
+            read = await poller.fetch_transcript(expired)
+            assert read.text == TEXT
+            assert double.traffic().job(JobRef("old")).requests == gets + 1
+            assert poller.statistics().download_refreshes == 1
+
+
+async def check_caller_bucket_output_is_an_s3_object(double: TranscribeDouble) -> None:
+    """A medical job's output is an object of the caller's bucket at the key its URI
+    names, read with GetObject; once deleted, a fetch says it is gone, naming the
+    job and the object."""
+    from transcribe_poller import JobRef, Poller, TranscriptUnavailableError
+
+    double.start_job("visit", kind="medical", duration=0.2, transcript=TEXT)
+    async with (
+        double.client() as client,
+        double.s3_client() as s3,
+        Poller(client, s3=s3) as poller,
+    ):
+        with anyio.fail_after(20):
+            event = await poller.wait(JobRef.medical("visit"))
+            answer = await s3.get_object(Bucket="local-medical-output", Key="medical/visit.json")
+            async with answer["Body"] as body:
+                document = json.loads(await body.read())
+            assert document["results"]["transcripts"] == [{"transcript": TEXT}]
+            code, status, _ = await client_error(
+                s3.get_object(Bucket="local-medical-output", Key="medical/nobody.json")
+            )
+            assert (code, status) == ("NoSuchKey", 404)
+            await s3.delete_object(Bucket="local-medical-output", Key="medical/visit.json")
+            with pytest.raises(TranscriptUnavailableError) as caught:
+                await poller.fetch_transcript(event)
+    message = str(caught.value)
+    assert "medical:visit" in message
+    assert "s3://local-medical-output/medical/visit.json" in message
+    assert "gone" in message
+
+
 CHECKS: list[Callable[[TranscribeDouble], Awaitable[None]]] = [
     check_get_follows_the_clock_for_every_kind,
     check_a_failed_job_says_why,
@@ -836,4 +975,7 @@ CHECKS: list[Callable[[TranscribeDouble], Awaitable[None]]] = [
     check_events_are_best_effort,
     check_bad_event_options_are_refused_alike,
     check_output_objects_are_announced,
+    check_transcripts_hold_the_text_for_every_kind,
+    check_an_expired_uri_is_renewed_with_one_get,
+    check_caller_bucket_output_is_an_s3_object,
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from transcribe_poller import Backoff, Outcome, Poller
+from transcribe_poller import Backoff, JobRef, Outcome, Poller
 from transcribe_poller.testing import FakeTranscribe, LocalTranscribe
 
 
@@ -35,6 +35,31 @@ async def test_fake_under_pytest_asyncio(fake_transcribe: FakeTranscribe) -> Non
     assert event.outcome is Outcome.FAILED
     assert event.failure_reason == "bad audio"
     assert fake_transcribe.traffic().job("fast").requests == event.polls
+
+
+@pytest.mark.asyncio
+async def test_transcripts_under_pytest_asyncio(
+    local_transcribe: LocalTranscribe, fake_transcribe: FakeTranscribe
+) -> None:
+    """Download code tested end to end under pytest-asyncio, on both doubles: a
+    presigned URI over HTTP on 127.0.0.1, a medical job's output through moto's S3,
+    and the fake's in memory."""
+    text = "Please take one tablet daily."
+    local_transcribe.start_job("note", duration=0.2, transcript=text)
+    local_transcribe.start_job("visit", kind="medical", duration=0.2, transcript=text)
+    async with (
+        local_transcribe.client() as client,
+        local_transcribe.s3_client() as s3,
+        Poller(client, s3=s3) as poller,
+    ):
+        note = await poller.fetch_transcript(await poller.wait("note"))
+        visit = await poller.fetch_transcript(await poller.wait(JobRef.medical("visit")))
+    assert note.text == visit.text == text
+    fake_transcribe.start_job("fake-note", duration=0.05, transcript=text, speakers=2)
+    async with Poller(fake_transcribe, backoff=Backoff(initial=0.02, maximum=0.05)) as poller:
+        read = await poller.fetch_transcript(await poller.wait("fake-note"))
+    assert read.text == text
+    assert read.segments[0].speaker == "spk_0"
 
 
 VIRTUAL_CLOCK_TEST = """

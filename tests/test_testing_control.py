@@ -34,6 +34,9 @@ def test_a_full_spec_is_accepted() -> None:
         "subtitles": ["vtt", "srt"],
         "content_identification": False,
         "output_bucket": "my-bucket",
+        "transcript": "Thank you for calling.",
+        "speakers": 2,
+        "channels": 0,
     }
     assert job_spec(payload) == payload
     assert job_spec({"name": "m", "kind": "medical"}) == {

@@ -61,7 +61,7 @@ class DownloadCounts:
     documents: int = 0  # fetched whole
     bytes: int = 0
     refreshes: int = 0  # expired presigned URIs renewed with a Get
-    failures: int = 0  # fetches that raised
+    failures: int = 0  # fetches that raised (counted by the Fetcher)
     retried_faults: int = 0
     active: int = 0  # downloads under way now
 
@@ -126,9 +126,6 @@ class Downloader:
                     self.counts.documents += 1
                     self.counts.bytes += len(body)
                     return body
-            except (Refused, TranscriptUnavailableError):
-                self.counts.failures += 1
-                raise
             finally:
                 self.counts.active -= 1
 

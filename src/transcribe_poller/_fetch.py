@@ -9,8 +9,9 @@ thread, so it never stalls the event loop the poller polls from.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -39,6 +40,26 @@ class Fetcher:
     async def transcript(
         self, job: JobOrEvent, *, redacted: bool | None, s3: Any, max_bytes: int
     ) -> Transcript:
+        with self._counted():
+            return await self._transcript(job, redacted=redacted, s3=s3, max_bytes=max_bytes)
+
+    async def clinical_document(
+        self, job: JobOrEvent, *, s3: Any, max_bytes: int
+    ) -> ClinicalDocument:
+        with self._counted():
+            return await self._clinical_document(job, s3=s3, max_bytes=max_bytes)
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        try:
+            yield
+        except (TranscriptUnavailableError, TranscriptError):
+            self._downloader.counts.failures += 1
+            raise
+
+    async def _transcript(
+        self, job: JobOrEvent, *, redacted: bool | None, s3: Any, max_bytes: int
+    ) -> Transcript:
         event = await self._completed(job)
 
         def uri_of(e: CompletionEvent) -> str:
@@ -59,7 +80,7 @@ class Fetcher:
             lambda: Transcript.from_document(ref, _json(ref, body), subtitles=subtitles)
         )
 
-    async def clinical_document(
+    async def _clinical_document(
         self, job: JobOrEvent, *, s3: Any, max_bytes: int
     ) -> ClinicalDocument:
         event = await self._completed(job)

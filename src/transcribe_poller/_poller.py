@@ -28,7 +28,7 @@ from ._client import (
 from ._download import MAX_BYTES, Downloader, ServesUrls
 from ._events import CompletionEvent, Outcome
 from ._exceptions import PollerClosedError
-from ._fetch import Fetcher, JobOrEvent
+from ._fetch import Fetcher
 from ._health import ServiceHealth
 from ._hints import HintSource
 from ._job import Policy
@@ -304,7 +304,7 @@ class Poller:
 
     async def fetch_transcript(
         self,
-        job: JobOrEvent,
+        job: CompletionEvent | JobLike,
         *,
         redacted: bool | None = None,
         s3: Any = None,
@@ -336,7 +336,7 @@ class Poller:
         )
 
     async def fetch_clinical_document(
-        self, job: JobOrEvent, *, s3: Any = None, max_bytes: int = MAX_BYTES
+        self, job: CompletionEvent | JobLike, *, s3: Any = None, max_bytes: int = MAX_BYTES
     ) -> ClinicalDocument:
         """A Medical Scribe job's clinical note (``summary.json``): its sections and
         their summaries; as :meth:`fetch_transcript` otherwise."""

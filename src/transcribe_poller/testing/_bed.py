@@ -40,10 +40,10 @@ ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 # Kinds moto has: a Get of a name no script holds is moto's to answer (its own jobs).
 MOTO_KINDS = (JobKind.STANDARD, JobKind.MEDICAL)
-# Without events, a job's caller-bucket output is written when the job starts (its
-# content is fixed then), so it is there whenever a Get first says COMPLETED, even
-# when hundreds of jobs end at once: no S3 event shows the difference.
-PLAIN_LEAD = (1e9, 1e9)
+# Without events, a job's caller-bucket output is written half a second before its
+# status says COMPLETED: room for a burst of jobs ending at once (a write to moto
+# takes a few milliseconds), so it is there whenever a Get first says COMPLETED.
+PLAIN_LEAD = (0.5, 0.5)
 
 
 def _utc(seconds: float) -> datetime:
@@ -332,9 +332,9 @@ class LocalTranscribe(ScriptingMixin):
         self._disable_events()
         self._post("/moto-api/reset", {})
         self._unset_time_progression()
-        self._start_plain_writer()
         with self._jobs_lock:
             self._account.clear()
+        self._start_plain_writer()
         self._proxy.set_faults(Faults())
         self._proxy.end_outage()
         self._proxy.reset_counts()

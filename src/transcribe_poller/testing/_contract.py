@@ -104,6 +104,10 @@ class TranscribeDouble(Protocol):
         """An SQS client that reads the events queue."""
         ...
 
+    def s3_client(self, **config: Any) -> AbstractAsyncContextManager[Any]:
+        """An S3 client that reads what jobs wrote to the caller's buckets."""
+        ...
+
 
 class ScriptingMixin:
     """``start_job``, ``script``, ``scripts``, ``set_faults`` and ``concurrency``, once."""

@@ -3,7 +3,8 @@
 ``POST /_local/jobs`` with a JSON object whose fields are the keyword arguments of
 :meth:`LocalTranscribe.start_job` (``name`` required; ``kind``, ``duration``,
 ``queued_for``, ``fail_with``, ``redaction``, ``subtitles``,
-``content_identification``, ``output_bucket`` with its defaults) starts a job and
+``content_identification``, ``output_bucket``, ``transcript``, ``speakers``,
+``channels`` with its defaults) starts a job and
 answers 201 with the job's script. Bad input answers 400 with ``{"error": ...}``
 naming the field and value; a name already taken answers 409. ``GET /_local/jobs``
 lists the scripted jobs and their status now.

@@ -138,6 +138,12 @@ class FakeTranscribe(ScriptingMixin):
         fake answers each call once, as a client making one attempt would."""
         yield self
 
+    @contextlib.asynccontextmanager
+    async def s3_client(self, **config: Any) -> AsyncIterator[FakeS3]:
+        """:attr:`s3`, as ``LocalTranscribe.s3_client()`` gives its moto's S3 client,
+        so one test serves both doubles."""
+        yield self.s3
+
     # -- events --------------------------------------------------------------------
 
     def enable_events(self, **options: Unpack[EventOptions]) -> str:
