@@ -56,6 +56,7 @@ EXPECTED = {
     "Transcript": _transcript.Transcript,
     "TranscriptError": _transcript.TranscriptError,
     "TranscriptUnavailableError": _exceptions.TranscriptUnavailableError,
+    "StartRefusedError": _exceptions.StartRefusedError,
     "open_poller": _oneshot.open_poller,
     "wait_for_jobs": _oneshot.wait_for_jobs,
 }

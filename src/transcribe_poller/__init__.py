@@ -16,6 +16,7 @@ from ._exceptions import (
     NotificationsError,
     PollerClosedError,
     ServiceUnreachableError,
+    StartRefusedError,
     TranscribePollerError,
     TranscriptUnavailableError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Segment",
     "ServiceHealth",
     "ServiceUnreachableError",
+    "StartRefusedError",
     "Sweep",
     "TranscribeClient",
     "TranscribePollerError",

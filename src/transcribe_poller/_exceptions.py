@@ -8,7 +8,8 @@ The tree::
      ├── ServiceUnreachableError
      ├── NotificationsError
      ├── TranscriptUnavailableError
-     └── TranscriptError
+     ├── TranscriptError
+     └── StartRefusedError
 
 Failures of individual jobs (throttling past every retry, access denied, a job that
 does not exist) are not raised: they arrive as a :class:`CompletionEvent` with an
@@ -70,3 +71,19 @@ class TranscriptUnavailableError(TranscribePollerError):
         self.location = location
         where = f" ({location})" if location else ""
         super().__init__(f"transcript of job {job}{where}: {reason}")
+
+
+class StartRefusedError(TranscribePollerError):
+    """A job of :meth:`Poller.submit` was not started: its request is malformed, the
+    service refused it (validation, a missing permission), or its name belongs to a
+    job of other media. Carried as the ``error`` of that job's ERROR event; the
+    other jobs of the batch go on.
+
+    ``job`` is the job (for a request without a usable name, ``request-N``, N its
+    position in the batch, from 1); ``reason`` says what to change.
+    """
+
+    def __init__(self, job: object, reason: str) -> None:
+        self.job = job
+        self.reason = reason
+        super().__init__(f"job {job} was not started: {reason}")

@@ -30,12 +30,18 @@ class KindSpec:
     list_method: str
     summaries_field: str  # TranscriptionJobSummaries
     output_field: str = "Transcript"  # holds TranscriptFileUri (and the redacted one)
+    start_method: str = ""  # start_transcription_job
+    # AWS's default quotas (adjustable per account): Starts per second, and jobs
+    # running at once (Medical Scribe's are not published: the transcription ones).
+    start_rate: float = 25.0
+    max_running: int = 250
 
 
 KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
     {
         JobKind.STANDARD: KindSpec(
             kind=JobKind.STANDARD,
+            start_method="start_transcription_job",
             get_operation="GetTranscriptionJob",
             get_method="get_transcription_job",
             name_field="TranscriptionJobName",
@@ -47,6 +53,7 @@ KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
         ),
         JobKind.MEDICAL: KindSpec(
             kind=JobKind.MEDICAL,
+            start_method="start_medical_transcription_job",
             get_operation="GetMedicalTranscriptionJob",
             get_method="get_medical_transcription_job",
             name_field="MedicalTranscriptionJobName",
@@ -59,6 +66,9 @@ KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
         ),
         JobKind.CALL_ANALYTICS: KindSpec(
             kind=JobKind.CALL_ANALYTICS,
+            start_method="start_call_analytics_job",
+            start_rate=10.0,
+            max_running=100,
             get_operation="GetCallAnalyticsJob",
             get_method="get_call_analytics_job",
             name_field="CallAnalyticsJobName",
@@ -70,6 +80,7 @@ KINDS: Mapping[JobKind, KindSpec] = MappingProxyType(
         ),
         JobKind.MEDICAL_SCRIBE: KindSpec(
             kind=JobKind.MEDICAL_SCRIBE,
+            start_method="start_medical_scribe_job",
             get_operation="GetMedicalScribeJob",
             get_method="get_medical_scribe_job",
             name_field="MedicalScribeJobName",

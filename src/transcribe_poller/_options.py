@@ -9,12 +9,15 @@ them and fills in the rest, the one place that does.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Final, TypedDict
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final, TypedDict, TypeVar
 
 from . import _check
 from ._backoff import Backoff
 from ._eventbridge import EventBridgeQueue
+from ._jobs import JobKind
+from ._kinds import KINDS
 from ._sweep import Sweep
 
 
@@ -37,6 +40,8 @@ class PollerOptions(TypedDict, total=False):
     notifications: EventBridgeQueue | None
     s3: Any
     max_downloads: int
+    max_running: int | Mapping[JobKind | str, int] | None
+    start_rate: float | Mapping[JobKind | str, float] | None
 
 
 DEFAULT_OPTIONS: Final[PollerOptions] = PollerOptions(
@@ -57,8 +62,12 @@ DEFAULT_OPTIONS: Final[PollerOptions] = PollerOptions(
     s3=None,  # no S3 client: transcripts in your own bucket need one
     # Transcripts downloaded at once (each holds up to max_bytes in memory).
     max_downloads=8,
+    max_running=None,  # AWS's caps per kind: 250, Call Analytics 100
+    start_rate=None,  # AWS's Start quotas per kind: 25/s, Call Analytics 10/s
 )
 """The default of every option of :class:`PollerOptions`."""
+
+T = TypeVar("T")
 
 REQUEST_TIMEOUT = 20.0
 """Seconds without an answer after which a request is abandoned, as a transient fault."""
@@ -80,6 +89,8 @@ class Settings:
     notifications: EventBridgeQueue | None
     s3: Any
     max_downloads: int
+    max_running: Mapping[JobKind, int]
+    start_rate: Mapping[JobKind, float]
 
 
 def settle(options: Mapping[str, object]) -> Settings:
@@ -123,4 +134,40 @@ def settle(options: Mapping[str, object]) -> Settings:
         notifications=notifications,
         s3=_check.s3_client("s3", given["s3"]),
         max_downloads=_check.whole("max_downloads", given["max_downloads"], low=1),
+        max_running=_per_kind(
+            "max_running",
+            given["max_running"],
+            {kind: spec.max_running for kind, spec in KINDS.items()},
+            lambda name, value: _check.whole(name, value, low=1),
+        ),
+        start_rate=_per_kind(
+            "start_rate",
+            given["start_rate"],
+            {kind: spec.start_rate for kind, spec in KINDS.items()},
+            _check.number,
+        ),
     )
+
+
+def _per_kind(
+    name: str,
+    value: object,
+    defaults: Mapping[JobKind, T],
+    check: Callable[[str, object], T],
+) -> Mapping[JobKind, T]:
+    """An option given for every kind (one value) or some (a mapping of kind to
+    value; the others keep their defaults)."""
+    if value is None:
+        return MappingProxyType(dict(defaults))
+    if not isinstance(value, Mapping):
+        one = check(name, value)
+        return MappingProxyType(dict.fromkeys(defaults, one))
+    settled = dict(defaults)
+    for key, each in value.items():
+        try:
+            kind = JobKind(key)
+        except ValueError:
+            kinds = ", ".join(repr(k.value) for k in JobKind)
+            raise ValueError(f"{name}: {key!r} is not a kind of job ({kinds})") from None
+        settled[kind] = check(f"{name}[{kind.value!r}]", each)
+    return MappingProxyType(settled)

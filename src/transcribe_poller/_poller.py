@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _check
+from ._admission import Admission
 from ._backoff import Backoff
 from ._client import (
     TranscribeClient,
@@ -41,13 +42,18 @@ from ._ratelimit import RateLimiter
 from ._request import Reachability, Sender
 from ._scheduler import Scheduler
 from ._stats import PollerStatistics, RequestCounts, compose
+from ._submit import Requests, Starter, Submission
 from ._sweep import LIST_RETRY_INITIAL, LIST_RETRY_MAXIMUM, Sweeper
 from ._transcript import ClinicalDocument, Transcript
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-_Listener = MemoryObjectSendStream["CompletionEvent | None"]
+
+class _Listener(Protocol):
+    """Who awaits jobs: a watch's stream, or a submission."""
+
+    def send_nowait(self, item: CompletionEvent | None, /) -> None: ...
 
 
 class Poller:
@@ -105,6 +111,12 @@ class Poller:
       none: pass one per call, or such a fetch says it needs one).
     * ``max_downloads``: transcripts downloaded at once (default 8); the others
       wait their turn. Downloads never delay polling.
+    * ``max_running``: jobs :meth:`submit` runs at once per kind (an int for every
+      kind, or a mapping of kind to int; default AWS's caps: 250, and 100 for Call
+      Analytics). Set it to your account's quota, less what other processes run.
+    * ``start_rate``: Start requests per second per kind for :meth:`submit` (a
+      number, or a mapping of kind to number; default AWS's quotas: 25, and 10 for
+      Call Analytics).
 
     A transient fault (throttling, HTTP 5xx, a dropped, refused or hung
     connection, expired credentials) never ends a job, however long it lasts: it
@@ -121,6 +133,9 @@ class Poller:
         self._backoff = settings.backoff
         self._budget = settings.budget
         self._max_rate = settings.max_rate
+        self._max_running = settings.max_running
+        self._start_rate = settings.start_rate
+        self._starter: Starter | None = None
         self._job_timeout = settings.job_timeout
         self._not_found_grace = settings.not_found_grace
         self._max_faults = settings.max_faults
@@ -209,6 +224,18 @@ class Poller:
                     budget=self._budget,
                 )
                 await task_group.start(scheduler.run, name=f"scheduler {kind.value}")
+            self._starter = Starter(
+                client=self._client,
+                sender=sender,
+                admissions={
+                    kind: Admission(self._max_running[kind], self._start_rate[kind])
+                    for kind in KINDS
+                },
+                backoff=self._backoff,
+                read=self._read,
+                subscribe=self._subscribe,
+                unsubscribe=self._unsubscribe,
+            )
             task_group.start_soon(self._end_all_if_unreachable, reach)
             if consumer is not None:
                 task_group.start_soon(consumer.run, name="queue")
@@ -282,6 +309,43 @@ class Poller:
                     ...
         """
         return Watch(self, as_job_refs(jobs))
+
+    def submit(self, requests: Requests) -> Submission:
+        """Start a batch of jobs within the account's limits, and await each: the same
+        events as :meth:`watch`, one per request, in the order they finish::
+
+            async with poller.submit(requests) as events:
+                async for event in events:
+                    ...
+
+        Each request is the parameters of its kind's Start operation with botocore's
+        names (``TranscriptionJobName``, ``Media``, ...); the name key tells the
+        kind. ``requests`` may be any iterable or async iterable, read as slots
+        free, never all at once.
+
+        Starts keep within each kind's Start quota (``start_rate``) and running
+        jobs within its cap (``max_running``; AWS's defaults), a new job starting as
+        soon as the poller learns that one ended. A request asking for job queueing
+        (``JobExecutionSettings.AllowDeferredExecution``, or a Call Analytics
+        ``DataAccessRoleArn``) is handed to the service's queue at once. The
+        account's ``LimitExceededException`` (other processes use its slots too)
+        never reaches you: the batch runs only as many jobs as the account has room
+        for until Starts succeed again.
+
+        Resumable by name: a name already in use (a re-run after a crash) is read
+        with one Get; the same media is this job, awaited or reported at once if it
+        ended; other media is an ERROR event saying the name is taken. A malformed
+        or refused request (no name, no media, a validation error, a missing
+        permission) is an ERROR event with a :class:`StartRefusedError` naming the
+        field or the permission, and the batch goes on. Leaving the block early
+        stops awaiting the jobs started; they run on.
+        """
+        return Submission(self._starter_now, requests)
+
+    def _starter_now(self) -> Starter:
+        self._check_open()
+        assert self._starter is not None
+        return self._starter
 
     async def refresh(self, event: CompletionEvent) -> CompletionEvent:
         """The same event with fresh URIs, from one Get.
@@ -424,7 +488,7 @@ class Watch:
         send, receive = anyio.create_memory_object_stream["CompletionEvent | None"](
             max(1, len(refs))
         )
-        self._send: _Listener = send
+        self._send: MemoryObjectSendStream[CompletionEvent | None] = send
         self._receive: MemoryObjectReceiveStream[CompletionEvent | None] = receive
 
     async def __aenter__(self) -> AsyncIterator[CompletionEvent]:
