@@ -454,6 +454,12 @@ def test_demo_reports_the_right_counts(capsys: pytest.CaptureFixture[str]) -> No
     assert (rows["call-analytics"], rows["medical-scribe"]) == ("4", "3")
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "6 standard, 3 medical, 4 call-analytics, 3 medical-scribe" in err
+    # The first job to complete: its transcript fetched, its first line shown.
+    shown = re.search(
+        r"\n  (demo-\w+-[\w-]+)'s transcript, fetched in \d+ ms, begins:\n(.*)\n", out
+    )
+    assert shown is not None, out
+    assert re.fullmatch(r"    \S+ 0\.0-\d+\.\d s: \S.*", shown[2]), shown[2]
 
 
 def test_demo_of_one_kind_only(capsys: pytest.CaptureFixture[str]) -> None:

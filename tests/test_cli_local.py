@@ -107,17 +107,22 @@ def test_two_terminal_workflow_and_clean_stop(
         export = served.line_starting("  export AWS_ENDPOINT_URL_TRANSCRIBE=")
         url = export.partition("=")[2]
         assert url.startswith("http://127.0.0.1:")
+        # S3, where medical and Medical Scribe output is: moto's own URL.
+        s3 = served.line_starting("  export AWS_ENDPOINT_URL_S3=").partition("=")[2]
+        assert s3.startswith("http://127.0.0.1:")
+        assert s3 != url
         assert served.line_starting("  export AWS_ACCESS_KEY_ID=testing")
         region = served.line_starting("  export AWS_DEFAULT_REGION=").partition("=")[2]
         served.line_starting("Stop with Ctrl-C")
         # Terminal 2: the printed environment, and nothing else, finds the test bed.
         monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE", url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         monkeypatch.setenv("AWS_DEFAULT_REGION", region)
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         argv = ["local", "start-job", "call-1", "--duration", "0.3", "--redaction", "redacted"]
-        assert main(argv) == 0
+        assert main([*argv, "--transcript", "Hello there. How are you?", "--speakers", "2"]) == 0
         assert "started standard job call-1: COMPLETED in 0.3 s" in capsys.readouterr().out
         assert served.line_starting("started standard job call-1")
         failing = ["bad", "--medical", "--fail-with", "Bad audio", "--duration", "0"]
@@ -156,13 +161,18 @@ def test_two_terminal_workflow_and_clean_stop(
 
         argv = ["wait", "early", "call-1", "--medical", "visit", "--medical", "bad"]
         argv += ["--call-analytics", "early", "--call-analytics", "call-1"]
-        argv += ["--medical-scribe", "visit", "--medical-scribe", "note"]
+        argv += ["--medical-scribe", "visit", "--medical-scribe", "note", "--fetch", "text"]
         assert main(argv) == 1
         records = {
             (r["job"], r["kind"]): r for r in map(json.loads, capsys.readouterr().out.splitlines())
         }
         assert records["early", "standard"]["outcome"] == "COMPLETED"
         assert records["visit", "medical"]["outcome"] == "COMPLETED"
+        # --fetch text, with the printed environment alone: the medical job's through S3.
+        assert records["visit", "medical"]["transcript"] == "This is the transcript of job visit."
+        assert records["call-1", "standard"]["transcript"] == "Hello there. How are you?"
+        assert records["bad", "medical"]["transcript"] is None
+        assert all(record["fetch_error"] is None for record in records.values())
         assert records["bad", "medical"]["failure_reason"] == "Bad audio"
         assert "X-Amz-Signature=" in records["call-1", "standard"]["redacted_transcript_uri"]
         assert records["early", "call-analytics"]["outcome"] == "COMPLETED"

@@ -12,15 +12,23 @@ from typing import Any
 
 import pytest
 
-from transcribe_poller import CompletionEvent, JobKind, JobRef, Outcome
-from transcribe_poller._cli._demo import as_scripted, kind_counts, opening, plan_jobs
+from transcribe_poller import CompletionEvent, JobKind, JobRef, Outcome, Segment
+from transcribe_poller._cli._demo import (
+    as_scripted,
+    first_line,
+    kind_counts,
+    opening,
+    plan_jobs,
+)
 from transcribe_poller._cli._demo_report import (
     DemoResult,
     PushResult,
     PushSettings,
+    TranscriptShown,
     latency_histogram,
     per_kind_table,
     push_report,
+    transcript_lines,
 )
 from transcribe_poller._cli._progress import LINE_WIDTH
 from transcribe_poller.testing import JobSpec, ScriptedJob
@@ -55,6 +63,12 @@ def test_the_mix_has_every_kind_a_few_failing_some_redacted() -> None:
         spec["output_bucket"] = default_bucket(job.kind, None)
         JobSpec(job.name, **spec)  # raises if the test bed would refuse it
     assert plan_jobs(DEFAULT_MIX, random.Random(7), 30.0) == plans  # the seed decides
+    # Every job says something; standard and medical jobs label their two speakers.
+    assert all(plan["transcript"] for plan in plans.values())
+    assert {job.kind for job, plan in plans.items() if plan.get("speakers") == 2} == {
+        JobKind.STANDARD,
+        JobKind.MEDICAL,
+    }
 
 
 def event(job: JobRef, **fields: Any) -> CompletionEvent:
@@ -188,6 +202,25 @@ def test_push_report_with_no_swept_job() -> None:
     """A kind with every event arrived shows a dash where there is nothing to measure."""
     rows = {line.split()[0]: line.split()[1:] for line in push_report(push_result(3, 0))}
     assert rows["standard"][3:6] == ["0", "-", "-"]
+
+
+def test_the_transcript_shown_fits_80_columns() -> None:
+    """One job's transcript: a heading naming it, then its first line, cut to 80
+    columns; a fetch that failed says why instead, wrapped."""
+    job = JobRef.medical_scribe("demo-1a2b3c-medical-scribe-0000")
+    long = Segment(0.0, 12.25, "word " * 40, "CLINICIAN_0")
+    assert first_line(long, "").startswith("CLINICIAN_0 0.0-12.2 s: word word")
+    assert first_line(Segment(0.4, 1.0, "Hi."), "") == "0.4-1.0 s: Hi."
+    assert first_line(None, "Just text.") == "Just text."
+    lines = transcript_lines(TranscriptShown(job, first_line(long, ""), seconds=0.012))
+    assert lines[0] == f"  {job.name}'s transcript, fetched in 12 ms, begins:"
+    assert lines[1].startswith("    CLINICIAN_0 0.0-12.2 s: word")
+    assert lines[1].endswith("…")
+    reason = f"transcript of job {job} (s3://bucket/key): " + "the output is gone " * 8
+    failed = transcript_lines(TranscriptShown(job, error=reason))
+    assert failed[0].endswith("was not fetched:")
+    assert failed[1].startswith(f"    transcript of job {job}")
+    assert max(map(len, lines + failed)) <= LINE_WIDTH
 
 
 def test_histogram_counts_each_bucket() -> None:

@@ -5,17 +5,23 @@ Downloads never go through the Transcribe rate limiter: they spend no Get or Lis
 quota and never delay polling. The same rule for faults as everywhere: throttling
 (503 SlowDown), 5xx answers and dropped or hung connections are retried along the
 poller's backoff for as long as they last; an answer that refuses the read is an
-error at once. A presigned URI that S3 refuses (it expired: 403) is
-:class:`Refused`, for the caller to get a fresh one.
+error at once. And the same rule for a place that never answered as for the
+service: a host (or an S3 client's endpoint) that has not answered anything since
+the poller started, after ``unreachable_after`` seconds of faults, is an error (a
+mistyped endpoint fails fast; one that answered once is only slow). A presigned
+URI that S3 refuses (it expired: 403) is :class:`Refused`, for the caller to get a
+fresh one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 import anyio
 import botocore.exceptions
@@ -51,7 +57,12 @@ class Refused(Exception):
 
 
 class _Transient(Exception):
-    """A fault on the way to an answer: retried."""
+    """A fault on the way to an answer: retried. ``answered``: the other end did
+    answer (a 5xx, a throttle), so it is there."""
+
+    def __init__(self, *, answered: bool = False) -> None:
+        super().__init__()
+        self.answered = answered
 
 
 @dataclass(slots=True)
@@ -77,8 +88,11 @@ class Downloader:
         request_timeout: float,
         s3: Any,
         urls: ServesUrls | None,
+        unreachable_after: float = math.inf,
     ) -> None:
         self.counts = DownloadCounts()
+        self._unreachable_after = unreachable_after
+        self._heard: set[str] = set()  # hosts and S3 endpoints that ever answered
         self._limiter = anyio.CapacityLimiter(limit)
         self._backoff = backoff
         self._timeout = request_timeout
@@ -95,6 +109,7 @@ class Downloader:
         """The object's bytes; :class:`Refused` or :class:`TranscriptUnavailableError`."""
         read: Callable[[], Awaitable[bytes]]
         if isinstance(where, Presigned):
+            source = urlsplit(where.url).netloc
 
             async def read() -> bytes:
                 return await self._get_url(job, where, max_bytes)
@@ -108,21 +123,39 @@ class Downloader:
                     where.shown,
                 )
 
+            source = str(getattr(getattr(client, "meta", None), "endpoint_url", None) or "S3")
+
             async def read() -> bytes:
                 return await self._get_object(job, where, client, max_bytes)
 
         faults = 0
+        since = math.inf  # when the faults began
         async with self._limiter:
             self.counts.active += 1
             try:
                 while True:
                     try:
                         body = await read()
-                    except _Transient:
+                    except _Transient as fault:
+                        if fault.answered:
+                            self._heard.add(source)
+                        now = anyio.current_time()
+                        since = min(since, now)
+                        if source not in self._heard and now - since >= self._unreachable_after:
+                            raise TranscriptUnavailableError(
+                                job,
+                                f"nothing answered at {source} for {now - since:.0f} s "
+                                "(unreachable_after): check the endpoint and the network",
+                                where.shown,
+                            ) from fault.__cause__
                         faults += 1
                         self.counts.retried_faults += 1
                         await anyio.sleep(self._backoff.delay(faults))
                         continue
+                    except (Refused, TranscriptUnavailableError):
+                        self._heard.add(source)  # an answer, if a refusal
+                        raise
+                    self._heard.add(source)
                     self.counts.documents += 1
                     self.counts.bytes += len(body)
                     return body
@@ -149,7 +182,7 @@ class Downloader:
                 where.shown,
             )
         if status >= 500 or status == 429:
-            raise _Transient()
+            raise _Transient(answered=True)
         raise TranscriptUnavailableError(
             job, f"S3 answered {status} {code}: {message}".rstrip(": "), where.shown
         )
@@ -187,7 +220,8 @@ class Downloader:
         except Exception as error:
             verdict, _ = classify(error)
             if verdict in (Verdict.TRANSIENT, Verdict.THROTTLED):
-                raise _Transient() from error
+                answered = isinstance(error, botocore.exceptions.ClientError)
+                raise _Transient(answered=answered) from error
             raise TranscriptUnavailableError(job, _refusal(error, where), where.shown) from error
         length = answer.get("ContentLength")
         body = answer["Body"]

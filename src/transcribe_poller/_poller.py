@@ -153,6 +153,7 @@ class Poller:
             request_timeout=self._request_timeout,
             s3=settings.s3,
             urls=client if isinstance(client, ServesUrls) else None,
+            unreachable_after=settings.unreachable_after,
         )
         self._fetcher = Fetcher(self._downloader, self._read, self.refresh)
         self._consumer: QueueConsumer | None = None

@@ -321,12 +321,21 @@ async def test_a_hung_download_never_delays_polling(fake: FakeTranscribe) -> Non
         async def get_object(self, **params: Any) -> Any:
             await anyio.sleep_forever()
 
+    failed: list[Exception] = []
+
+    async def fetch() -> None:
+        try:
+            await poller.fetch_transcript(MEDICAL)
+        except TranscriptUnavailableError as error:
+            failed.append(error)
+
     async with Poller(fake, s3=HungS3()) as poller:
         await poller.wait(MEDICAL)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(poller.fetch_transcript, MEDICAL)
+            tg.start_soon(fetch)
             await poller.wait("next")
-            tg.cancel_scope.cancel()
+    # Each request abandoned after request_timeout; an endpoint that never answered.
+    assert "nothing answered at S3" in str(failed[0])
     script = fake.script("next")
     assert script.first_terminal_read_at is not None
     assert script.first_terminal_read_at - script.terminal_at <= 2.0
@@ -352,3 +361,28 @@ async def test_every_kind_by_name_with_the_fakes_s3(fake: FakeTranscribe) -> Non
             assert read.job == JobRef("same-name", kind)
         note = await poller.fetch_clinical_document(JobRef("same-name", JobKind.MEDICAL_SCRIBE))
         assert note.job.kind is JobKind.MEDICAL_SCRIBE
+
+
+async def test_an_endpoint_that_never_answered_fails_after_unreachable_after(
+    fake: FakeTranscribe,
+) -> None:
+    """A mistyped S3 endpoint fails fast, as a mistyped Transcribe endpoint does; one
+    that answered once is only slow, and its faults are retried."""
+    fake.start_job("visit", kind="medical", duration=5, transcript=TEXT)
+    refused = botocore.exceptions.EndpointConnectionError(endpoint_url="https://s3.example")
+
+    class Nowhere:
+        async def get_object(self, **params: Any) -> Any:
+            raise refused
+
+    async with Poller(fake, s3=Nowhere(), unreachable_after=15) as poller:
+        event = await poller.wait(MEDICAL)
+        began = anyio.current_time()
+        with pytest.raises(TranscriptUnavailableError, match=r"nothing answered at S3 for \d+ s"):
+            await poller.fetch_transcript(event)
+        # Known at the first fault from 15 s on: the backoff is at most 20 s.
+        assert 15 <= anyio.current_time() - began <= 15 + 20
+        once = StubS3(fake, s3_error("InternalError", 500), *[refused] * 1000)
+        with pytest.raises(TimeoutError), anyio.fail_after(120):
+            await poller.fetch_transcript(event, s3=once)
+        assert once.calls > 5

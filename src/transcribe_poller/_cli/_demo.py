@@ -12,6 +12,10 @@ job's status says COMPLETED). The poller reads them with an
 :class:`EventBridgeQueue` covering all four kinds; the summary then sets side by
 side, per kind, the jobs whose event arrived and those found by the reconciling
 sweeps (event lost, or a failed job, which writes no output).
+
+The first job to complete has its transcript fetched while the others are awaited
+(:meth:`Poller.fetch_transcript`, through the test bed's S3 for the kinds whose
+output is in a bucket of the caller's): the report shows its first line.
 """
 
 from __future__ import annotations
@@ -28,10 +32,27 @@ from typing import Any
 
 import anyio
 
-from .. import CompletionEvent, EventBridgeQueue, JobKind, JobRef, Outcome, Poller, PollerStatistics
+from .. import (
+    CompletionEvent,
+    EventBridgeQueue,
+    JobKind,
+    JobRef,
+    Outcome,
+    Poller,
+    PollerStatistics,
+    Segment,
+    TranscribePollerError,
+)
 from ..testing import LocalTranscribe, ScriptedJob, TrafficReport
 from ._args import count, positive, share
-from ._demo_report import DemoResult, PushResult, PushSettings, percent, print_report
+from ._demo_report import (
+    DemoResult,
+    PushResult,
+    PushSettings,
+    TranscriptShown,
+    percent,
+    print_report,
+)
 from ._local import local_extra_missing
 from ._progress import Progress, plural, summary
 from ._status import ExitCode, UsageError
@@ -46,6 +67,16 @@ FAILURE_REASONS = (
 FAILING = 0.05
 REDACTED = {JobKind.STANDARD: 0.15, JobKind.CALL_ANALYTICS: 0.4}
 CONTENT_IDENTIFIED = 0.3  # medical jobs reporting ContentIdentificationType PHI
+# What the recordings say, in turn: two speakers each (labelled on standard and
+# medical jobs; Call Analytics and Medical Scribe name their participants' roles).
+SPEECH = (
+    "Thank you for calling. How can I help you today? I would like to change my address.",
+    "Good morning. What brings you in? I have had a headache since Monday.",
+    "Hello, this is the front desk. Your order is ready. Great, I will pick it up today.",
+    "How was the trip? Long, but the weather was lovely. Glad to hear it.",
+)
+SPEAKERS = 2
+FETCH_TIMEOUT = 10.0  # seconds for the one transcript fetched: the test bed is local
 
 # --push: each event is sent this long after its job's end (seconds, shortest and
 # longest), as the service's are a little late; the defaults of --loss, --duplicate
@@ -212,7 +243,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         print(opening(bed.endpoint_url, counts, settings), file=sys.stderr, flush=True)
         result = anyio.run(_watch, bed, list(plans), push)
     print_report(result, counts)
-    if result.wrong == 0 and len(result.events) == len(plans):
+    fetched = result.transcript is None or result.transcript.error is None
+    if result.wrong == 0 and len(result.events) == len(plans) and fetched:
         return ExitCode.OK
     return ExitCode.FAILURE
 
@@ -222,7 +254,8 @@ def plan_jobs(
 ) -> dict[JobRef, dict[str, Any]]:
     """Each job's start_job arguments: a realistic spread of durations (most jobs take
     a while, a few are quick), a few failing of every kind, some redacted standard and
-    Call Analytics jobs, some medical ones reporting PHI. Names begin with ``run``."""
+    Call Analytics jobs, some medical ones reporting PHI, each saying one of a few
+    short conversations. Names begin with ``run``."""
     plans: dict[JobRef, dict[str, Any]] = {}
     shortest = min(2.0, longest)
     for kind, jobs in counts.items():
@@ -237,6 +270,10 @@ def plan_jobs(
                 plan["redaction"] = rng.choice(("redacted", "redacted_and_unredacted"))
             if kind is JobKind.MEDICAL and rng.random() < CONTENT_IDENTIFIED:
                 plan["content_identification"] = True
+            # By position, not drawn: the seed's draws stay those of the demo's figures.
+            plan["transcript"] = SPEECH[i % len(SPEECH)]
+            if kind in (JobKind.STANDARD, JobKind.MEDICAL):
+                plan["speakers"] = SPEAKERS
             plans[JobRef(f"{run}-{kind.value}-{i:04d}", kind)] = plan
     return plans
 
@@ -342,10 +379,13 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
     latencies: list[float] = []
     reported_at: list[float] = []
     wrong = 0
+    shown: list[TranscriptShown] = []
     async with contextlib.AsyncExitStack() as stack:
         # Clients that do not retry, as the documentation recommends: every request and
         # fault is the poller's, so its summary and the service's counts agree.
         client = await stack.enter_async_context(bed.client(max_attempts=1))
+        # S3 for the transcripts in the caller's buckets (medical and Medical Scribe).
+        s3 = await stack.enter_async_context(bed.s3_client(retries={"total_max_attempts": 1}))
         notifications = None
         if push is not None:
             # SQS at moto's own URL: on AWS another endpoint than Transcribe's.
@@ -356,7 +396,7 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
                 reconcile_interval=push.reconcile,
                 output_events=PUSH_OUTPUT_KINDS,
             )
-        poller = await stack.enter_async_context(Poller(client, notifications=notifications))
+        poller = await stack.enter_async_context(Poller(client, notifications=notifications, s3=s3))
         progress = Progress(poller, len(jobs))
         async with anyio.create_task_group() as tg:
             tg.start_soon(progress.run)
@@ -368,6 +408,10 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
                     reported_at.append(now)
                     events.append(event)
                     wrong += not as_scripted(event, script)
+                    if not shown and event.outcome is Outcome.COMPLETED:
+                        # While the others are awaited: the demo takes no longer.
+                        shown.append(TranscriptShown(event.job))
+                        tg.start_soon(_fetch_first_line, poller, event, shown)
             progress.stop()
         stats = poller.statistics()
     elapsed = time.monotonic() - started
@@ -386,7 +430,40 @@ async def _watch(bed: LocalTranscribe, jobs: list[JobRef], push: PushSettings | 
         elapsed=elapsed,
         requests_by_kind=requests_by_kind(traffic),
         push=push_result,
+        transcript=shown[0] if shown else None,
     )
+
+
+async def _fetch_first_line(
+    poller: Poller, event: CompletionEvent, shown: list[TranscriptShown]
+) -> None:
+    """Fetch ``event``'s transcript; put its first line, or why not, in ``shown``."""
+    started = time.monotonic()
+    try:
+        with anyio.fail_after(FETCH_TIMEOUT):
+            transcript = await poller.fetch_transcript(event)
+    except TranscribePollerError as error:
+        shown[0] = TranscriptShown(event.job, error=str(error))
+    except TimeoutError:
+        shown[0] = TranscriptShown(
+            event.job, error=f"transcript of job {event.job}: not fetched in {FETCH_TIMEOUT:g} s"
+        )
+    else:
+        first = transcript.segments[0] if transcript.segments else None
+        shown[0] = TranscriptShown(
+            event.job,
+            first_line=first_line(first, transcript.text),
+            seconds=time.monotonic() - started,
+        )
+
+
+def first_line(segment: Segment | None, text: str) -> str:
+    """A transcript's first line: its first segment, with its time and speaker, as a
+    subtitle shows it; the text when it has no segment."""
+    if segment is None:
+        return text or "(no words)"
+    who = f"{segment.speaker} " if segment.speaker else ""
+    return f"{who}{segment.start:.1f}-{segment.end:.1f} s: {segment.text}"
 
 
 async def _push_result(

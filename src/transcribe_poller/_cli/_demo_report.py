@@ -1,6 +1,7 @@
 """The demo's report: what it found (:class:`DemoResult`) and how it is shown, in
 tables of 80 columns at most: the totals, each kind's figures, the latency
-histogram, and with ``--push`` what the events changed."""
+histogram, one job's transcript's first line, and with ``--push`` what the events
+changed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .. import CompletionEvent, JobKind, Outcome
+from .. import CompletionEvent, JobKind, JobRef, Outcome
 from ._progress import LINE_WIDTH, plural
 
 # Upper edges of the latency histogram's buckets, in seconds: fine where most jobs
@@ -59,6 +60,17 @@ class PushResult:
 
 
 @dataclass(frozen=True)
+class TranscriptShown:
+    """The transcript fetched of the first job to complete: its first line and how
+    long the fetch took, or why it failed (neither while it is under way)."""
+
+    job: JobRef
+    first_line: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class DemoResult:
     """What one run of the demo found: each event with its detection latency, the
     events that were not as scripted, and the test bed's counts of the traffic."""
@@ -72,6 +84,7 @@ class DemoResult:
     elapsed: float
     requests_by_kind: Mapping[JobKind, int] = field(default_factory=dict)
     push: PushResult | None = None
+    transcript: TranscriptShown | None = None
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -221,6 +234,24 @@ def per_kind_table(result: DemoResult, counts: Mapping[JobKind, int]) -> list[st
     ]
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def transcript_lines(shown: TranscriptShown, width: int = LINE_WIDTH) -> list[str]:
+    """The fetched transcript's first line under a heading naming its job, or why it
+    could not be fetched; in lines of ``width`` columns at most."""
+    if shown.error is not None:
+        heading = f"{shown.job.name}'s transcript was not fetched:"
+        lines = textwrap.wrap(heading, width, initial_indent="  ", subsequent_indent="  ")
+        return lines + textwrap.wrap(
+            shown.error, width, initial_indent="    ", subsequent_indent="    "
+        )
+    heading = f"{shown.job.name}'s transcript, fetched in {1000 * shown.seconds:.0f} ms, begins:"
+    lines = textwrap.wrap(heading, width, initial_indent="  ", subsequent_indent="  ")
+    return [*lines, _cut(f"    {shown.first_line}", width)]
+
+
 def print_report(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
     """The whole report on stdout: totals, per kind, the histogram, then push's table."""
     outcomes = Counter(event.outcome for event in result.events)
@@ -265,6 +296,9 @@ def print_report(result: DemoResult, counts: Mapping[JobKind, int]) -> None:
     if histogram:
         print("\n  detection latency, jobs per bucket:")
         print("\n".join(histogram))
+    if result.transcript is not None:
+        print()
+        print("\n".join(transcript_lines(result.transcript)))
     if result.push is not None:
         print()
         print("\n".join(push_report(result)))

@@ -25,7 +25,16 @@ from .. import JobKind
 
 # Until the kit exports them: transcribe_poller.testing.JOBS_PATH and .job_spec.
 from ..testing import JOBS_PATH, LocalTranscribe, ScriptedJob, job_spec
-from ._args import non_negative, port, positive, region, region_problem, share, verbose_option
+from ._args import (
+    count,
+    non_negative,
+    port,
+    positive,
+    region,
+    region_problem,
+    share,
+    verbose_option,
+)
 from ._jobfile import JobFileError, read_lines
 from ._status import ExitCode, UsageError
 
@@ -61,7 +70,8 @@ _LOCAL_JOBS_TEXT = textwrap.fill(
     f"({', '.join(JOB_OPTIONS.values())}, --jobs-file) or, while it runs, with "
     f"`transcribe-poller local start-job NAME [--kind KIND]` or POST {JOBS_PATH} (a "
     "JSON object with the fields name, kind, duration, queued_for, fail_with, "
-    "redaction, subtitles, content_identification, output_bucket).",
+    "redaction, subtitles, content_identification, output_bucket, transcript, "
+    "speakers, channels).",
     width=79,
 )
 _LOCAL_EVENTS_TEXT = textwrap.fill(
@@ -204,6 +214,17 @@ def add_parser(
         "--content-identification",
         action="store_true",
         help="medical jobs: report ContentIdentificationType PHI",
+    )
+    start.add_argument(
+        "--transcript",
+        metavar="TEXT",
+        help="what the recording says: its transcript's text (default: a sentence naming the job)",
+    )
+    start.add_argument(
+        "--speakers",
+        type=count,
+        metavar="N",
+        help="standard and medical jobs: label N speakers (2 or more), one per sentence in turn",
     )
     start.add_argument("--at", metavar="URL", help="the test bed's endpoint URL")
     return local
@@ -349,6 +370,8 @@ def banner(bed: LocalTranscribe, events: str | None = None) -> str:
     the queue of job state events and the SQS endpoint too."""
     url = bed.endpoint_url
     queue, sqs_line, queue_option = "", "", ""
+    # Medical and Medical Scribe output is in moto's S3, for wait --fetch to read.
+    s3_line = f"\n  export AWS_ENDPOINT_URL_S3={bed.moto_url}"
     if events is not None:
         queue = (
             "Standard and Call Analytics jobs send their job state events to the SQS\n"
@@ -365,12 +388,12 @@ Local Transcribe at {url}, region {bed.region}.
 
 In another terminal:
 
-  export AWS_ENDPOINT_URL_TRANSCRIBE={url}{sqs_line}
+  export AWS_ENDPOINT_URL_TRANSCRIBE={url}{sqs_line}{s3_line}
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export AWS_DEFAULT_REGION={bed.region}
-  transcribe-poller local start-job call-1 --duration 5
+  transcribe-poller local start-job call-1 --transcript "Hello. How are you?"
   transcribe-poller local start-job visit-1 --kind medical-scribe --duration 3
-  transcribe-poller wait call-1 --medical-scribe visit-1{queue_option}
+  transcribe-poller wait call-1 --medical-scribe visit-1 --fetch text{queue_option}
 
 More jobs: transcribe-poller local start-job --help,
 or POST a JSON job to {url}{JOBS_PATH}.
@@ -465,6 +488,8 @@ def _payload(args: argparse.Namespace) -> dict[str, Any]:
         "redaction": args.redaction,
         "subtitles": args.subtitles or None,
         "content_identification": args.content_identification or None,
+        "transcript": args.transcript,
+        "speakers": args.speakers,
     }
     payload.update({field: value for field, value in optional.items() if value is not None})
     return payload

@@ -8,15 +8,17 @@ import enum
 class ExitCode(enum.IntEnum):
     """The exit status of every subcommand; each says which of these it uses and when.
 
-    ``wait``: OK every job COMPLETED; FAILURE some job did not (FAILED, NOT_FOUND,
-    TIMED_OUT, or ERROR for another reason); USAGE a usage error, nothing sent;
+    ``wait``: OK every job COMPLETED (and with ``--fetch``, every transcript
+    fetched); FAILURE some job did not (FAILED, NOT_FOUND, TIMED_OUT, or ERROR for
+    another reason), or a transcript could not be fetched or written; USAGE a usage
+    error, nothing sent;
     UNREACHABLE Transcribe (or the queue's SQS) could not be reached or would not
     take the credentials (wins over FAILURE); QUEUE_UNUSABLE the queue of
     ``--queue-url`` does not exist or may not be read; INTERRUPTED and TERMINATED
     stopped by SIGINT or SIGTERM, after the summary.
 
-    ``demo``: OK every job reported as scripted, FAILURE not; USAGE a usage error or
-    without the ``local`` extra.
+    ``demo``: OK every job reported as scripted and the transcript it shows
+    fetched, FAILURE not; USAGE a usage error or without the ``local`` extra.
 
     ``local``: OK stopped cleanly (Ctrl-C or SIGTERM), FAILURE it cannot start (the
     port is taken), USAGE a usage error or without the ``local`` extra.

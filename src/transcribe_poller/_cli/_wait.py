@@ -1,13 +1,15 @@
 """``transcribe-poller wait``: wait for jobs, one JSON line on stdout as each ends.
 
 Built on the public API alone: :func:`open_poller` makes the clients (Transcribe's,
-and SQS's for ``--queue-url``), :meth:`Poller.watch` brings the events. Exit
-statuses: see :class:`~._status.ExitCode`.
+and SQS's for ``--queue-url``), :meth:`Poller.watch` brings the events, and with
+``--fetch`` :mod:`._transcripts` fetches each completed job's transcript into its
+line or a file. Exit statuses: see :class:`~._status.ExitCode`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -16,6 +18,8 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -29,9 +33,11 @@ from .. import (
     JobRef,
     NotificationsError,
     Outcome,
+    Poller,
     ServiceUnreachableError,
     open_poller,
 )
+from . import _transcripts
 from ._args import (
     endpoint_problem,
     endpoint_url,
@@ -45,6 +51,7 @@ from ._args import (
 from ._jobfile import JobFileError, checked_lines, parse_job_lines, read_lines
 from ._progress import Progress, summary
 from ._status import ExitCode, UsageError
+from ._transcripts import Fetching
 
 MAX_RATE = DEFAULT_OPTIONS["max_rate"]
 NOT_FOUND_GRACE = DEFAULT_OPTIONS["not_found_grace"]
@@ -66,7 +73,8 @@ _KINDS_HELP = textwrap.fill(
 HELP = f"""\
 Wait for jobs and print one JSON object per line on stdout as each finishes:
 job, kind, outcome, transcript_uri, redacted_transcript_uri, subtitle_uris,
-clinical_document_uri, expires_at, failure_reason, error, polls, waited.
+clinical_document_uri, expires_at, failure_reason, error, polls, waited (and
+with --fetch: transcript or transcript_file, and fetch_error).
 
 {_KINDS_HELP}
 
@@ -91,6 +99,16 @@ awaiting them must still get them (each comes back after the queue's
 visibility timeout). --delete-others deletes them: for a queue only this
 command reads, where they would come back until the queue's retention ends.
 
+--fetch FORMAT fetches each completed job's transcript as its event arrives
+(text; json, the whole document; srt or vtt, subtitles) and adds it to the
+job's line as "transcript". With --out DIR each is written to a file instead,
+DIR/NAME.EXT for a standard job and DIR/NAME@KIND.EXT for the others
+(visit-1@medical.json), and the line says where ("transcript_file"). A fetch
+that fails says why in its line's "fetch_error" (exit 1); the other lines come
+as usual. Output in your own bucket (every medical and Medical Scribe job's)
+is read with an S3 client of the same profile and region, at S3's endpoint
+($AWS_ENDPOINT_URL_S3, not --endpoint-url); it needs s3:GetObject there.
+
 --region must be a region botocore knows Transcribe in, else exit 2 at once,
 naming the closest ones; with --endpoint-url (or $AWS_ENDPOINT_URL_TRANSCRIBE,
 $AWS_ENDPOINT_URL) any region is taken, for a local test bed or a newer region.
@@ -100,9 +118,11 @@ whole; each job's own log line (its outcome, as its JSON line says) only with -v
 
 Exit status:
   0    every job COMPLETED
-  1    some job did not (FAILED, NOT_FOUND, TIMED_OUT, ERROR)
+  1    some job did not (FAILED, NOT_FOUND, TIMED_OUT, ERROR), or with --fetch
+       some transcript could not be fetched or written
   2    usage error (bad option, unknown --region, invalid name, bad job file
-       line, job file not UTF-8); nothing sent
+       line, job file not UTF-8, --out without --fetch or not a writable
+       directory); nothing sent
   3    Transcribe could not be reached, or the credentials were missing, invalid
        or expired, for at least one job (wins over 1); try again later
   4    the --queue-url queue does not exist or may not be read; nothing waited
@@ -223,11 +243,13 @@ def add_parser(
             "e.g. medical,medical-scribe"
         ),
     )
+    _transcripts.add_options(wait)
     return wait
 
 
 def run(args: argparse.Namespace) -> ExitCode:
     check_region(args)
+    _transcripts.check_options(args)
     jobs = collect_jobs(args)
     status: ExitCode = anyio.run(_wait_until_stopped, args, jobs)
     return status
@@ -380,53 +402,101 @@ async def _where_asked(args: argparse.Namespace) -> str:
         return f"region {meta.region_name} at {meta.endpoint_url}"
 
 
+@dataclass
+class _Seen:
+    """What the events said, for the exit status."""
+
+    all_completed: bool = True
+    not_found: int = 0
+    unreachable: CompletionEvent | None = None
+
+    def add(self, event: CompletionEvent) -> None:
+        self.all_completed &= event.outcome is Outcome.COMPLETED
+        self.not_found += event.outcome is Outcome.NOT_FOUND
+        if event.outcome is Outcome.ERROR and could_not_reach(event.error):
+            self.unreachable = self.unreachable or event
+
+
+def _check_endpoint_variables(variables: tuple[str, ...]) -> None:
+    """botocore reads these itself, and a bad one would end in a traceback."""
+    for variable in variables:
+        value = os.environ.get(variable)
+        problem = None if not value else endpoint_problem(value)
+        if problem is not None:
+            raise UsageError(f"${variable}: {problem}")
+
+
+async def _print_lines(
+    poller: Poller, jobs: list[JobRef], seen: _Seen, fetching: Fetching | None
+) -> None:
+    """One JSON line per job as it ends; with --fetch, a completed job's once its
+    transcript is fetched, each fetch apart, never holding back another job's line."""
+    async with anyio.create_task_group() as lines:
+
+        def emit(record: dict[str, Any]) -> None:
+            if not _emit(json.dumps(record)):
+                seen.all_completed = False  # nobody reads the rest: stop
+                lines.cancel_scope.cancel()
+
+        async def fetch_and_emit(fetching: Fetching, event: CompletionEvent) -> None:
+            emit({**event.to_dict(), **await fetching.fetch(poller, event)})
+
+        async with poller.watch(jobs) as events:
+            async for event in events:
+                seen.add(event)
+                if fetching is None:
+                    emit(event.to_dict())
+                elif event.outcome is Outcome.COMPLETED:
+                    lines.start_soon(fetch_and_emit, fetching, event)
+                else:
+                    emit({**event.to_dict(), **fetching.blank()})
+
+
 async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
     """Print each job's event as it ends; the exit status of what was seen."""
     started = time.monotonic()
-    all_completed = True
-    unreachable: CompletionEvent | None = None
-    not_found = 0
+    seen = _Seen()
+    fetching: Fetching | None = None
     if args.endpoint_url is None:
-        # botocore reads these itself, and a bad one would end in a traceback.
-        for variable in ENDPOINT_VARIABLES:
-            value = os.environ.get(variable)
-            problem = None if not value else endpoint_problem(value)
-            if problem is not None:
-                raise UsageError(f"${variable}: {problem}")
+        _check_endpoint_variables(ENDPOINT_VARIABLES)
+    if args.fetch is not None:
+        _check_endpoint_variables(_transcripts.S3_ENDPOINT_VARIABLES)
     try:
-        async with open_poller(
-            region=args.region,
-            endpoint_url=args.endpoint_url,
-            profile=args.profile,
-            queue_url=args.queue_url,
-            output_events=args.output_events,
-            # A shared queue's other readers need the events of their own jobs.
-            others="delete" if args.delete_others else "leave",
-            max_rate=args.max_rate,
-            job_timeout=args.job_timeout,
-            not_found_grace=args.not_found_grace,
-        ) as poller:
+        async with contextlib.AsyncExitStack() as stack:
+            options: dict[str, Any] = {}
+            if args.fetch is not None:
+                # Output in the caller's buckets (every medical and Medical Scribe job's).
+                s3 = await stack.enter_async_context(_transcripts.s3_client(args))
+                fetching = Fetching.from_args(args, s3)
+                options["s3"] = s3
+            poller = await stack.enter_async_context(
+                open_poller(
+                    region=args.region,
+                    endpoint_url=args.endpoint_url,
+                    profile=args.profile,
+                    queue_url=args.queue_url,
+                    output_events=args.output_events,
+                    # A shared queue's other readers need the events of their own jobs.
+                    others="delete" if args.delete_others else "leave",
+                    max_rate=args.max_rate,
+                    job_timeout=args.job_timeout,
+                    not_found_grace=args.not_found_grace,
+                    **options,
+                )
+            )
             progress = Progress(poller, len(jobs))
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(progress.run)
-                    async with poller.watch(jobs) as events:
-                        async for event in events:
-                            all_completed &= event.outcome is Outcome.COMPLETED
-                            not_found += event.outcome is Outcome.NOT_FOUND
-                            if event.outcome is Outcome.ERROR and could_not_reach(event.error):
-                                unreachable = unreachable or event
-                            if not _emit(json.dumps(event.to_dict())):
-                                all_completed = False  # nobody reads the rest: stop
-                                break
+                    await _print_lines(poller, jobs, seen, fetching)
                     progress.stop()
             finally:
                 # Also on Ctrl-C and SIGTERM: say what was done before stopping.
-                print(
-                    summary(poller.statistics(), len(jobs), time.monotonic() - started),
-                    file=sys.stderr,
-                    flush=True,
-                )
+                stats = poller.statistics()
+                text = summary(stats, len(jobs), time.monotonic() - started)
+                if fetching is not None:
+                    text += _transcripts.summary_text(fetching, stats.download_bytes)
+                print(text, file=sys.stderr, flush=True)
     except botocore.exceptions.NoRegionError:
         raise UsageError("no AWS region: pass --region or configure one") from None
     except botocore.exceptions.ProfileNotFound as error:
@@ -435,10 +505,10 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
         raise UsageError(f"{error}; pass another --region") from None
     except NotificationsError as error:  # only raised while the poller opens
         return _report_queue_error(error)
-    if unreachable is not None:
-        _report_unreachable(unreachable)
+    if seen.unreachable is not None:
+        _report_unreachable(seen.unreachable)
         return ExitCode.UNREACHABLE
-    if not_found == len(jobs):
+    if seen.not_found == len(jobs):
         # A wrong region or endpoint looks like a misspelled name: say what was asked.
         which = "the job was not" if len(jobs) == 1 else f"none of the {len(jobs)} jobs was"
         print(
@@ -446,7 +516,9 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
             "names, --region, --profile and --endpoint-url.",
             file=sys.stderr,
         )
-    return ExitCode.OK if all_completed else ExitCode.FAILURE
+    if fetching is not None and fetching.failed:
+        return ExitCode.FAILURE
+    return ExitCode.OK if seen.all_completed else ExitCode.FAILURE
 
 
 async def _wait_until_stopped(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
