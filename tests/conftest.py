@@ -15,6 +15,7 @@ SUBPROCESS_MODULES = frozenset(
         "test_examples.py",
         "test_pytest_asyncio_kit.py",
         "test_scale_benchmark.py",
+        "test_submit_benchmark.py",
     }
 )
 # Modules outside tests/virtual whose tests run in memory only (pure logic, the fake).

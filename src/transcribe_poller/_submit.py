@@ -203,42 +203,40 @@ class Submission:
         async with anyio.create_task_group() as task_group, lane:
             async for request in lane:
                 await starting.acquire_on_behalf_of(request)
+                slot = _Slot(admission)
                 if not request.deferred:
-                    await admission.take()
-                task_group.start_soon(self._start, request, admission, starting)
+                    await slot.take()
+                task_group.start_soon(self._start, request, slot, starting)
 
     async def _start(
-        self, request: StartRequest, admission: Admission, starting: anyio.CapacityLimiter
+        self, request: StartRequest, slot: _Slot, starting: anyio.CapacityLimiter
     ) -> None:
         try:
-            event = await self._start_one(request, admission)
+            event = await self._start_one(request, slot)
         finally:
+            slot.release()  # unless handed over to an awaited job (or cancelled)
             starting.release_on_behalf_of(request)
         if event is not None:
             self._emit(event)
 
-    async def _start_one(
-        self, request: StartRequest, admission: Admission
-    ) -> CompletionEvent | None:
-        """Start ``request``'s job (holding a slot unless deferred) and await it; or
-        the event that ends it here."""
+    async def _start_one(self, request: StartRequest, slot: _Slot) -> CompletionEvent | None:
+        """Start ``request``'s job (in its slot, unless deferred) and await it; or the
+        event that ends it here."""
         starter = self._starter
-        job, slot = request.job, not request.deferred
+        job = request.job
         call = getattr(starter.client, KINDS[job.kind].start_method, None)
         if call is None:
-            if slot:
-                admission.release()
             return refused(job, f"the client has no {KINDS[job.kind].start_method}()")
         if job.kind in self._look_first:
-            known = await self._known(request, admission)
+            known = await self._known(request, slot)
             if not isinstance(known, _Unknown):
                 return known
         attempt = 0
         while True:
-            reply = await starter.sender.send(admission.limiter, call, request.params)
+            reply = await starter.sender.send(slot.admission.limiter, call, request.params)
             if reply.verdict is None:
-                if slot:
-                    admission.started()
+                if slot.held:
+                    slot.admission.started()
                 self._await(job, slot)
                 return None
             error = reply.error
@@ -246,23 +244,19 @@ class Submission:
             code = _code(error)
             if code == "ConflictException":
                 self._look_first.add(job.kind)
-                return await self._adopt(request, admission)
+                return await self._adopt(request, slot)
             attempt += 1
-            if code == "LimitExceededException" and slot:
-                admission.refused()
-                await admission.wait_change(starter.backoff.delay(attempt))
-                await admission.take()
+            if code == "LimitExceededException" and slot.held:
+                slot.refused()
+                await slot.admission.wait_change(starter.backoff.delay(attempt))
+                await slot.take()
                 continue
             if reply.verdict in (Verdict.THROTTLED, Verdict.TRANSIENT):
                 await anyio.sleep(starter.backoff.delay(attempt))
                 continue
-            if slot:
-                admission.release()
             return refused(job, _refusal(error, job, request.params), error)
 
-    async def _known(
-        self, request: StartRequest, admission: Admission
-    ) -> CompletionEvent | _Unknown | None:
+    async def _known(self, request: StartRequest, slot: _Slot) -> CompletionEvent | _Unknown | None:
         """A Get before the Start: :data:`_UNKNOWN` if the service does not know the
         job, else what :meth:`_adopt_read` makes of it."""
         try:
@@ -270,54 +264,77 @@ class Submission:
         except Exception as error:
             if classify(error)[0] is Verdict.NOT_FOUND:
                 return _UNKNOWN
-            return self._unread(request, admission, error)
-        return self._adopt_read(request, admission, details)
+            return _unread(request, error)
+        return self._adopt_read(request, slot, details)
 
-    async def _adopt(self, request: StartRequest, admission: Admission) -> CompletionEvent | None:
+    async def _adopt(self, request: StartRequest, slot: _Slot) -> CompletionEvent | None:
         """The name is in use: this job (same media) is awaited, or reported if it
         ended; a job of other media is an error."""
         try:
             details = await self._starter.read(request.job)
         except Exception as error:
-            return self._unread(request, admission, error)
-        return self._adopt_read(request, admission, details)
-
-    def _unread(
-        self, request: StartRequest, admission: Admission, error: Exception
-    ) -> CompletionEvent:
-        if not request.deferred:
-            admission.release()
-        return refused(
-            request.job, f"its name is in use and reading that job failed: {error}", error
-        )
+            return _unread(request, error)
+        return self._adopt_read(request, slot, details)
 
     def _adopt_read(
-        self, request: StartRequest, admission: Admission, details: Mapping[str, Any]
+        self, request: StartRequest, slot: _Slot, details: Mapping[str, Any]
     ) -> CompletionEvent | None:
-        job, slot = request.job, not request.deferred
+        job = request.job
         spec = KINDS[job.kind]
         media = details.get("Media")
         theirs = media.get("MediaFileUri") if isinstance(media, Mapping) else None
         if theirs != request.media:
-            if slot:
-                admission.release()
             return refused(
                 job,
                 f"the name is taken by a job of other media ({theirs!r}, not "
                 f"{request.media!r}); choose another name",
             )
         if details.get(spec.status_field) in TERMINAL_STATUSES:
-            if slot:
-                admission.release()
             return event_from_job(job, spec, details, polls=1, waited=0.0)
         self._await(job, slot)  # running: it keeps its slot
         return None
 
-    def _await(self, job: JobRef, slot: bool) -> None:
-        if slot:
+    def _await(self, job: JobRef, slot: _Slot) -> None:
+        """Await the job started (or adopted); its slot, if it holds one, is now freed
+        by its event."""
+        if slot.hand_over():
             self._holding[job] += 1
         self._awaited[job] += 1
         self._starter.subscribe([job], self)
+
+
+class _Slot:
+    """Whether one request holds a slot of its kind: one place to give it back, so
+    that a Start cancelled anywhere (the block left early) never keeps one."""
+
+    __slots__ = ("admission", "held")
+
+    def __init__(self, admission: Admission) -> None:
+        self.admission = admission
+        self.held = False
+
+    async def take(self) -> None:
+        await self.admission.take()
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.admission.release()
+
+    def refused(self) -> None:
+        if self.held:
+            self.held = False
+            self.admission.refused()
+
+    def hand_over(self) -> bool:
+        """The slot, if held, now belongs to the awaited job."""
+        held, self.held = self.held, False
+        return held
+
+
+def _unread(request: StartRequest, error: Exception) -> CompletionEvent:
+    return refused(request.job, f"its name is in use and reading that job failed: {error}", error)
 
 
 async def _each(requests: Requests) -> AsyncIterator[Mapping[str, Any]]:

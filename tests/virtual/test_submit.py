@@ -322,3 +322,17 @@ async def test_leaving_early_releases_the_jobs() -> None:
         # The slots went back: a new batch starts at once.
         events = await run(poller, [standard("after")])
     assert events[0].job == JobRef("after")
+
+
+async def test_leaving_while_starts_wait_for_the_quota_keeps_no_slot() -> None:
+    """Starts still waiting for the Start quota (or for a Get, or a retry) when the
+    block is left give their slots back: the next batch runs at full width."""
+    fake = FakeTranscribe(run_time=60)
+    async with Poller(fake, max_running=10, start_rate=2) as poller:
+        async with poller.submit([standard(f"a-{i}") for i in range(20)]):
+            await anyio.sleep(1)  # 2 Starts sent, 8 wait for the quota
+        began = anyio.current_time()
+        events = await run(poller, [standard(f"b-{i}") for i in range(10)])
+        took = anyio.current_time() - began
+    assert len(events) == 10
+    assert took < 60 + 5 + 5  # one wave (5 s of Starts at 2/s), not five
