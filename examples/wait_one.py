@@ -1,4 +1,4 @@
-"""Await one Transcribe job, as a request handler would.
+"""Await one Transcribe job and read its transcript, as a request handler would.
 
 Runs as is against the local test bed (no AWS account needed):
 
@@ -18,12 +18,19 @@ from transcribe_poller.testing import LocalTranscribe
 
 
 async def main(bed: LocalTranscribe) -> None:
-    bed.start_job("meeting-2026-11-22", duration=3, redaction="redacted")
+    bed.start_job(
+        "meeting-2026-11-22",
+        duration=3,
+        redaction="redacted",
+        transcript="Thanks for joining. Call me back on 555 0100.",
+    )
     async with bed.client() as client, Poller(client) as poller:
         event = await poller.wait("meeting-2026-11-22")
+        # The redacted transcript when there is one, as event.preferred_uri names it:
+        # fetched before its presigned URI expires (one Get renews it if it has).
+        transcript = await poller.fetch_transcript(event)
     print(f"{event.job.name}: {event.outcome} after {event.polls} polls, {event.waited:.1f} s")
-    # The redacted transcript when there is one; presigned URIs expire in ~15 minutes.
-    print("fetch:", event.preferred_uri)
+    print(transcript.text)
 
 
 if __name__ == "__main__":

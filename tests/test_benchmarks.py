@@ -73,3 +73,21 @@ def test_overhead(tmp_path: Path) -> None:
     assert result["settings"]["jobs"] == 200
     assert "poller - bare" in stdout
     assert "Targets:" in stdout
+
+
+def test_transcripts(tmp_path: Path) -> None:
+    """Transcripts fetched while jobs are awaited: every job reported, every document
+    fetched and counted by statistics(), the memory row measured."""
+    stdout, result = run("transcripts.py", "--smoke", output=tmp_path / "transcripts.json")
+    runs = {r["contender"]: r for r in result["latency"]["runs"]}
+    assert list(runs) == ["no-downloads", "fetching"]
+    for name, figures in runs.items():
+        assert (figures["jobs"], figures["reported"], figures["wrong"]) == (10, 10, 0), name
+    assert runs["no-downloads"]["fetch"] is None
+    fetch = runs["fetching"]["fetch"]
+    assert (fetch["downloads"], fetch["returned"], fetch["failures"]) == (10, 10, 0)
+    assert fetch["max_active"] <= 8  # sampled: a fetch this short may fall between samples
+    [memory] = result["memory"]
+    assert (memory["documents"], memory["threads"], memory["downloads"]) == (10, 1, 10)
+    assert memory["traced_peak_bytes"] > 0
+    assert "ratio to 'no-downloads', fetching" in stdout

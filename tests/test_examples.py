@@ -76,17 +76,21 @@ def answers(stdout: str) -> dict[str, list[tuple[int, Any]]]:
 
 
 def test_wait_one() -> None:
-    """wait_one.py prints the job and its URI on stdout, the library's log line on stderr."""
+    """wait_one.py prints the job and its redacted transcript's text on stdout, the
+    library's log line on stderr."""
     result = run_example("wait_one.py")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2, result.stdout
     assert re.fullmatch(r"meeting-2026-11-22: COMPLETED after \d+ polls, [\d.]+ s", lines[0])
-    assert lines[1].startswith("fetch: https://")
-    assert "redacted-asrOutput.json" in lines[1]
+    # The redacted transcript, fetched: each word holding a digit is [PII].
+    assert lines[1] == "Thanks for joining. Call me back on [PII] [PII]."
     assert not LOG_LINE.search(result.stdout)
-    # The example turns the library's info lines on: they went to stderr.
+    # The example turns the library's info lines on: they went to stderr, with the
+    # URI the transcript came from (its query string, a credential, left out).
     assert 'event="job finished" job=meeting-2026-11-22' in result.stderr
+    assert "redacted-asrOutput.json" in result.stderr
+    assert "X-Amz-Signature" not in result.stderr
 
 
 def test_wait_many() -> None:
@@ -145,7 +149,9 @@ def test_fastapi_service() -> None:
     twice = by_path["/jobs/podcast-42"]
     assert [status for status, _ in twice] == [200, 200]
     assert twice[0][1]["outcome"] == "COMPLETED"
-    assert twice[0][1]["transcript_uri"].startswith("https://")
+    # The test bed's presigned URI: its document server on 127.0.0.1, signed.
+    assert re.match(r"http://127\.0\.0\.1:\d+/", twice[0][1]["transcript_uri"])
+    assert "X-Amz-Signature=" in twice[0][1]["transcript_uri"]
     # Both requests for podcast-42 were sent at once, two seconds before it ended:
     # one poll loop served both, so they got the very same event.
     assert twice[0][1] == twice[1][1]

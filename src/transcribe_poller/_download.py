@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 import anyio
@@ -36,6 +36,7 @@ MAX_BYTES = 64 * 1024 * 1024
 """The largest document fetched by default: a 4-hour recording's standard transcript
 with speaker labels is about 12 MB (about 300 bytes a word at 160 words a minute)."""
 
+T = TypeVar("T")
 CHUNK = 256 * 1024  # bytes read at a time, so a body over the bound stops early
 ERROR_BODY = 16 * 1024  # bytes of an error answer read for its code and message
 
@@ -94,11 +95,28 @@ class Downloader:
         self._unreachable_after = unreachable_after
         self._heard: set[str] = set()  # hosts and S3 endpoints that ever answered
         self._limiter = anyio.CapacityLimiter(limit)
+        self._parsing = anyio.CapacityLimiter(1)
         self._backoff = backoff
         self._timeout = request_timeout
         self._s3 = s3
         self._urls = urls
         self._session: Any = None  # an aiohttp.ClientSession, made on first use
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One of ``max_downloads`` slots, held for a whole fetch: its documents'
+        download and their parsing, so the bound holds memory too."""
+        async with self._limiter:
+            self.counts.active += 1
+            try:
+                yield
+            finally:
+                self.counts.active -= 1
+
+    async def parse(self, parse: Callable[[], T]) -> T:
+        """``parse()`` in a worker thread, one at a time: parsing holds the GIL, and
+        several at once would starve the event loop that polls."""
+        return await anyio.to_thread.run_sync(parse, limiter=self._parsing)
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
@@ -130,37 +148,33 @@ class Downloader:
 
         faults = 0
         since = math.inf  # when the faults began
-        async with self._limiter:
-            self.counts.active += 1
+        # The caller holds a slot (``slot()``) for the whole fetch.
+        while True:
             try:
-                while True:
-                    try:
-                        body = await read()
-                    except _Transient as fault:
-                        if fault.answered:
-                            self._heard.add(source)
-                        now = anyio.current_time()
-                        since = min(since, now)
-                        if source not in self._heard and now - since >= self._unreachable_after:
-                            raise TranscriptUnavailableError(
-                                job,
-                                f"nothing answered at {source} for {now - since:.0f} s "
-                                "(unreachable_after): check the endpoint and the network",
-                                where.shown,
-                            ) from fault.__cause__
-                        faults += 1
-                        self.counts.retried_faults += 1
-                        await anyio.sleep(self._backoff.delay(faults))
-                        continue
-                    except (Refused, TranscriptUnavailableError):
-                        self._heard.add(source)  # an answer, if a refusal
-                        raise
+                body = await read()
+            except _Transient as fault:
+                if fault.answered:
                     self._heard.add(source)
-                    self.counts.documents += 1
-                    self.counts.bytes += len(body)
-                    return body
-            finally:
-                self.counts.active -= 1
+                now = anyio.current_time()
+                since = min(since, now)
+                if source not in self._heard and now - since >= self._unreachable_after:
+                    raise TranscriptUnavailableError(
+                        job,
+                        f"nothing answered at {source} for {now - since:.0f} s "
+                        "(unreachable_after): check the endpoint and the network",
+                        where.shown,
+                    ) from fault.__cause__
+                faults += 1
+                self.counts.retried_faults += 1
+                await anyio.sleep(self._backoff.delay(faults))
+                continue
+            except (Refused, TranscriptUnavailableError):
+                self._heard.add(source)  # an answer, if a refusal
+                raise
+            self._heard.add(source)
+            self.counts.documents += 1
+            self.counts.bytes += len(body)
+            return body
 
     # -- presigned URIs ---------------------------------------------------------------
 

@@ -4,7 +4,9 @@ The rule for an expired URI: a presigned URI that S3 refuses is renewed with one
 Get (``refresh``) and fetched again, once; refused again, it is an error. No guess
 from clocks: the double's clock, the service's and ours need not agree, S3's 403
 says it. Parsing (a 4-hour transcript is megabytes of JSON) runs in a worker
-thread, so it never stalls the event loop the poller polls from.
+thread, one document at a time (parsing holds the GIL: several at once would starve
+the event loop the poller polls from), within the fetch's download slot, so
+``max_downloads`` bounds the documents in memory as well as the downloads.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
-import anyio
+import botocore.exceptions
 
+from ._classify import service_message
 from ._download import Downloader, Refused
 from ._events import CompletionEvent, Outcome, event_from_job
 from ._exceptions import TranscriptUnavailableError
@@ -53,7 +56,7 @@ class Fetcher:
     def _counted(self) -> Iterator[None]:
         try:
             yield
-        except (TranscriptUnavailableError, TranscriptError):
+        except Exception:
             self._downloader.counts.failures += 1
             raise
 
@@ -65,20 +68,21 @@ class Fetcher:
         def uri_of(e: CompletionEvent) -> str:
             return _transcript_uri(e, redacted)
 
-        body, event = await self._bytes(event, uri_of, s3=s3, max_bytes=max_bytes)
-        subtitles: dict[str, str] = {}
-        for fmt in ("srt", "vtt"):
-            if any(_is_format(uri, fmt) for uri in event.subtitle_uris):
+        async with self._downloader.slot():
+            body, event = await self._bytes(event, uri_of, s3=s3, max_bytes=max_bytes)
+            subtitles: dict[str, str] = {}
+            for fmt in ("srt", "vtt"):
+                if any(_is_format(uri, fmt) for uri in event.subtitle_uris):
 
-                def subtitle_of(e: CompletionEvent, fmt: str = fmt) -> str:
-                    return _subtitle_uri(e, fmt)
+                    def subtitle_of(e: CompletionEvent, fmt: str = fmt) -> str:
+                        return _subtitle_uri(e, fmt)
 
-                data, event = await self._bytes(event, subtitle_of, s3=s3, max_bytes=max_bytes)
-                subtitles[fmt] = _text(event.job, data, f"the {fmt} subtitles")
-        ref = event.job
-        return await anyio.to_thread.run_sync(
-            lambda: Transcript.from_document(ref, _json(ref, body), subtitles=subtitles)
-        )
+                    data, event = await self._bytes(event, subtitle_of, s3=s3, max_bytes=max_bytes)
+                    subtitles[fmt] = _text(event.job, data, f"the {fmt} subtitles")
+            ref = event.job
+            return await self._downloader.parse(
+                lambda: Transcript.from_document(ref, _json(ref, body), subtitles=subtitles)
+            )
 
     async def _clinical_document(
         self, job: JobOrEvent, *, s3: Any, max_bytes: int
@@ -96,11 +100,12 @@ class Fetcher:
                 )
             return e.clinical_document_uri
 
-        body, event = await self._bytes(event, uri_of, s3=s3, max_bytes=max_bytes)
-        ref = event.job
-        return await anyio.to_thread.run_sync(
-            lambda: ClinicalDocument.from_document(ref, _json(ref, body))
-        )
+        async with self._downloader.slot():
+            body, event = await self._bytes(event, uri_of, s3=s3, max_bytes=max_bytes)
+            ref = event.job
+            return await self._downloader.parse(
+                lambda: ClinicalDocument.from_document(ref, _json(ref, body))
+            )
 
     # -- steps -------------------------------------------------------------------------
 
@@ -110,7 +115,12 @@ class Fetcher:
             event = job
         else:
             ref = as_job_ref(job)
-            details = await self._read(ref)
+            try:
+                details = await self._read(ref)
+            except botocore.exceptions.ClientError as error:
+                raise TranscriptUnavailableError(
+                    ref, f"reading the job failed: {service_message(error)}"
+                ) from error
             spec = KINDS[ref.kind]
             status = details.get(spec.status_field)
             if status not in ("COMPLETED", "FAILED"):

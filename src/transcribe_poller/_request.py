@@ -247,6 +247,10 @@ class Sender:
             return Reply(None, verdict, error)
         if verdict is Verdict.TRANSIENT:
             self.health_of(call).faulted(sent_at, describe(error))
+        if verdict is Verdict.FATAL and not is_missing_credentials(error):
+            # A request the client will not make (ParamValidationError, a bug): it
+            # says nothing of whether the service can be reached.
+            return Reply(None, verdict, error)
         owned = self.reach.failed(error)
         if owned is not None:
             return owned

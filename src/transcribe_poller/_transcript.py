@@ -192,7 +192,10 @@ class _Path:
 
 
 def _kind_of(value: object) -> str:
-    return "missing" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "missing"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _standard(path: _Path, document: Mapping[str, Any]) -> tuple[str, list[Segment]]:

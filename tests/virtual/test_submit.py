@@ -336,3 +336,14 @@ async def test_leaving_while_starts_wait_for_the_quota_keeps_no_slot() -> None:
         took = anyio.current_time() - began
     assert len(events) == 10
     assert took < 60 + 5 + 5  # one wave (5 s of Starts at 2/s), not five
+
+
+async def test_a_request_botocore_refuses_before_any_answer_ends_at_once() -> None:
+    """A request the client will not send says nothing of whether the service can be
+    reached: its job's ERROR comes at once, not after unreachable_after."""
+    fake = FakeTranscribe(run_time=5)
+    async with Poller(fake) as poller:
+        began = anyio.current_time()
+        events = await run(poller, [standard("typo", LanguageCode=3)])
+        assert anyio.current_time() - began < 1
+    assert "botocore refused the request" in str(events[0].error)

@@ -13,9 +13,12 @@ import difflib
 import math
 import re
 from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from .. import JobKind
+
+T = TypeVar("T")
 
 
 def number(*, zero_ok: bool) -> Callable[[str], float]:
@@ -166,6 +169,53 @@ def kinds(text: str) -> list[str]:
             "(separated by commas: medical,medical-scribe)"
         )
     return sorted(set(names))
+
+
+def whole_positive(text: str) -> int:
+    """A whole number from 1: a count of jobs at once."""
+    value = count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+PerKind = tuple[str | None, T]
+"""One value of a per-kind option: ``(None, value)`` for every kind, ``(kind, value)``
+for one."""
+
+
+def per_kind(parse: Callable[[str], T]) -> Callable[[str], PerKind[T]]:
+    """An argparse type for ``VALUE`` (every kind) or ``KIND=VALUE`` (one kind), each
+    value read by ``parse``: ``--max-running 50``, ``--max-running call-analytics=20``."""
+
+    def parse_one(text: str) -> PerKind[T]:
+        kind, equals, value = text.rpartition("=")
+        if not equals:
+            return None, parse(text)
+        kind = kind.strip()
+        if kind not in KIND_NAMES:
+            raise argparse.ArgumentTypeError(
+                f"unknown kind {kind!r} in {text!r}; the kinds are {', '.join(KIND_NAMES)} "
+                "(KIND=VALUE, or VALUE for every kind)"
+            )
+        return kind, parse(value.strip())
+
+    return parse_one
+
+
+def per_kind_value(given: list[PerKind[T]] | None) -> T | dict[str, T] | None:
+    """What a repeated per-kind option asks of the Poller: None (its defaults), one
+    value for every kind, or a mapping of kind to value. A plain VALUE sets the kinds
+    not named (the last one given wins); KIND=VALUE sets its kind, whatever the order."""
+    if not given:
+        return None
+    plain = [value for kind, value in given if kind is None]
+    named = {kind: value for kind, value in given if kind is not None}
+    if not named:
+        return plain[-1]
+    if plain:
+        return {**dict.fromkeys(KIND_NAMES, plain[-1]), **named}
+    return named
 
 
 def verbose_option(dest: str) -> argparse.ArgumentParser:

@@ -1,8 +1,9 @@
-"""The ``transcribe-poller`` command: ``wait`` for jobs, run the ``demo``, or serve a
-``local`` Transcribe for other terminals.
+"""The ``transcribe-poller`` command: ``wait`` for jobs, ``submit`` a manifest of jobs
+to start and wait for, run the ``demo``, or serve a ``local`` Transcribe for other
+terminals.
 
-Each subcommand is a module of its own (:mod:`._wait`, :mod:`._demo`,
-:mod:`._local`) with ``add_parser(commands, parents)``, which adds its parser, and
+Each subcommand is a module of its own (:mod:`._wait`, :mod:`._submit`,
+:mod:`._demo`, :mod:`._local`) with ``add_parser(commands, parents)``, which adds its parser, and
 ``run(args)``, which returns its :class:`~._status.ExitCode`. This module parses,
 sets up logging, runs the subcommand chosen, and reports a
 :class:`~._status.UsageError` from any of them as argparse reports its own.
@@ -20,7 +21,7 @@ import structlog
 from structlog.typing import EventDict
 
 from .. import __version__
-from . import _demo, _local, _wait
+from . import _demo, _local, _submit, _wait
 from ._args import verbose_option, verbosity
 from ._status import ExitCode, UsageError
 
@@ -39,15 +40,15 @@ class Subcommand(Protocol):
         """Do what ``args`` ask; the exit status. Bad input raises UsageError."""
 
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (_wait, _demo, _local)
+SUBCOMMANDS: tuple[Subcommand, ...] = (_wait, _submit, _demo, _local)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="transcribe-poller",
         description=(
-            "Wait for Amazon Transcribe batch jobs: standard, medical, Call Analytics "
-            "and Medical Scribe."
+            "Wait for Amazon Transcribe batch jobs (standard, medical, Call Analytics "
+            "and Medical Scribe), or start a manifest of them and wait for those."
         ),
     )
     parser.add_argument(

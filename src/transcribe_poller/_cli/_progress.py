@@ -126,12 +126,24 @@ def summary(stats: PollerStatistics, total: int, elapsed: float) -> str:
 
 
 class Progress:
-    """Shows a poller's progress until closed; ``live`` picks the terminal display."""
+    """Shows a poller's progress until closed; ``live`` picks the terminal display.
+
+    ``statistics`` gives the figures shown (default: the poller's own): ``submit``
+    counts its jobs from the events it prints, since the poller does not count the
+    events it makes without polling (a Start refused, a job adopted that had ended).
+    """
 
     def __init__(
-        self, poller: Poller, total: int, *, stream: TextIO | None = None, live: bool | None = None
+        self,
+        poller: Poller,
+        total: int,
+        *,
+        stream: TextIO | None = None,
+        live: bool | None = None,
+        statistics: Callable[[], PollerStatistics] | None = None,
     ) -> None:
         self._poller = poller
+        self._statistics = statistics  # read only when a line is due
         self._total = total
         self._stream = stream or sys.stderr
         self._live = self._stream.isatty() if live is None else live
@@ -178,7 +190,8 @@ class Progress:
                 print(f"transcribe-poller: {self._text()}", file=self._stream, flush=True)
 
     def _text(self, width: int | None = None) -> str:
-        return describe(self._poller.statistics(), self._total, width)
+        stats = self._poller.statistics() if self._statistics is None else self._statistics()
+        return describe(stats, self._total, width)
 
     def stop(self) -> None:
         self._scope.cancel()

@@ -17,6 +17,9 @@ class ExitCode(enum.IntEnum):
     ``--queue-url`` does not exist or may not be read; INTERRUPTED and TERMINATED
     stopped by SIGINT or SIGTERM, after the summary.
 
+    ``submit``: as ``wait``, a Start refused (an ERROR event) being FAILURE; USAGE
+    also for a bad manifest line, nothing sent; UNREACHABLE stops the batch there.
+
     ``demo``: OK every job reported as scripted and the transcript it shows
     fetched, FAILURE not; USAGE a usage error or without the ``local`` extra.
 

@@ -4,6 +4,11 @@ Built on the public API alone: :func:`open_poller` makes the clients (Transcribe
 and SQS's for ``--queue-url``), :meth:`Poller.watch` brings the events, and with
 ``--fetch`` :mod:`._transcripts` fetches each completed job's transcript into its
 line or a file. Exit statuses: see :class:`~._status.ExitCode`.
+
+``submit`` (:mod:`._submit`) runs the same way on other events: it takes the
+options of :func:`add_poller_options`, checks them with :func:`check_poller_options`
+and hands its :class:`Batch` to :func:`run_batch`, which prints the lines, the
+progress and the summary and decides the exit status, as for ``wait``.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
@@ -31,10 +38,13 @@ from .. import (
     InvalidJobNameError,
     JobKind,
     JobRef,
+    KindStatistics,
     NotificationsError,
     Outcome,
     Poller,
+    PollerStatistics,
     ServiceUnreachableError,
+    StartRefusedError,
     open_poller,
 )
 from . import _transcripts
@@ -186,19 +196,26 @@ def add_parser(
         metavar="FILE",
         help="one job per line: NAME, or KIND:NAME such as medical:NAME; '-' for stdin",
     )
-    wait.add_argument(
+    add_poller_options(wait)
+    return wait
+
+
+def add_poller_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the service, the polling, the queue and --fetch: wait's, and
+    submit's too. Checked by :func:`check_poller_options`."""
+    parser.add_argument(
         "--region", type=region, help="AWS region (default: from the AWS configuration)"
     )
-    wait.add_argument(
+    parser.add_argument(
         "--endpoint-url",
         type=endpoint_url,
         help="the service endpoint, e.g. a local test bed (default: $AWS_ENDPOINT_URL_TRANSCRIBE)",
     )
-    wait.add_argument("--profile", help="AWS profile for credentials and region")
-    wait.add_argument(
+    parser.add_argument("--profile", help="AWS profile for credentials and region")
+    parser.add_argument(
         "--job-timeout", type=positive, metavar="S", help="give up on a job after S seconds"
     )
-    wait.add_argument(
+    parser.add_argument(
         "--not-found-grace",
         type=non_negative,
         default=NOT_FOUND_GRACE,
@@ -208,14 +225,14 @@ def add_parser(
             f"(default {NOT_FOUND_GRACE:g} s)"
         ),
     )
-    wait.add_argument(
+    parser.add_argument(
         "--max-rate",
         type=positive,
         default=MAX_RATE,
         metavar="N",
         help=f"requests per second per Get operation (default {MAX_RATE:g})",
     )
-    wait.add_argument(
+    parser.add_argument(
         "--queue-url",
         type=queue_url,
         metavar="URL",
@@ -225,7 +242,7 @@ def add_parser(
             "else the URL's own host)"
         ),
     )
-    wait.add_argument(
+    parser.add_argument(
         "--delete-others",
         action="store_true",
         help=(
@@ -233,7 +250,7 @@ def add_parser(
             "them, for the other readers of a shared queue)"
         ),
     )
-    wait.add_argument(
+    parser.add_argument(
         "--output-events",
         type=kinds,
         default=[],
@@ -243,16 +260,24 @@ def add_parser(
             "e.g. medical,medical-scribe"
         ),
     )
-    _transcripts.add_options(wait)
-    return wait
+    _transcripts.add_options(parser)
 
 
 def run(args: argparse.Namespace) -> ExitCode:
+    check_poller_options(args)
+    jobs = collect_jobs(args)
+    return run_batch(args, Batch(total=len(jobs), events=lambda poller: poller.watch(jobs)))
+
+
+def check_poller_options(args: argparse.Namespace) -> None:
+    """The options of :func:`add_poller_options` that only make sense together, and
+    the region: a UsageError before anything is sent."""
     check_region(args)
     _transcripts.check_options(args)
-    jobs = collect_jobs(args)
-    status: ExitCode = anyio.run(_wait_until_stopped, args, jobs)
-    return status
+    if args.output_events and args.queue_url is None:
+        raise UsageError("--output-events needs --queue-url: the queue the events reach")
+    if args.delete_others and args.queue_url is None:
+        raise UsageError("--delete-others needs --queue-url: the queue to delete from")
 
 
 def _dest(kind: JobKind) -> str:
@@ -262,6 +287,8 @@ def _dest(kind: JobKind) -> str:
 def could_not_reach(error: BaseException | None) -> bool:
     """Whether an ERROR event's error means Transcribe was never reached or never
     accepted the credentials, rather than something about the job itself."""
+    if isinstance(error, StartRefusedError):  # submit: why the Start did not go through
+        error = error.__cause__
     if isinstance(error, _UNREACHABLE_TYPES):
         return True
     if isinstance(error, botocore.exceptions.ClientError):
@@ -296,10 +323,6 @@ def _stdin_lines() -> Iterator[str]:
 
 def collect_jobs(args: argparse.Namespace) -> list[JobRef]:
     """Every job named, each once, in the order given; checked before anything is sent."""
-    if args.output_events and args.queue_url is None:
-        raise UsageError("--output-events needs --queue-url: the queue the events reach")
-    if args.delete_others and args.queue_url is None:
-        raise UsageError("--delete-others needs --queue-url: the queue to delete from")
     try:
         jobs = [JobRef.standard(name) for name in args.names]
         for kind in KIND_OPTIONS:
@@ -371,7 +394,10 @@ def _report_queue_error(error: NotificationsError) -> ExitCode:
 
 
 def _report_unreachable(event: CompletionEvent) -> None:
-    if isinstance(event.error, ServiceUnreachableError):
+    error = event.error
+    if isinstance(error, StartRefusedError):  # submit: the Start's own error
+        error = error.__cause__
+    if isinstance(error, ServiceUnreachableError):
         # Logged once already, in the same words: say only what to check.
         print(
             "transcribe-poller: could not reach Transcribe or sign in (see above). "
@@ -402,19 +428,66 @@ async def _where_asked(args: argparse.Namespace) -> str:
         return f"region {meta.region_name} at {meta.endpoint_url}"
 
 
+EventsOf = Callable[[Poller], AbstractAsyncContextManager[AsyncIterator[CompletionEvent]]]
+"""What brings a batch's events from an open poller: ``poller.watch(jobs)``,
+``poller.submit(requests)``."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a command awaits, for :func:`run_batch`.
+
+    ``total`` jobs, whose events ``events`` brings; ``options``: more of the
+    Poller's options (submit's ``max_running``, ``start_rate``). ``kinds``: the jobs
+    of each kind when known before the poller hears of them (submit's manifest):
+    the progress and the summary then count the events printed, not the poller's
+    figures. ``stop_when_unreachable``: stop at the first event saying Transcribe
+    could not be reached, rather than go on through the batch. ``on_stop``: said
+    after ``polling stopped.`` on a signal, and after the advice when unreachable.
+    """
+
+    total: int
+    events: EventsOf
+    options: Mapping[str, Any] = field(default_factory=dict)
+    kinds: Mapping[JobKind, int] | None = None
+    stop_when_unreachable: bool = False
+    on_stop: str = ""
+
+
 @dataclass
 class _Seen:
-    """What the events said, for the exit status."""
+    """What the events said, for the exit status (and submit's figures)."""
 
     all_completed: bool = True
     not_found: int = 0
     unreachable: CompletionEvent | None = None
+    outcomes: Counter[tuple[JobKind, Outcome]] = field(default_factory=Counter)
 
     def add(self, event: CompletionEvent) -> None:
         self.all_completed &= event.outcome is Outcome.COMPLETED
         self.not_found += event.outcome is Outcome.NOT_FOUND
+        self.outcomes[event.job.kind, event.outcome] += 1
         if event.outcome is Outcome.ERROR and could_not_reach(event.error):
             self.unreachable = self.unreachable or event
+
+    def statistics(self, stats: PollerStatistics, kinds: Mapping[JobKind, int]) -> PollerStatistics:
+        """``stats`` with the jobs counted from the events seen, of ``kinds`` jobs of
+        each kind: a job is pending until its event is printed, started or not."""
+        per_kind = {}
+        for kind, total in kinds.items():
+            outcomes = {outcome: self.outcomes[kind, outcome] for outcome in Outcome}
+            pending = total - sum(outcomes.values())
+            per_kind[kind] = KindStatistics(pending=pending, outcomes=outcomes)
+        outcomes = {
+            outcome: sum(k.outcomes[outcome] for k in per_kind.values()) for outcome in Outcome
+        }
+        return replace(
+            stats,
+            kinds=per_kind,
+            outcomes=outcomes,
+            jobs_finished=sum(outcomes.values()),
+            jobs_pending=sum(k.pending for k in per_kind.values()),
+        )
 
 
 def _check_endpoint_variables(variables: tuple[str, ...]) -> None:
@@ -427,7 +500,7 @@ def _check_endpoint_variables(variables: tuple[str, ...]) -> None:
 
 
 async def _print_lines(
-    poller: Poller, jobs: list[JobRef], seen: _Seen, fetching: Fetching | None
+    poller: Poller, batch: Batch, seen: _Seen, fetching: Fetching | None
 ) -> None:
     """One JSON line per job as it ends; with --fetch, a completed job's once its
     transcript is fetched, each fetch apart, never holding back another job's line."""
@@ -441,7 +514,7 @@ async def _print_lines(
         async def fetch_and_emit(fetching: Fetching, event: CompletionEvent) -> None:
             emit({**event.to_dict(), **await fetching.fetch(poller, event)})
 
-        async with poller.watch(jobs) as events:
+        async with batch.events(poller) as events:
             async for event in events:
                 seen.add(event)
                 if fetching is None:
@@ -450,9 +523,12 @@ async def _print_lines(
                     lines.start_soon(fetch_and_emit, fetching, event)
                 else:
                     emit({**event.to_dict(), **fetching.blank()})
+                if batch.stop_when_unreachable and seen.unreachable is event:
+                    lines.cancel_scope.cancel()  # the rest would only fail the same way
+                    return
 
 
-async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
+async def _watch(args: argparse.Namespace, batch: Batch) -> ExitCode:
     """Print each job's event as it ends; the exit status of what was seen."""
     started = time.monotonic()
     seen = _Seen()
@@ -481,19 +557,26 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
                     max_rate=args.max_rate,
                     job_timeout=args.job_timeout,
                     not_found_grace=args.not_found_grace,
+                    **batch.options,
                     **options,
                 )
             )
-            progress = Progress(poller, len(jobs))
+            kinds = batch.kinds
+
+            def statistics() -> PollerStatistics:
+                stats = poller.statistics()
+                return stats if kinds is None else seen.statistics(stats, kinds)
+
+            progress = Progress(poller, batch.total, statistics=statistics)
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(progress.run)
-                    await _print_lines(poller, jobs, seen, fetching)
+                    await _print_lines(poller, batch, seen, fetching)
                     progress.stop()
             finally:
                 # Also on Ctrl-C and SIGTERM: say what was done before stopping.
-                stats = poller.statistics()
-                text = summary(stats, len(jobs), time.monotonic() - started)
+                stats = statistics()
+                text = summary(stats, batch.total, time.monotonic() - started)
                 if fetching is not None:
                     text += _transcripts.summary_text(fetching, stats.download_bytes)
                 print(text, file=sys.stderr, flush=True)
@@ -507,10 +590,13 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
         return _report_queue_error(error)
     if seen.unreachable is not None:
         _report_unreachable(seen.unreachable)
+        if batch.on_stop:
+            print(f"transcribe-poller: {batch.on_stop}", file=sys.stderr)
         return ExitCode.UNREACHABLE
-    if seen.not_found == len(jobs):
+    if seen.not_found == batch.total:
         # A wrong region or endpoint looks like a misspelled name: say what was asked.
-        which = "the job was not" if len(jobs) == 1 else f"none of the {len(jobs)} jobs was"
+        total = batch.total
+        which = "the job was not" if total == 1 else f"none of the {total} jobs was"
         print(
             f"transcribe-poller: {which} found in {await _where_asked(args)}. Check the "
             "names, --region, --profile and --endpoint-url.",
@@ -521,7 +607,14 @@ async def _watch(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
     return ExitCode.OK if seen.all_completed else ExitCode.FAILURE
 
 
-async def _wait_until_stopped(args: argparse.Namespace, jobs: list[JobRef]) -> ExitCode:
+def run_batch(args: argparse.Namespace, batch: Batch) -> ExitCode:
+    """Await ``batch`` with the options of :func:`add_poller_options`: its lines on
+    stdout, progress and summary on stderr; the exit status of what was seen."""
+    status: ExitCode = anyio.run(_until_stopped, args, batch)
+    return status
+
+
+async def _until_stopped(args: argparse.Namespace, batch: Batch) -> ExitCode:
     """:func:`_watch` until it ends or a signal stops it."""
     status: list[ExitCode] = []
     received: list[signal.Signals] = []
@@ -530,7 +623,7 @@ async def _wait_until_stopped(args: argparse.Namespace, jobs: list[JobRef]) -> E
         # Listening before the first request: a signal never finds the default action.
         await tg.start(_cancel_on_signal, tg.cancel_scope, received)
         try:
-            status.append(await _watch(args, jobs))
+            status.append(await _watch(args, batch))
         except UsageError as error:
             # Raised out of the task group it would arrive wrapped in an ExceptionGroup.
             usage_errors.append(error)
@@ -540,5 +633,6 @@ async def _wait_until_stopped(args: argparse.Namespace, jobs: list[JobRef]) -> E
     if status:  # finished before the signal could stop anything
         return status[0]
     how = "interrupted" if received[0] is signal.SIGINT else "terminated"
-    print(f"transcribe-poller: {how}; polling stopped.", file=sys.stderr)
+    after = f" {batch.on_stop}" if batch.on_stop else ""
+    print(f"transcribe-poller: {how}; polling stopped.{after}", file=sys.stderr)
     return _EXIT_ON_SIGNAL[received[0]]
