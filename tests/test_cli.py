@@ -742,8 +742,10 @@ def test_output_events_push_medical_jobs_and_the_queue_url_names_its_host(
     }
     # The first look at once (a job may have ended before it was awaited), then the
     # read its output object brought.
-    assert bed.traffic().job(JobRef.medical("visit")).requests == 2
-    assert bed.traffic().job(JobRef.medical_scribe("consult")).requests == 2
+    # The first look at once, and the Get its output object asks for; one alone when
+    # the command started after the job had ended (a slow start on a busy machine).
+    assert bed.traffic().job(JobRef.medical("visit")).requests in (1, 2)
+    assert bed.traffic().job(JobRef.medical_scribe("consult")).requests in (1, 2)
 
 
 def test_output_events_need_a_queue(capsys: pytest.CaptureFixture[str]) -> None:
