@@ -44,8 +44,7 @@ def output_objects(script: ScriptedJob) -> dict[str, str]:
     if script.output_bucket is None:
         return {}
     fields = output_fields(script, "us-east-1", ACCOUNT_ID, signed_at=_EPOCH)
-    uris = [*_uris(fields)]
-    keys = [urlsplit(uri).path.lstrip("/").partition("/")[2] for uri in uris]
+    keys = [urlsplit(uri).path.lstrip("/").partition("/")[2] for uri in _uris(fields)]
     return {unquote(key): role_of(key) for key in keys}
 
 
