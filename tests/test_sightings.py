@@ -83,8 +83,28 @@ def test_a_listing_past_a_running_job_that_did_not_show_it() -> None:
     listed = {"new": at(10), "old": at(1)}
     seen.saw_running(names, listed)
     seen.judge(names, listed, {}, not_queued=set())
-    assert seen.passed_by({"x": at(20), "y": at(5)}, at(5)) == ["new"]
-    assert seen.passed_by({"new": at(10), "y": at(5)}, at(5)) == []
+    assert seen.passed_by({"x": at(20), "y": at(5)}, oldest=at(5), furthest=None) == ["new"]
+    assert seen.passed_by({"new": at(10), "y": at(5)}, oldest=at(5), furthest=None) == []
+
+
+def test_a_listing_past_a_running_job_created_in_the_same_instant() -> None:
+    """Jobs created in one instant: a listing that shows a job the last one placed
+    after a running job, and not that job, went past it; one that breaks the last
+    listing's order is told apart (no place to go by)."""
+    seen = Sightings()
+    names = ["a", "b", "c", "d"]
+    listed = {name: at(1) for name in ["other", *names]}
+    seen.saw_running(names, listed)
+    seen.judge(names, listed, {}, not_queued=set())
+    page = ["new", "other", "b", "d"]  # "a" and "c" are gone
+    furthest = seen.furthest(page)
+    assert furthest == 4
+    shown = dict.fromkeys(page, at(1))
+    assert seen.passed_by(shown, oldest=at(1), furthest=furthest) == ["a", "c"]
+    # Only "b" shown so far: "a" is behind it, "c" and "d" may be on the next page.
+    assert seen.passed_by({"b": at(1)}, oldest=at(1), furthest=seen.furthest(["b"])) == ["a"]
+    assert seen.furthest(["d", "b"]) is None  # out of the last listing's order
+    assert seen.furthest(["b"], furthest=3) is None  # behind an earlier page's
 
 
 def test_unknown_creation_times_fall_back_to_listing_queued() -> None:

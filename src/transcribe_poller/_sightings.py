@@ -21,7 +21,16 @@ every sweep, which at the service's 10,000 queued jobs would be 100 pages:
   may have ended.
 
 The QUEUED listing runs newest first and stops once it has found every job it
-looks for: jobs just started are on its first page. Inference has one blind spot:
+looks for: jobs just started are on its first page.
+
+Listings keep one order from one to the next (newest first, and jobs created in
+the same instant always in the same order among themselves), so an IN_PROGRESS
+listing that has gone past a running job without showing it will not show it:
+the job may have ended, and is read before the listing's last page. "Past" is
+known by creation time, and for jobs created in one instant by where the last
+whole listing showed each job (its *place*): a listing that shows a job the last
+one placed after X has gone past X. A listing that breaks either order turns
+that inference off for good (see ``Sweeper``). Inference has one blind spot:
 a queued job that started and ended between two sweeps (a short job, or a List
 outage) while nothing created after it started. That is the tail of a batch, and
 a short queue: while a page or less of awaited jobs is presumed queued
@@ -33,7 +42,7 @@ and the sweep's budget bounds what listings cost.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,6 +63,7 @@ class Sightings:
 
     def __init__(self) -> None:
         self.running: dict[str, datetime | None] = {}  # name -> CreationTime
+        self.place: dict[str, int] = {}  # running name -> index in the last whole listing
         self.queued: dict[str, datetime | None] = {}
         self.frontier: datetime | None = None
         self.recheck = False  # look for every job known QUEUED at the next sweep
@@ -82,20 +92,42 @@ class Sightings:
         for created in running.values():
             if created is not None and (self.frontier is None or created > self.frontier):
                 self.frontier = created
+        places = {name: index for index, name in enumerate(running)}
+        self.place = {}  # places from one listing only: they are compared
         for name in awaited:
             if name in running:
                 self.running[name] = running[name]
+                self.place[name] = places[name]
                 self.queued.pop(name, None)
                 self.ended.discard(name)
 
-    def passed_by(self, listed: Listed, oldest: datetime) -> list[str]:
-        """Jobs known running that a newest-first IN_PROGRESS listing, now at jobs
-        created at ``oldest``, went past without showing: ended, most likely. Said
-        before the listing's last page, this saves a sweep's paging time."""
+    def furthest(self, listed: Iterable[str], furthest: int = -1) -> int | None:
+        """The furthest place among the listed jobs that have one (in listing order,
+        after ``furthest`` for the pages before), or None when their places are out
+        of order: the listing does not keep the last one's."""
+        for name in listed:
+            place = self.place.get(name)
+            if place is not None:
+                if place < furthest:
+                    return None
+                furthest = place
+        return furthest
+
+    def passed_by(
+        self, listed: Listed, *, oldest: datetime | None, furthest: int | None
+    ) -> list[str]:
+        """Jobs known running that an IN_PROGRESS listing, so far at jobs created at
+        ``oldest`` and at ``furthest`` place, went past without showing: ended, most
+        likely. Said before the listing's last page, this saves a sweep's paging
+        time. None for either turns its rule off."""
         return [
             name
             for name, created in self.running.items()
-            if created is not None and created > oldest and name not in listed
+            if name not in listed
+            and (
+                (oldest is not None and created is not None and created > oldest)
+                or (furthest is not None and self.place.get(name, furthest) < furthest)
+            )
         ]
 
     def judge(
@@ -124,6 +156,7 @@ class Sightings:
                 # Gone from the running listing: it may have ended (said again, in
                 # case the Get it asked for came too soon; it costs nothing).
                 self.running.pop(name, None)
+                self.place.pop(name, None)
                 self.ended.add(name)
                 verdicts.ended.append(name)
             elif name in not_queued:
@@ -153,6 +186,7 @@ class Sightings:
         keep = set(awaited)
         for name in [name for name in self.running if name not in keep]:
             del self.running[name]
+            self.place.pop(name, None)
         self.ended &= keep
         for name in [name for name in self.queued if name not in keep]:
             created = self.queued.pop(name)

@@ -177,9 +177,11 @@ class Sweeper:
         self._stops = 0  # stops in a row, with no complete sweep between
         self._last_complete = -math.inf
         self._partial_said = False
-        # The service lists newest first: a listing past a job's creation time that
-        # did not show it will not. False once a listing shows otherwise (moto).
+        # The service lists newest first, jobs created in one instant always in one
+        # order: a listing past a job that did not show it will not (see _sightings).
+        # Each False once a listing shows otherwise (moto, say).
         self._newest_first = True
+        self._places_kept = True
 
     def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
         if pushed is not None and self.settings.mode != "never":
@@ -292,6 +294,7 @@ class Sweeper:
         token: str | None = None
         missing = set(wanted)
         previous: datetime | None = None
+        furthest: int | None = -1
         for _ in range(self.settings.max_pages):
             params: dict[str, Any] = {"Status": status, "MaxResults": self.settings.page_size}
             if contains:
@@ -303,15 +306,21 @@ class Sweeper:
                 return page
             self._pages += 1
             self.counts.list_pages += 1
+            shown: list[str] = []
             for summary in page.get(self._spec.summaries_field) or ():
                 name = summary[self._spec.name_field]
                 if not isinstance(name, str):
                     raise TypeError(f"a summary's {self._spec.name_field} is {name!r}")
                 created = listing.names[name] = _creation_time(summary.get("CreationTime"))
+                shown.append(name)
                 missing.discard(name)
                 if created is None or (previous is not None and created > previous):
                     self._newest_first = False  # not the service's order: no early hints
                 previous = created
+            if feed is not None and self._places_kept and furthest is not None:
+                furthest = self._sightings.furthest(shown, furthest)
+                # Not the last listing's order: no early hints by place, ever.
+                self._places_kept = furthest is not None
             token = page.get("NextToken")
             if token is not None and not isinstance(token, str):
                 self._log.info("unusable page token; listing from the first page next time")
@@ -319,8 +328,12 @@ class Sweeper:
             if not token:
                 listing.complete = True
                 return listing
-            if feed is not None and self._newest_first and previous is not None:
-                for name in self._sightings.passed_by(listing.names, previous):
+            if feed is not None:
+                for name in self._sightings.passed_by(
+                    listing.names,
+                    oldest=previous if self._newest_first else None,
+                    furthest=furthest if self._places_kept else None,
+                ):
                     feed.may_have_ended(name)
             if wanted and not missing:
                 return listing  # every job looked for is found: the rest tells nothing
