@@ -138,11 +138,17 @@ class Sightings:
         *,
         not_queued: Collection[str],
     ) -> Verdicts:
-        """Conclude one sweep: ``running`` is the last whole IN_PROGRESS listing (taken
-        with :meth:`saw_running`), ``queued`` what QUEUED listings made before it
-        found, and ``not_queued`` the jobs looked for in vain in a whole QUEUED
-        listing. In that order a job moving on between two listings is in one of
-        them, never in neither."""
+        """Conclude one sweep: ``running`` is the whole IN_PROGRESS listing (taken
+        with :meth:`saw_running`), ``queued`` what QUEUED listings found, and
+        ``not_queued`` the jobs looked for in vain in a whole QUEUED listing.
+
+        A job known QUEUED is looked for before the IN_PROGRESS listing: moving on
+        between the two, it is in one of them, never in neither. A job never listed
+        is looked for after it, and only if it did not show there (most are running
+        by their first sweep): one that started between the two listings is in
+        neither, judged "may have ended", and its Get says otherwise. That costs a
+        request now and then, where listing QUEUED first would cost a page in
+        every sweep of a steady stream of new jobs."""
         verdicts = Verdicts()
         presumed: list[str] = []
         for name in awaited:

@@ -239,8 +239,9 @@ class Sweeper:
         tail = self.settings.page_size  # a short queue costs a page: see _sightings
         wanted = sightings.to_look_for(awaited, tail=tail)
         for second in (False, True):
-            # QUEUED first, then IN_PROGRESS: see Sightings.judge.
-            if wanted:
+            if wanted & sightings.queued.keys():
+                # A job known QUEUED is looked for before the IN_PROGRESS listing, so
+                # that one starting between the two is in one of them (Sightings.judge).
                 found = await self._look_for(wanted, contains, queued, not_queued)
                 if found is not None:
                     return found
@@ -253,6 +254,13 @@ class Sweeper:
             # Jobs the frontier passed only now are looked for at once, not a sweep
             # later (a reconcile interval later, under push): once more, in order.
             wanted = sightings.to_look_for(awaited, tail=tail) - looked - queued.keys()
+            if wanted and not wanted & sightings.queued.keys():
+                # Only jobs never listed, which IN_PROGRESS did not show (most jobs
+                # are running by their first sweep): QUEUED for them alone, after.
+                found = await self._look_for(wanted, contains, queued, not_queued)
+                if found is not None:
+                    return found
+                break
             if not wanted or second:
                 break
         verdicts = sightings.judge(awaited, running.names, queued, not_queued=not_queued)

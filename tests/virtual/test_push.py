@@ -124,8 +124,9 @@ def batch(fake: FakeTranscribe, standard: int, medical: int, seed: int = 1) -> l
 
 async def test_events_end_standard_jobs_at_about_one_get_each(fake: FakeTranscribe) -> None:
     """With every event delivered: each standard job ends right after its event with
-    one Get; medical jobs are swept as without the queue; SQS costs about two
-    requests per standard job."""
+    one Get (two for the few that started between a sweep's two listings); medical
+    jobs are swept as without the queue; SQS costs about two requests per standard
+    job."""
     queue = fake.event_queue(delay=(0, 2), seed=1)
     refs = batch(fake, 150, 50)
     # Seeded: the sweep's start within its first interval is drawn from it.
@@ -135,14 +136,13 @@ async def test_events_end_standard_jobs_at_about_one_get_each(fake: FakeTranscri
         events = await collect(poller, refs)
         stats = poller.statistics()
     assert all(e.outcome is Outcome.COMPLETED for e in events)
-    for e in events:
-        if e.job.kind is JobKind.STANDARD:
-            script = fake.script(e.job.name)
-            assert script.first_terminal_read_at is not None
-            assert (
-                script.first_terminal_read_at - queue.arrived[(JobKind.STANDARD, e.job.name)] < 0.1
-            )
-            assert e.polls == 1
+    standard_events = [e for e in events if e.job.kind is JobKind.STANDARD]
+    for e in standard_events:
+        script = fake.script(e.job.name)
+        assert script.first_terminal_read_at is not None
+        assert script.first_terminal_read_at - queue.arrived[(JobKind.STANDARD, e.job.name)] < 0.1
+        assert e.polls <= 2
+    assert sum(e.polls for e in standard_events) <= 1.05 * 150
     traffic = fake.traffic().by_operation
     standard = traffic["GetTranscriptionJob"].requests + traffic["ListTranscriptionJobs"].requests
     assert standard <= 1.2 * 150
@@ -152,11 +152,14 @@ async def test_events_end_standard_jobs_at_about_one_get_each(fake: FakeTranscri
 
 async def test_a_lost_event_costs_latency_never_the_job(fake: FakeTranscribe) -> None:
     """With 30% of events lost, every job still ends, within the reconcile interval of
-    its end (the slow sweep finds it), and duplicates cost nothing."""
+    its end (the slow sweep finds it), and duplicates cost nothing: a Get each, and
+    one more for a job that started between a sweep's two listings before any
+    listing had shown it."""
     queue = fake.event_queue(loss=0.3, duplicate=0.2, delay=(0, 3), seed=4)
     refs = batch(fake, 100, 0, seed=2)
     notifications = EventBridgeQueue(queue, queue.url, reconcile_interval=20)
-    async with Poller(fake, notifications=notifications) as poller:
+    backoff = Backoff(rng=random.Random(1))
+    async with Poller(fake, notifications=notifications, backoff=backoff) as poller:
         events = await collect(poller, refs)
     assert queue.lost > 10
     assert all(e.outcome is Outcome.COMPLETED for e in events)
@@ -164,7 +167,7 @@ async def test_a_lost_event_costs_latency_never_the_job(fake: FakeTranscribe) ->
         script = fake.script(e.job.name)
         assert script.first_terminal_read_at is not None
         assert script.first_terminal_read_at - script.terminal_at <= 20 + 1
-    assert fake.traffic().by_operation["GetTranscriptionJob"].requests == 100
+    assert 100 <= fake.traffic().by_operation["GetTranscriptionJob"].requests <= 102
 
 
 async def test_strange_and_stray_messages_never_make_a_wrong_event(
