@@ -18,7 +18,9 @@ Workloads:
 * ``alone``: one job awaited alone at a time (1-15 min), 200 in a row: a web
   request waiting for its job.
 * ``note``: the same with short jobs (10-60 s, a voice note); ``note-push`` with
-  an ``EventBridgeQueue`` (nothing lost).
+  an ``EventBridgeQueue`` whose events arrive as the job ends (nothing lost), and
+  ``note-push-late`` with events 0-2 s late, as ``push-1k``'s: there the latency
+  is the event's, and the p95 from its arrival is what the poller adds.
 * ``quiet``: a quiet service: a job every 2 min for 6 hours (1-15 min each, 0-10
   pending at a time).
 * ``tied-3k``: 3,000 standard jobs created in one instant (their creation times
@@ -99,6 +101,7 @@ class Workload:
     arrival_every: float | None = None  # a service: one job per that many seconds
     same_instant: bool = False  # a batch created at once: creation times tie
     loss: float = 0.1  # of the queue's events, with push
+    delay: tuple[float, float] = (0.0, 2.0)  # seconds from a job's end to its event, uniform
 
     def scaled(self, factor: float) -> Workload:
         """The same shape, ``factor`` times as many jobs (and a cap to match)."""
@@ -118,7 +121,10 @@ WORKLOADS = {
         Workload("service", 3600, (1 * MINUTE, 10 * MINUTE), arrival_every=2.0),
         Workload("alone", 200, (1 * MINUTE, 15 * MINUTE), arrival_every=16 * MINUTE),
         Workload("note", 200, (10.0, 60.0), arrival_every=61.0),
-        Workload("note-push", 200, (10.0, 60.0), arrival_every=61.0, push=True, loss=0.0),
+        Workload(
+            "note-push", 200, (10.0, 60.0), arrival_every=61.0, push=True, loss=0.0, delay=(0, 0)
+        ),
+        Workload("note-push-late", 200, (10.0, 60.0), arrival_every=61.0, push=True, loss=0.0),
         Workload("quiet", 180, (1 * MINUTE, 15 * MINUTE), arrival_every=2 * MINUTE),
         Workload("tied-3k", 3000, (1 * MINUTE, 10 * MINUTE), same_instant=True),
     )
@@ -185,7 +191,7 @@ async def run(workload: Workload, seed: int, contender: str = "poller") -> Resul
     result = Result(name, workload.jobs)
     reported: dict[JobRef, float] = {}
     outcomes: dict[JobRef, Outcome] = {}
-    queue = fake.event_queue(loss=workload.loss, duplicate=0.05, delay=(0, 2), seed=seed)
+    queue = fake.event_queue(loss=workload.loss, duplicate=0.05, delay=workload.delay, seed=seed)
     notifications = EventBridgeQueue(queue, queue.url) if workload.push else None
     cpu = time.process_time()
     awaited_at: dict[JobRef, float] = {}

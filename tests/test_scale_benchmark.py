@@ -22,7 +22,7 @@ def test_scale_benchmark_smoke() -> None:
     assert done.returncode == 0, done.stderr
     rows = [" ".join(line.split()[:2]) for line in done.stdout.splitlines()[2:]]
     names = ["batch-1k", "batch-3k", "long", "push-1k", "service", "alone", "note"]
-    names += ["note-push", "quiet", "tied-3k"]
+    names += ["note-push", "note-push-late", "quiet", "tied-3k"]
     waited = {"service", "alone", "note", "quiet"}
     expected = []
     for name in names:
