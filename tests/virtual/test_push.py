@@ -248,6 +248,9 @@ async def test_a_queue_outage_falls_back_to_polling_then_resumes(fake: FakeTrans
     events resume once it answers; nothing is lost."""
     queue = fake.event_queue(seed=3)
     refs = batch(fake, 60, 0, seed=5)
+    # Receives are retried at most 30 s apart: this job is pending when they resume.
+    fake.start_job("s-last", duration=200)
+    refs.append(JobRef("s-last"))
     queue.outage(60)
     with structlog.testing.capture_logs() as logs:
         async with Poller(fake, notifications=EventBridgeQueue(queue, queue.url)) as poller:

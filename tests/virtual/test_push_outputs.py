@@ -290,14 +290,15 @@ async def test_a_custom_output_layout_is_read_by_the_hook(fake: FakeTranscribe) 
 
 async def test_an_object_hints_only_the_kind_whose_layout_it_has(fake: FakeTranscribe) -> None:
     """A medical and a Medical Scribe job share each name: the output of one is never
-    a hint for the other, which is read no more than a job no object concerns."""
+    a hint for the other, which is read no more than a job no object concerns. (The
+    jobs run from their start: see mixed_batch.)"""
     queue = fake.event_queue(output_events=True)
-    fake.start_job("visit-a", kind="medical", duration=30)
-    fake.start_job("visit-a", kind="medical-scribe", duration=400)
-    fake.start_job("visit-b", kind="medical-scribe", duration=30)
-    fake.start_job("visit-b", kind="medical", duration=400)
+    fake.start_job("visit-a", kind="medical", duration=30, queued_for=0)
+    fake.start_job("visit-a", kind="medical-scribe", duration=400, queued_for=0)
+    fake.start_job("visit-b", kind="medical-scribe", duration=30, queued_for=0)
+    fake.start_job("visit-b", kind="medical", duration=400, queued_for=0)
     for kind in MEDICAL_KINDS:
-        fake.start_job("control", kind=kind, duration=400)
+        fake.start_job("control", kind=kind, duration=400, queued_for=0)
     refs = [JobRef(n, k) for n in ("visit-a", "visit-b", "control") for k in MEDICAL_KINDS]
     config = EventBridgeQueue(queue, queue.url, output_events=MEDICAL_KINDS)
     ended: set[JobRef] = set()

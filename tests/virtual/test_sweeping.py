@@ -94,8 +94,10 @@ async def test_jobs_nobody_awaits_cost_nothing(fake: FakeTranscribe) -> None:
 
 
 async def test_sweeps_follow_next_token_across_pages(fake: FakeTranscribe) -> None:
-    """With 10 summaries a page, a sweep reads every page and no job is hinted wrongly."""
-    refs = start_many(fake, "paged", 60)
+    """With 10 summaries a page, a sweep reads every page and no job is hinted wrongly
+    (the jobs run from their start: one leaving QUEUED between a sweep's two listings
+    would be read once, rightly)."""
+    refs = start_many(fake, "paged", 60, queued_for=0)
     async with Poller(fake, sweep=Sweep(page_size=10, max_list_rate=50)) as poller:
         events = await collect(poller, refs)
         stats = poller.statistics()
@@ -255,7 +257,9 @@ async def test_queued_is_listed_only_while_an_awaited_job_may_be(fake: FakeTrans
         tg.start_soon(late)
         await collect(poller, [f"q-{i:02d}" for i in range(12)])
     queued = [t for t, status in statuses if status == "QUEUED"]
-    assert queued[0] <= 1.5  # the first sweep, within one interval
+    assert statuses[0][0] <= 1.5  # the first sweep, within one interval
+    # Jobs never listed, not shown IN_PROGRESS: looked for in the QUEUED listing next.
+    assert statuses[1] == (queued[0], "QUEUED")
     assert not [t for t in queued if 5 < t < 20]  # all seen running by then
     assert [t for t in queued if 20 <= t <= 27]  # the late job, QUEUED until 25 s
     assert not [t for t in queued if t > 28]
