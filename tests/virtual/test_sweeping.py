@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import statistics
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -303,14 +304,15 @@ def test_sweep_refuses_booleans_and_wrong_types() -> None:
         Sweep(list_budget=0)
 
 
-async def test_an_oldest_first_listing_gives_no_early_hints(fake: FakeTranscribe) -> None:
-    """A service (or moto) listing oldest first is noticed: absence is then judged on
-    the whole listing only, and no job is hinted wrongly."""
-    real_list = fake.list_transcription_jobs
+def snapshot_listing(
+    real_list: Callable[..., Awaitable[dict[str, Any]]],
+    arrange: Callable[[list[dict[str, Any]]], None],
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """A List operation that takes the whole listing at its first page (a snapshot,
+    as moto does), lets ``arrange`` reorder it in place, and pages through it."""
     rows: list[dict[str, Any]] = []
 
-    async def oldest_first(**params: Any) -> dict[str, Any]:
-        # moto's order: the whole listing oldest first (a snapshot per listing).
+    async def listing(**params: Any) -> dict[str, Any]:
         if "NextToken" not in params:
             rows.clear()
             query = {"Status": params["Status"], "MaxResults": 100}
@@ -320,13 +322,20 @@ async def test_an_oldest_first_listing_gives_no_early_hints(fake: FakeTranscribe
                 if "NextToken" not in page:
                     break
                 query["NextToken"] = page["NextToken"]
-            rows.reverse()
+            arrange(rows)
         start, size = int(params.get("NextToken", 0)), params["MaxResults"]
         answer: dict[str, Any] = {"TranscriptionJobSummaries": rows[start : start + size]}
         if start + size < len(rows):
             answer["NextToken"] = str(start + size)
         return answer
 
+    return listing
+
+
+async def test_an_oldest_first_listing_gives_no_early_hints(fake: FakeTranscribe) -> None:
+    """A service (or moto) listing oldest first is noticed: absence is then judged on
+    the whole listing only, and no job is hinted wrongly."""
+    oldest_first = snapshot_listing(fake.list_transcription_jobs, list.reverse)
     fake.list_transcription_jobs = oldest_first  # type: ignore[method-assign]
     refs = []
     for i in range(60):
@@ -349,30 +358,15 @@ async def sweep_tied_batch(*, reorder: bool, seed: int = 3) -> tuple[list[float]
     refs = [JobRef(f"tie-{i:02d}") for i in range(60)]
     for ref in refs:
         fake.start_job(ref.name, duration=rng.uniform(20, 90))
-    real_list = fake.list_transcription_jobs
-    rows: list[dict[str, Any]] = []
     listings = 0
 
-    async def listing(**params: Any) -> dict[str, Any]:
+    def arrange(rows: list[dict[str, Any]]) -> None:
         nonlocal listings
-        if "NextToken" not in params:  # a snapshot per listing
-            listings += 1
-            rows.clear()
-            query = {"Status": params["Status"], "MaxResults": 100}
-            while True:
-                page = await real_list(**query)
-                rows.extend(page["TranscriptionJobSummaries"])
-                if "NextToken" not in page:
-                    break
-                query["NextToken"] = page["NextToken"]
-            if reorder and listings % 2:
-                rows.reverse()  # every creation time ties: still "newest first"
-        start, size = int(params.get("NextToken", 0)), params["MaxResults"]
-        answer: dict[str, Any] = {"TranscriptionJobSummaries": rows[start : start + size]}
-        if start + size < len(rows):
-            answer["NextToken"] = str(start + size)
-        return answer
+        listings += 1
+        if reorder and listings % 2:
+            rows.reverse()  # every creation time ties: still "newest first"
 
+    listing = snapshot_listing(fake.list_transcription_jobs, arrange)
     fake.list_transcription_jobs = listing  # type: ignore[method-assign]
     delays = []
     backoff = Backoff(rng=random.Random(seed))
