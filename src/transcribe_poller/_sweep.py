@@ -74,9 +74,11 @@ class Sweep:
     account shares): with n pages a sweep (one per 100 running jobs), sweeps come
     every n / ``list_budget`` seconds once a batch outlasts the minute. Requests are
     sent no faster than ``max_list_rate`` per second. While
-    List answers are throttled (other processes list too) the interval stretches,
-    up to six-fold, with each wait jittered by 20% so processes sharing an account
-    drift out of step, and it shrinks back by 4% per sweep that met no throttling.
+    List answers are throttled (other processes list too) the sweep rate is halved
+    per throttled sweep (the interval stretches, up to six-fold), with each wait
+    jittered by 20% so processes sharing an account drift out of step, and it grows
+    back by a tenth of the base rate per sweep that met no throttling; a page
+    throttled at full pace is asked for once more, after a wait of up to an interval.
 
     A job shown QUEUED or IN_PROGRESS by a listing needs no Get; one that neither
     a listing nor a Get has shown unfinished for ``stale_after`` seconds is read.
@@ -377,9 +379,16 @@ class Sweeper:
             if reply.verdict is Verdict.THROTTLED:
                 self._throttled = True
                 throttles += 1
-                # Give this sweep up rather than retry it: other processes share the
-                # quota, and the next sweep comes after a stretched interval.
-                return self._give_up("List throttled")
+                if throttles > 1 or self._pace.current > self._pace.base or not self.counts.sweeps:
+                    # Throttled again, or while slowed already, or before any sweep
+                    # completed (processes starting together): the quota is short, not
+                    # met by chance. Give this sweep up; the next comes at the cut pace.
+                    return self._give_up("List throttled")
+                # At full pace: once, the page is asked for again after a fully jittered
+                # wait (the quota refills continuously; processes that met here part),
+                # so the jobs this sweep would hint do not wait a whole cut interval.
+                await anyio.sleep(self._retry.rng.uniform(0, self.interval))
+                continue
             elif "NextToken" in params and reply.verdict is Verdict.FATAL:
                 # A page token refused (it expired, the listing changed): give this
                 # sweep up; the next one starts again from the first page.
@@ -467,30 +476,38 @@ class SweepPace:
     The List quota is per account: with several processes sweeping, each one's own
     rate limit can be under the quota while their sum is over it. Cutting each
     request's rate would not help (a sweep is only two requests or so); spacing the
-    sweeps does. So a sweep that met throttling stretches the interval by three
-    quarters, up to ``MAX_STRETCH`` times the base, and each sweep that met none
-    shrinks it by 4%: recovery is gradual, because every process probes for room at
-    once. While stretched, each wait is jittered, so processes that met in one
-    instant drift apart instead of colliding sweep after sweep; a process alone,
-    never throttled, keeps the exact interval.
-    (Chosen on a simulation of 1, 4 and 8 processes sharing a 5/s List quota: a
-    larger stretch or slower recovery throttles less but detects later.)
+    sweeps does. So the pace is a sweep *rate* r = 1 / interval, at most 1 / base,
+    and it follows additive increase, multiplicative decrease (AIMD, as TCP's
+    congestion window): a sweep that met throttling multiplies r by ``DECREASE``
+    (no lower than 1 / (``MAX_STRETCH`` * base)), and each sweep that met none adds
+    a fixed step of (1 / base) / ``STEPS``. Of the simple rules, only AIMD drives
+    processes sharing a quota towards equal shares (Chiu and Jain, 1989): a step of
+    the same size for everyone, a cut in proportion to each one's rate. Multiplying
+    the interval both ways (as before) keeps whatever ratio chance set between them,
+    so the process that met throttling first stayed slower. While below the ceiling,
+    each wait is jittered, so processes that met in one instant drift apart instead
+    of colliding sweep after sweep; a process alone, never throttled, keeps the
+    exact interval.
     """
 
-    STRETCH, SHRINK, MAX_STRETCH, JITTER = 1.75, 0.96, 6.0, 0.2
+    DECREASE, STEPS, MAX_STRETCH, JITTER = 0.5, 10, 6.0, 0.2
 
     def __init__(self, base: float, rng: random.Random) -> None:
         self.base = base
-        self.current = base
+        self.current = base  # 1 / the rate in force
         self._rng = rng
+        self._top = 1.0 / base
+        self._rate = self._top
 
     def next(self, *, throttled: bool) -> float:
         if throttled:
-            self.current = min(self.current * self.STRETCH, self.base * self.MAX_STRETCH)
+            self._rate = max(self._rate * self.DECREASE, self._top / self.MAX_STRETCH)
         else:
-            self.current = max(self.base, self.current * self.SHRINK)
-        if self.current == self.base:
+            self._rate = min(self._top, self._rate + self._top / self.STEPS)
+        if self._rate >= self._top:
+            self.current = self.base
             return self.base  # nobody else seems to list: keep the exact pace
+        self.current = 1.0 / self._rate
         return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
 
 

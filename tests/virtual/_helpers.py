@@ -5,8 +5,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import botocore.exceptions
+
 from transcribe_poller import Backoff, CompletionEvent, JobLike, Poller
 from transcribe_poller.testing import FakeTranscribe
+
+
+def client_error(
+    code: str, status: int, message: str = "no", operation: str = "GetTranscriptionJob"
+) -> botocore.exceptions.ClientError:
+    """The error botocore raises for an error answer."""
+    return botocore.exceptions.ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
+    )
+
 
 # Delays without jitter: every read time is known in advance.
 EXACT = Backoff(initial=1.0, maximum=20.0, jitter="none")

@@ -16,21 +16,11 @@ import structlog
 from transcribe_poller import Backoff, CompletionEvent, EventBridgeQueue, Outcome, Poller, Sweep
 from transcribe_poller.testing import FakeTranscribe
 
-from ._helpers import Stub, collect
+from ._helpers import Stub, client_error, collect
 
 pytestmark = pytest.mark.anyio
 
 GETS_ONLY = Sweep(mode="never")
-
-
-def client_error(code: str, status: int, message: str = "no") -> botocore.exceptions.ClientError:
-    return botocore.exceptions.ClientError(
-        {
-            "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        },
-        "GetTranscriptionJob",
-    )
 
 
 async def reported(poller: Poller, names: list[str]) -> dict[str, tuple[float, CompletionEvent]]:
