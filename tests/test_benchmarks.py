@@ -91,3 +91,24 @@ def test_transcripts(tmp_path: Path) -> None:
     assert (memory["documents"], memory["threads"], memory["downloads"]) == (10, 1, 10)
     assert memory["traced_peak_bytes"] > 0
     assert "ratio to 'no-downloads', fetching" in stdout
+
+
+def test_replicas_model() -> None:
+    """The virtual-time model of several processes: a summary line, a JSON line per
+    run with each process's p95, and nothing lost."""
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "replicas.py"), "--smoke", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary, *lines = done.stdout.splitlines()
+    assert summary.startswith("4 processes, 2 runs")
+    runs = [json.loads(line) for line in lines]
+    assert [r["seed"] for r in runs] == [1, 2]
+    for r in runs:
+        assert len(r["p95s"]) == 4
+        assert r["lost"] == 0
+        assert r["spread"] == max(r["p95s"]) / min(r["p95s"])
