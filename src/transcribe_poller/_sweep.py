@@ -184,6 +184,7 @@ class Sweeper:
         # Each False once a listing shows otherwise (moto, say).
         self._newest_first = True
         self._places_kept = True
+        self._tail_due = False  # the short queue's page: every other sweep
 
     def wanted(self, pending: int, running: bool, pushed: float | None) -> bool:
         if pushed is not None and self.settings.mode != "never":
@@ -238,7 +239,14 @@ class Sweeper:
         not_queued: set[str] = set()
         looked: set[str] = set()
         running = _Listing()
-        tail = self.settings.page_size  # a short queue costs a page: see _sightings
+        # A short queue costs a page (see _sightings). Sweeping to poll, it is looked
+        # for at every other sweep: a job that starts and ends between sweeps is still
+        # found within two intervals (3 s), and a batch whose jobs are all queued costs
+        # a page a sweep, not two (the page that took processes sharing an account over
+        # the List quota). Reconciling under push, at every sweep: the next one is a
+        # reconcile interval away.
+        self._tail_due = not self._tail_due
+        tail = self.settings.page_size if self._tail_due or feed.pushed() else 0
         wanted = sightings.to_look_for(awaited, tail=tail)
         for second in (False, True):
             if wanted & sightings.queued.keys():
