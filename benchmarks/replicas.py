@@ -8,7 +8,8 @@ for a quarter of its length, the same batches as the real benchmark's), sharing
 the fake's quotas (Get 30/s and List 5/s per operation, burst one second's worth),
 each request answered after ``--latency`` seconds. A run takes a fraction of a
 second, so a rule for sharing the List quota can be judged on hundreds of runs
-where the real benchmark gives a handful; the pollers' jitter is seeded per run.
+where the real benchmark gives a handful. The pollers' backoff is seeded per run,
+but not every draw is: medians move by a hundredth or two from one run to the next.
 
 Per set of runs it prints: the spread (max/min of the processes' own p95 of
 detection latency) as a median, range and share of runs within 1.25; p95 over every
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 import structlog
 import trio
 import trio.testing
+from compare.tallies import percentile
 
 from transcribe_poller import Backoff, JobKind, JobRef, Poller
 from transcribe_poller.testing import FakeTranscribe
@@ -64,12 +66,10 @@ class Run:
         return max(self.p95s) / min(self.p95s)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+def p95(values: list[float]) -> float:
+    """compare_waiters' own p95 (NaN for a process that reported nothing)."""
+    value = percentile(values, 0.95)
+    return math.nan if value is None else value
 
 
 def batches(fake: FakeTranscribe, replicas: int) -> list[list[JobRef]]:
@@ -117,8 +117,8 @@ async def run(seed: int, replicas: int, latency: float) -> Run:
     total = fake.traffic().total
     jobs_in_all = sum(len(refs) for refs in jobs)
     return Run(
-        p95s=[percentile(each, 0.95) for each in latencies],
-        p95=percentile([x for each in latencies for x in each], 0.95),
+        p95s=[p95(each) for each in latencies],
+        p95=p95([x for each in latencies for x in each]),
         throttled=total.throttled / total.requests,
         requests_per_job=total.requests / jobs_in_all,
         lost=jobs_in_all - sum(len(each) for each in latencies),

@@ -502,10 +502,14 @@ class SweepPace:
 
     def __init__(self, base: float, rng: random.Random) -> None:
         self.base = base
-        self.current = base  # 1 / the rate in force
         self._rng = rng
         self._top = 1.0 / base
         self._rate = self._top
+
+    @property
+    def current(self) -> float:
+        """The interval in force: 1 / the rate, exactly the base at full pace."""
+        return self.base if self._rate >= self._top else 1.0 / self._rate
 
     def next(self, *, throttled: bool) -> float:
         if throttled:
@@ -513,9 +517,7 @@ class SweepPace:
         else:
             self._rate = min(self._top, self._rate + self._top / self.STEPS)
         if self._rate >= self._top:
-            self.current = self.base
             return self.base  # nobody else seems to list: keep the exact pace
-        self.current = 1.0 / self._rate
         return self.current * self._rng.uniform(1 - self.JITTER, 1 + self.JITTER)
 
 
