@@ -174,9 +174,11 @@ async def test_output_objects_push_medical_and_scribe_jobs(fake: FakeTranscribe)
 async def test_an_object_ahead_of_its_status_is_read_again_soon(fake: FakeTranscribe) -> None:
     """The object lands 2 s before COMPLETED: the Get it prompts reads IN_PROGRESS, and
     the job is read again shortly until it ends, not after the reconcile interval;
-    the repeated reads are counted, and no hint is called wrong."""
+    the repeated reads are counted, and no hint is called wrong. (The job runs from
+    its start: one leaving QUEUED between a sweep's two listings is read once, rightly,
+    and would count among the wrong hints.)"""
     queue = fake.event_queue(output_events=True, output_lead=(2.0, 2.0))
-    script = fake.start_job("visit", kind="medical", duration=60)
+    script = fake.start_job("visit", kind="medical", duration=60, queued_for=0)
     config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
     async with Poller(fake, notifications=config) as poller:
         event = await poller.wait(JobRef.medical("visit"))
