@@ -1,4 +1,9 @@
-"""Push for every kind: output objects in S3 as hints, poison messages, queue configuration."""
+"""Push for every kind: output objects in S3 as hints, poison messages, queue configuration.
+
+A job whose reads a test counts exactly runs from its start (``queued_for=0``): one
+leaving QUEUED between a reconciling sweep's two listings is read once more, rightly
+(see ``Sightings.judge``), in about one run in a hundred.
+"""
 
 from __future__ import annotations
 
@@ -174,9 +179,7 @@ async def test_output_objects_push_medical_and_scribe_jobs(fake: FakeTranscribe)
 async def test_an_object_ahead_of_its_status_is_read_again_soon(fake: FakeTranscribe) -> None:
     """The object lands 2 s before COMPLETED: the Get it prompts reads IN_PROGRESS, and
     the job is read again shortly until it ends, not after the reconcile interval;
-    the repeated reads are counted, and no hint is called wrong. (The job runs from
-    its start: one leaving QUEUED between a sweep's two listings is read once, rightly,
-    and would count among the wrong hints.)"""
+    the repeated reads are counted, and no hint is called wrong."""
     queue = fake.event_queue(output_events=True, output_lead=(2.0, 2.0))
     script = fake.start_job("visit", kind="medical", duration=60, queued_for=0)
     config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
@@ -375,7 +378,7 @@ async def test_poison_messages_are_deleted_and_spare_their_batch(fake: FakeTrans
     with a real event: the real one is acted on, the rest deleted, no warning that the
     queue is not answering, nothing raised."""
     queue = fake.event_queue()
-    fake.start_job("real", duration=10)
+    fake.start_job("real", duration=10, queued_for=0)
     nested = "[" * 100_000 + "]" * 100_000
     for body in [nested, nested, '{"Records": [' + "{" * 5000 + "}" * 5000 + "]}", "7", "null"]:
         queue.put(body)
@@ -399,7 +402,7 @@ async def test_poison_is_left_when_others_is_leave(fake: FakeTranscribe) -> None
     """With others="leave", an unusable message stays for other consumers; the rest of
     its batch is still handled."""
     queue = fake.event_queue()
-    fake.start_job("real", duration=10)
+    fake.start_job("real", duration=10, queued_for=0)
     queue.put("[" * 100_000)
     async with Poller(fake, notifications=EventBridgeQueue(queue, queue.url, others="leave")) as p:
         event = await p.wait("real")
@@ -410,7 +413,7 @@ async def test_poison_is_left_when_others_is_leave(fake: FakeTranscribe) -> None
 async def test_a_malformed_receive_answer_is_not_an_error(fake: FakeTranscribe) -> None:
     """Messages that are not dicts, or lack a receipt handle, are skipped."""
     queue = fake.event_queue()
-    fake.start_job("real", duration=10)
+    fake.start_job("real", duration=10, queued_for=0)
     receive = queue.receive_message
 
     async def odd_receive(**params: Any) -> dict[str, Any]:
@@ -437,7 +440,7 @@ async def test_a_queue_that_failed_can_be_used_again_once_fixed(fake: FakeTransc
         async with Poller(fake, notifications=config):
             pass
     queue.missing = False
-    fake.start_job("after", duration=5)
+    fake.start_job("after", duration=5, queued_for=0)
     async with Poller(fake, notifications=config) as poller:
         event = await poller.wait("after")
     assert event.polls == 2  # the first look at once, then the read the message brought
@@ -557,7 +560,7 @@ async def test_s3s_direct_notifications_push_jobs_too(fake: FakeTranscribe) -> N
     """S3 notifying the queue itself (a Records list, the key URL-encoded, under a
     folder OutputKey named) ends the job as an EventBridge event would."""
     queue = fake.event_queue()
-    fake.start_job("visit-3", kind="medical", duration=50)
+    fake.start_job("visit-3", kind="medical", duration=50, queued_for=0)
     config = EventBridgeQueue(queue, queue.url, output_events=["medical"])
 
     async def announce() -> None:
