@@ -37,9 +37,8 @@ a short queue: while a page or less of awaited jobs is presumed queued
 (``tail``), a sweep looks for them all, which costs one page (every other sweep
 when sweeping to poll, every sweep when reconciling push: see ``Sweeper``).
 Behind a longer queue, the oldest job presumed queued is left to its own safety
-read. Everything
-here costs requests at worst, never a wrong event: a hint only ever causes a Get,
-and the sweep's budget bounds what listings cost.
+read. Everything here costs requests at worst, never a wrong event: a hint only
+ever causes a Get, and the sweep's budget bounds what listings cost.
 """
 
 from __future__ import annotations
